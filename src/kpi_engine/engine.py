@@ -1,0 +1,668 @@
+"""``Engine``: a compiled set + actuals → :class:`~kpi_engine.results.Evaluation`.
+
+Compile once, evaluate many: ``Engine(indicator_set)`` checks and compiles the set up front and is
+immutable afterwards, so one engine can be shared between threads (each ``evaluate`` call makes its
+own interpreter). Bad data in one indicator becomes that indicator's status plus a flag; the rest
+still evaluates, and nothing missing is ever counted as zero without saying so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation, localcontext
+from typing import Any
+
+from kpi_engine.compiler import CompiledLeaf, CompiledSet, compile_set
+from kpi_engine.errors import DefinitionError, EvaluationError, Issue, SourceLocation
+from kpi_engine.formula import ARITHMETIC, Interpreter
+from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.grading import grade
+from kpi_engine.loading import validate
+from kpi_engine.models import (
+    Actuals,
+    IndicatorActual,
+    IndicatorSet,
+    InputEntry,
+    Kind,
+    Method,
+    SourceMap,
+    Tier,
+)
+from kpi_engine.results import (
+    Evaluation,
+    Explanation,
+    Flag,
+    GroupResult,
+    IndicatorResult,
+    Status,
+    UsedValue,
+)
+from kpi_engine import scoring
+from kpi_engine.scoring import Outcome, show
+from kpi_engine.targets import Op, Target, normalize_unit
+
+__all__ = ["Engine", "evaluate"]
+
+_NUMBER_TEXT = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+
+
+def parse_number_text(text: str, unit: str | None = None) -> Decimal | None:
+    """A number written as text ("1,234.5", "98%" where the unit is %), or None."""
+    s = text.strip().replace("，", ",")
+    if unit and s.endswith(unit):
+        s = s[: -len(unit)].strip()
+    if not _NUMBER_TEXT.match(s):
+        return None
+    try:
+        return Decimal(s.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+
+
+class _Data:
+    """Values known for one evaluation: inputs and derived values, with why any is absent."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Value] = {}
+        self.problems: dict[str, tuple[str, str, str]] = {}  # name → (code, zh, en)
+        self.missing: set[str] = set()
+
+
+class Engine:
+    """Evaluates one indicator set against any number of actuals.
+
+    >>> from kpi_engine import parse_indicator_set
+    >>> engine = Engine(parse_indicator_set('''
+    ... kpi_engine: 1
+    ... id: tiny
+    ... title: 示例
+    ... inputs: {done: {unit: 人}}
+    ... indicators:
+    ...   - {id: trained, name: 培训人数, weight: 10, target: "≥ 500 人", value: done}
+    ... '''))
+    >>> result = engine.evaluate({"inputs": {"done": 450}})
+    >>> str(result.total_rounded), result.grade.label
+    ('9.00', '优')
+    """
+
+    __slots__ = ("_compiled",)
+
+    def __init__(self, indicator_set: IndicatorSet) -> None:
+        self._compiled = compile_set(indicator_set)
+
+    @property
+    def compiled(self) -> CompiledSet:
+        """The checked and compiled set."""
+        return self._compiled
+
+    @property
+    def indicator_set(self) -> IndicatorSet:
+        """The set this engine evaluates."""
+        return self._compiled.definition
+
+    def evaluate(self, actuals: Actuals | Mapping[str, Any] | None = None) -> Evaluation:
+        """Score every indicator; raises :class:`DefinitionError` only for structural problems
+        in the actuals (unknown input or indicator names, wrong shape)."""
+        if actuals is None:
+            actuals = Actuals()
+        elif not isinstance(actuals, Actuals):
+            actuals = validate(Actuals, dict(actuals), SourceMap("<actuals>", {}, {}))
+        self._check(actuals)
+        with localcontext(ARITHMETIC):
+            return _Run(self._compiled, actuals).evaluate()
+
+    def _check(self, actuals: Actuals) -> None:
+        c = self._compiled
+        smap = actuals.source
+        issues: list[Issue] = []
+
+        def where(path: tuple[str | int, ...]) -> SourceLocation | None:
+            return smap.locate(path, key=True) if smap else None
+
+        if actuals.set is not None and actuals.set != c.definition.id:
+            issues.append(
+                Issue(
+                    "actuals.set-mismatch",
+                    f"实际值文件对应指标体系 '{actuals.set}'，而不是 '{c.definition.id}'",
+                    f"these actuals are for set {actuals.set!r}, not {c.definition.id!r}",
+                    where(("set",)),
+                )
+            )
+        derived_names = {name for name, _, _ in c.derived}
+        for name in actuals.inputs:
+            if name in c.inputs:
+                continue
+            zh, en = _hint(name, c.inputs)
+            if name in derived_names:
+                zh, en = "（它是派生值，由公式计算，不应直接提供）", " (it is derived by formula)"
+            issues.append(
+                Issue(
+                    "actuals.unknown-input",
+                    f"未定义的输入项 '{name}'{zh}",
+                    f"unknown input {name!r}{en}",
+                    where(("inputs", name)),
+                )
+            )
+        leaves = {leaf.id: leaf for leaf in c.leaves}
+        groups = {g.id for g in c.groups}
+        for indicator_id, entry in actuals.indicators.items():
+            leaf = leaves.get(indicator_id)
+            if leaf is None:
+                if indicator_id in groups:
+                    zh, en = "（这是指标组，其得分由下级指标汇总）", " (it is a group)"
+                else:
+                    zh, en = _hint(indicator_id, leaves)
+                issues.append(
+                    Issue(
+                        "actuals.unknown-indicator",
+                        f"未定义的指标 '{indicator_id}'{zh}",
+                        f"unknown indicator {indicator_id!r}{en}",
+                        where(("indicators", indicator_id)),
+                    )
+                )
+            elif leaf.kind is Kind.QUANTITATIVE and (
+                entry.tier is not None or entry.score is not None
+            ):
+                issues.append(
+                    Issue(
+                        "actuals.tier-on-quantitative",
+                        f"指标 '{indicator_id}' 是定量指标，不能给定性档次或得分",
+                        f"indicator {indicator_id!r} is quantitative: tier and score do not apply",
+                        where(("indicators", indicator_id)),
+                    )
+                )
+        if issues:
+            raise DefinitionError(issues)
+
+
+def _hint(word: str, choices: Mapping[str, Any]) -> tuple[str, str]:
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    if not match:
+        return "", ""
+    return f"，是否想写 '{match[0]}'？", f"; did you mean {match[0]!r}?"
+
+
+class _Run:
+    """One evaluation: not shared, so it may hold an interpreter and scratch state."""
+
+    def __init__(self, compiled: CompiledSet, actuals: Actuals) -> None:
+        self.c = compiled
+        self.actuals = actuals
+        self.interpreter = Interpreter()
+        self.data = _Data()
+        self.derived_formulas = {name: (f, d) for name, f, d in compiled.derived}
+
+    # --- inputs and derived values -------------------------------------------------------------
+
+    def load_inputs(self) -> None:
+        for name, definition in self.c.inputs.items():
+            raw = self.actuals.inputs.get(name)
+            if isinstance(raw, InputEntry):
+                raw = raw.value
+            if raw is None:
+                self.data.values[name] = None
+                self.data.missing.add(name)
+            elif isinstance(raw, Decimal):
+                self.data.values[name] = raw
+            else:
+                number = parse_number_text(raw, normalize_unit(definition.unit))
+                self.data.values[name] = number
+                if number is None:
+                    self.data.problems[name] = (
+                        "input.not-numeric",
+                        f"输入项 {name} 的值 '{raw}' 不是数字",
+                        f"input {name} is {raw!r}, not a number",
+                    )
+
+    def compute_derived(self) -> None:
+        for name, formula, _ in self.c.derived:
+            try:
+                value = self.interpreter.evaluate(formula, self.data.values)
+            except EvaluationError as exc:
+                self.data.values[name] = None
+                if exc.code != "value.missing":
+                    self.data.problems[name] = (
+                        exc.code,
+                        f"派生值 {name} 无法计算：{exc.message}",
+                        f"derived value {name} cannot be computed: {exc.message_en}",
+                    )
+                continue
+            if not isinstance(value, Decimal):
+                self.data.values[name] = None
+                self.data.problems[name] = (
+                    "formula.not-a-number",
+                    f"派生值 {name} 的公式结果不是数字",
+                    f"derived value {name} is not a number",
+                )
+            else:
+                self.data.values[name] = value
+
+    def used(self, names: frozenset[str]) -> tuple[UsedValue, ...]:
+        """The inputs and derived values behind ``names``, dependencies first."""
+        ordered: dict[str, UsedValue] = {}
+
+        def visit(name: str) -> None:
+            if name in ordered:
+                return
+            problem = self.data.problems.get(name)
+            problem_text = problem[1] if problem else None
+            if name in self.derived_formulas:
+                formula, definition = self.derived_formulas[name]
+                for dep in sorted(formula.names):
+                    visit(dep)
+                ordered[name] = UsedValue(
+                    name,
+                    "derived",
+                    _decimal(self.data.values.get(name)),
+                    definition.label,
+                    definition.unit,
+                    formula.text,
+                    formula.substitute(self.data.values),
+                    problem_text,
+                )
+            elif name in self.c.inputs:
+                definition = self.c.inputs[name]
+                if name in self.data.missing:
+                    problem_text = "未提供"
+                ordered[name] = UsedValue(
+                    name,
+                    "input",
+                    _decimal(self.data.values.get(name)),
+                    definition.label,
+                    definition.unit,
+                    problem=problem_text,
+                )
+
+        for name in sorted(names):
+            visit(name)
+        return tuple(ordered.values())
+
+    def root_problem(self, used: tuple[UsedValue, ...]) -> tuple[str, str, str] | None:
+        for u in used:
+            if u.name in self.data.problems:
+                return self.data.problems[u.name]
+        return None
+
+    # --- leaves ------------------------------------------------------------------------------------
+
+    def leaf(self, leaf: CompiledLeaf) -> IndicatorResult:
+        entry = self.actuals.indicators.get(leaf.id) or IndicatorActual()
+        base: dict[str, Any] = {
+            "id": leaf.id,
+            "name": leaf.name,
+            "name_en": leaf.name_en,
+            "path": leaf.path,
+            "group_ids": leaf.group_ids,
+            "kind": leaf.kind.value,
+            "method": leaf.method.value,
+            "weight": leaf.weight,
+            "target": leaf.target,
+            "target_text": leaf.target_text,
+            "unit": leaf.unit,
+            "reported_score": entry.reported_score,
+            "reason": entry.reason,
+            "source": entry.source,
+            "dimension": leaf.dimension,
+            "tier": entry.tier.value if entry.tier else None,
+        }
+        if entry.not_applicable:
+            return IndicatorResult(
+                **base,
+                status=Status.NOT_APPLICABLE,
+                value=None,
+                actual_text=None,
+                score=None,
+                score_exact=None,
+                achievement=None,
+                met=None,
+                explanation=Explanation(
+                    leaf.method.value,
+                    notes_zh=("本指标不适用，不计入满分；总分按适用分值折算。",),
+                    notes_en=("Not applicable: excluded from full marks; the total is rescaled.",),
+                ),
+            )
+        if leaf.kind is Kind.QUALITATIVE:
+            return self.qualitative(leaf, entry, base)
+        return self.quantitative(leaf, entry, base)
+
+    def qualitative(
+        self, leaf: CompiledLeaf, entry: IndicatorActual, base: dict[str, Any]
+    ) -> IndicatorResult:
+        if entry.tier is None:
+            return self.failed(
+                base,
+                Status.MISSING_INPUT,
+                ("tier.missing", "未给出定性评价档次（达成/部分达成/未达成）", "no tier given"),
+                Explanation(leaf.method.value),
+            )
+        tier: Tier = entry.tier
+        try:
+            outcome = scoring.qualitative(
+                leaf.weight, tier.value, entry.score, self.c.qualitative_shares[tier.value], tier.label
+            )
+        except EvaluationError as exc:
+            return self.failed(
+                base, Status.ERROR, (exc.code, exc.message, exc.message_en), Explanation(leaf.method.value)
+            )
+        return self.scored(leaf, base, outcome, None, None, ())
+
+    def quantitative(
+        self, leaf: CompiledLeaf, entry: IndicatorActual, base: dict[str, Any]
+    ) -> IndicatorResult:
+        used: tuple[UsedValue, ...] = ()
+        substituted = None
+        actual: Decimal | None = None
+        base["reported_actual"] = None
+        if leaf.value is not None:
+            used = self.used(leaf.value.names)
+            substituted = leaf.value.substitute(self.data.values)
+            explanation = Explanation(
+                leaf.method.value, used, leaf.value.text, substituted
+            )
+            try:
+                result = self.interpreter.evaluate(leaf.value, self.data.values)
+            except EvaluationError as exc:
+                cause = self.root_problem(used)
+                if cause is not None:
+                    return self.failed(base, Status.ERROR, cause, explanation)
+                if exc.code == "value.missing":
+                    missing = [u.name for u in used if u.kind == "input" and u.value is None]
+                    zh = "缺少输入数据：" + "、".join(missing or exc.missing)
+                    en = "missing input: " + ", ".join(missing or exc.missing)
+                    return self.failed(
+                        base, Status.MISSING_INPUT, ("value.missing", zh, en), explanation
+                    )
+                return self.failed(
+                    base, Status.ERROR, (exc.code, exc.message, exc.message_en), explanation
+                )
+            if not isinstance(result, Decimal):
+                return self.failed(
+                    base,
+                    Status.ERROR,
+                    ("formula.not-a-number", "取值公式的结果不是数字", "the value is not a number"),
+                    explanation,
+                )
+            actual = result
+            if entry.actual is not None:
+                base["reported_actual"] = entry.actual
+        else:
+            explanation = Explanation(leaf.method.value)
+            if entry.actual is None:
+                return self.failed(
+                    base,
+                    Status.MISSING_INPUT,
+                    ("actual.missing", "未提供实际完成值", "no actual value supplied"),
+                    explanation,
+                )
+            if isinstance(entry.actual, Decimal):
+                actual = entry.actual
+            else:
+                actual = parse_number_text(entry.actual, leaf.unit)
+                if actual is None:
+                    base_text = dict(base, actual_text=entry.actual)
+                    return self.failed(
+                        base_text,
+                        Status.ERROR,
+                        (
+                            "actual.not-numeric",
+                            f"实际完成值 '{entry.actual}' 不是数字，定量指标无法计分",
+                            f"the actual {entry.actual!r} is not a number",
+                        ),
+                        explanation,
+                    )
+        try:
+            outcome = self.score(leaf, actual)
+        except EvaluationError as exc:
+            return self.failed(
+                dict(base, value=actual),
+                Status.MISSING_INPUT if exc.code == "target.missing" else Status.ERROR,
+                (exc.code, exc.message, exc.message_en),
+                explanation,
+            )
+        return self.scored(leaf, base, outcome, actual, substituted, used)
+
+    def score(self, leaf: CompiledLeaf, a: Decimal) -> Outcome:
+        w, m, t = leaf.weight, leaf.method, leaf.target
+        if m is Method.BANDS:
+            return scoring.bands(w, leaf.steps, a)
+        if m is Method.EXECUTION_RATE:
+            return scoring.execution_rate(w, a)
+        if m is Method.FORMULA:
+            return self.custom(leaf, a)
+        if t is None:
+            raise EvaluationError(
+                "target.missing", "未设定年度指标值，无法计分", "no target set: cannot score"
+            )
+        if m is Method.THRESHOLD:
+            met, comparison = _met(t, a)
+            return scoring.threshold(w, met, comparison)
+        if m is Method.RANGE:
+            assert t.high is not None
+            return scoring.range_score(w, t.low, t.high, a)
+        functions = {
+            Method.PROPORTIONAL: scoring.proportional,
+            Method.REVERSE_LINEAR: scoring.reverse_linear,
+            Method.REVERSE_RATIO: scoring.reverse_ratio,
+            Method.EQUAL: scoring.equal,
+            Method.EQUAL_SYMMETRIC: scoring.equal_symmetric,
+        }
+        return functions[m](w, t.value, a)
+
+    def custom(self, leaf: CompiledLeaf, a: Decimal) -> Outcome:
+        assert leaf.score_formula is not None
+        names: dict[str, Value] = dict(self.data.values)
+        names |= {"A": a, "T": leaf.target.value if leaf.target else None, "w": leaf.weight}
+        result = self.interpreter.evaluate(leaf.score_formula, names)
+        if not isinstance(result, Decimal):
+            raise EvaluationError(
+                "formula.not-a-number", "计分公式的结果不是数字", "the score formula is not a number"
+            )
+        calc = f"{leaf.score_formula.text} = {leaf.score_formula.substitute(names)} = {show(result)}"
+        return scoring.custom(leaf.weight, result, calc)
+
+    def scored(
+        self,
+        leaf: CompiledLeaf,
+        base: dict[str, Any],
+        outcome: Outcome,
+        actual: Decimal | None,
+        substituted: str | None,
+        used: tuple[UsedValue, ...],
+    ) -> IndicatorResult:
+        score = outcome.score
+        notes_zh: tuple[str, ...] = ()
+        notes_en: tuple[str, ...] = ()
+        if self.c.round_indicators:
+            score = quantize_half_up(score, self.c.places)
+            if score != outcome.score:
+                notes_zh = (f"按规定四舍五入到 {self.c.places} 位小数后计入总分：{score}",)
+                notes_en = (f"rounded half up to {self.c.places} places before adding: {score}",)
+        explanation = Explanation(
+            leaf.method.value,
+            used,
+            leaf.value.text if leaf.value else None,
+            substituted,
+            outcome.rule_zh,
+            outcome.rule_en,
+            outcome.calculation,
+            notes_zh,
+            notes_en,
+        )
+        base.setdefault("actual_text", None)
+        return IndicatorResult(
+            **base,
+            status=Status.OK,
+            value=actual,
+            score=score,
+            score_exact=outcome.score,
+            achievement=outcome.achievement,
+            met=outcome.met,
+            explanation=explanation,
+        )
+
+    def failed(
+        self,
+        base: dict[str, Any],
+        status: Status,
+        problem: tuple[str, str, str],
+        explanation: Explanation,
+    ) -> IndicatorResult:
+        code, zh, en = problem
+        fields = {"value": None, "actual_text": None, "reported_actual": None} | base
+        return IndicatorResult(
+            **fields,
+            status=status,
+            score=None,
+            score_exact=None,
+            achievement=None,
+            met=None,
+            explanation=Explanation(
+                explanation.method,
+                explanation.used,
+                explanation.value_formula,
+                explanation.value_substituted,
+                notes_zh=(f"未计分：{zh}",),
+                notes_en=(f"not scored: {en}",),
+            ),
+            problem_code=code,
+            problem=zh,
+            problem_en=en,
+        )
+
+    # --- totals and flags ----------------------------------------------------------------------
+
+    def evaluate(self) -> Evaluation:
+        self.load_inputs()
+        self.compute_derived()
+        results = tuple(self.leaf(leaf) for leaf in self.c.leaves)
+        by_id: dict[str, tuple[Decimal, Decimal]] = {
+            r.id: (r.score or Decimal(0), r.applicable_weight) for r in results
+        }
+        groups = []
+        for g in self.c.groups:  # post-order: children first
+            score = sum((by_id[child][0] for child in g.children), Decimal(0))
+            applicable = sum((by_id[child][1] for child in g.children), Decimal(0))
+            by_id[g.id] = (score, applicable)
+            groups.append(
+                GroupResult(g.id, g.name, g.name_en, g.path, g.depth, g.weight, applicable, score, g.children)
+            )
+        raw = sum((by_id[i][0] for i in self.c.top), Decimal(0))
+        applicable = sum((by_id[i][1] for i in self.c.top), Decimal(0))
+        scored_weight = sum((r.weight for r in results if r.status is Status.OK), Decimal(0))
+        if applicable == 0:
+            total = None
+            coverage = Decimal(0)
+        else:
+            total = raw if applicable == self.c.scale else raw * self.c.scale / applicable
+            coverage = scored_weight / applicable
+        places = self.c.places
+        result_grade = None
+        if total is not None:
+            percent = quantize_half_up(total, places) * 100 / self.c.scale
+            result_grade = grade(percent, self.c.grades)
+        return Evaluation(
+            set_id=self.c.definition.id,
+            title=self.c.definition.title,
+            title_en=self.c.definition.title_en,
+            scale=self.c.scale,
+            places=places,
+            total=total,
+            grade=result_grade,
+            coverage=coverage,
+            indicators=results,
+            groups=tuple(groups),
+            flags=tuple(_data_flags(results, coverage, places)),
+            reported_total=self.actuals.reported_total,
+        )
+
+
+def _decimal(value: Value) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None
+
+
+def _met(t: Target, a: Decimal) -> tuple[bool, str]:
+    if t.op is Op.RANGE:
+        assert t.high is not None
+        return t.low <= a <= t.high, f"{show(t.low)} ≤ {show(a)} ≤ {show(t.high)}?"
+    if t.op is Op.LE:
+        return a <= t.value, f"{show(a)} ≤ {show(t.value)}?"
+    if t.op is Op.EQ:
+        return a == t.value, f"{show(a)} = {show(t.value)}?"
+    return a >= t.value, f"{show(a)} ≥ {show(t.value)}?"
+
+
+def _data_flags(
+    results: tuple[IndicatorResult, ...], coverage: Decimal, places: int
+) -> list[Flag]:
+    """Flags the engine itself raises for data it could not use (rule packs add the rest)."""
+    flags = []
+    for r in results:
+        evidence = {"indicator": r.id, "name": r.name}
+        if r.problem_code:
+            evidence["code"] = r.problem_code
+        if r.status is Status.MISSING_INPUT:
+            flags.append(
+                Flag(
+                    "data.missing_input",
+                    "warning",
+                    r.id,
+                    f"指标“{r.name}”缺少数据，未计分：{r.problem}",
+                    f"indicator {r.name!r} lacks data and was not scored: {r.problem_en}",
+                    evidence,
+                    "补充实际完成值或年度指标值后重新评价。",
+                    "Supply the missing actual or target and evaluate again.",
+                )
+            )
+        elif r.status is Status.ERROR:
+            flags.append(
+                Flag(
+                    "data.error",
+                    "error",
+                    r.id,
+                    f"指标“{r.name}”数据有误，未计分：{r.problem}",
+                    f"indicator {r.name!r} has bad data and was not scored: {r.problem_en}",
+                    evidence,
+                    "核对该指标的数据与目标值。",
+                    "Check this indicator's data and target.",
+                )
+            )
+        elif r.reported_actual is not None and r.reported_actual != r.value:
+            flags.append(
+                Flag(
+                    "data.actual-mismatch",
+                    "warning",
+                    r.id,
+                    f"指标“{r.name}”填报的实际值 {r.reported_actual} 与公式计算值 "
+                    f"{show(r.value or Decimal(0))} 不一致（按计算值评分）",
+                    f"indicator {r.name!r}: the reported actual {r.reported_actual} differs from "
+                    f"the computed {show(r.value or Decimal(0))} (the computed value is scored)",
+                    evidence | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},
+                    "核对填报数据与原始数据。",
+                    "Reconcile the reported figure with the raw data.",
+                )
+            )
+    if coverage < 1:
+        share = quantize_half_up(coverage * 100, places)
+        flags.append(
+            Flag(
+                "data.incomplete",
+                "warning",
+                "total",
+                f"总分仅覆盖 {share}% 的适用分值，未计分的指标按 0 分计入，总分不完整",
+                f"the total covers only {share}% of the applicable weight; unscored rows count as "
+                "0, so the total is incomplete",
+                {"coverage": format(coverage, "f")},
+                "补齐缺失数据后重新评价。",
+                "Complete the missing data and evaluate again.",
+            )
+        )
+    return flags
+
+
+def evaluate(
+    indicator_set: IndicatorSet, actuals: Actuals | Mapping[str, Any] | None = None
+) -> Evaluation:
+    """Compile ``indicator_set`` and evaluate it once (use :class:`Engine` to evaluate many)."""
+    return Engine(indicator_set).evaluate(actuals)

@@ -1,0 +1,131 @@
+"""Errors raised by kpi_engine, and the located issues they carry.
+
+Everything the package raises derives from one base, so an embedding application can catch
+``KpiEngineError`` and know nothing else escapes::
+
+    KpiEngineError
+    ├── DefinitionError      an indicator set, actuals or rule file is invalid; carries every Issue
+    ├── FormulaError         one formula is invalid (raised by kpi_engine.formula.compile_formula)
+    └── EvaluationError      one formula or score could not be computed from the data given;
+                             the engine turns it into an indicator status, it never escapes
+                             Engine.evaluate
+
+Bad *data* in one indicator (a missing input, a zero target, text where a number belongs) is not an
+exception: it becomes a status on that indicator's result plus a flag, and the rest still
+evaluates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+__all__ = [
+    "DefinitionError",
+    "EvaluationError",
+    "FormulaError",     "Issue",
+    "KpiEngineError",
+    "Lang",
+    "SourceLocation",
+]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceLocation:
+    """A place in a source file: 1-based line and column, as editors count them."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in a definition, with a stable machine-readable code.
+
+    ``message`` is Chinese (the auditors' language); ``message_en`` the English text.
+    """
+
+    code: str
+    message: str
+    message_en: str
+    location: SourceLocation | None = None
+
+    def text(self, lang: Lang = "zh") -> str:
+        """The message in the requested language."""
+        return self.message if lang == "zh" else self.message_en
+
+    def format(self, lang: Lang = "zh", default_source: str = "<input>") -> str:
+        """``file:line:col: code: message`` — the form compilers and linters use."""
+        where = str(self.location) if self.location else default_source
+        return f"{where}: {self.code}: {self.text(lang)}"
+
+
+def _sort_key(issue: Issue) -> tuple[str, int, int, str]:
+    loc = issue.location
+    if loc is None:
+        return ("", 0, 0, issue.code)
+    return (loc.file, loc.line, loc.col, issue.code)
+
+
+class KpiEngineError(Exception):
+    """Base class of every exception kpi_engine raises."""
+
+
+class DefinitionError(KpiEngineError):
+    """A definition (indicator set, actuals, rule pack) is invalid.
+
+    All problems found are collected before raising, so an author can fix a whole file in one
+    pass. ``issues`` is sorted by file, line and column.
+    """
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.issues: tuple[Issue, ...] = tuple(sorted(set(issues), key=_sort_key))
+        super().__init__(self.report("en"))
+
+    def report(self, lang: Lang = "zh") -> str:
+        """Every issue on its own line as ``file:line:col: code: message``."""
+        return "\n".join(issue.format(lang) for issue in self.issues)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The issue codes in report order (handy in tests and for filtering)."""
+        return tuple(issue.code for issue in self.issues)
+
+
+class FormulaError(KpiEngineError):
+    """A formula cannot be compiled; ``col`` is the 1-based column inside the formula text."""
+
+    def __init__(self, code: str, message: str, message_en: str, col: int = 1) -> None:
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+        self.col = col
+        super().__init__(f"{code}: {message_en} (column {col})")
+
+
+class EvaluationError(KpiEngineError):
+    """A value or score could not be computed from the data (division by zero, text, overflow).
+
+    ``code`` is stable (e.g. ``formula.division-by-zero``); ``missing`` names inputs that were
+    absent, when that is the cause.
+    """
+
+    def __init__(
+        self, code: str, message: str, message_en: str, missing: tuple[str, ...] = ()
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+        self.missing = missing
+        super().__init__(f"{code}: {message_en}")
+
+    def text(self, lang: Lang = "zh") -> str:
+        """The message in the requested language."""
+        return self.message if lang == "zh" else self.message_en

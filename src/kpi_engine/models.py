@@ -1,0 +1,351 @@
+"""The YAML formats as pydantic models: indicator sets and actuals.
+
+Models are frozen and forbid unknown keys; a typo such as ``wieght`` is reported with a
+did-you-mean by :mod:`kpi_engine.loading`. They describe *shape* only: whole-set checks (names,
+cycles, weights, units) belong to :mod:`kpi_engine.compiler`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+)
+from pydantic_core import PydanticCustomError
+
+from kpi_engine.errors import SourceLocation
+
+__all__ = [
+    "Actuals",
+    "Band",
+    "DerivedDef",
+    "GradeBand",
+    "Group",
+    "IndicatorActual",
+    "IndicatorSet",
+    "InputDef",
+    "InputEntry",
+    "Kind",
+    "Leaf",
+    "Method",
+    "Node",
+    "QualitativePoints",
+    "Rounding",
+    "SourceMap",
+    "Tier",
+]
+
+
+class SourceMap:
+    """Where each value (and each mapping key) of a loaded document stands in its file.
+
+    Paths are tuples of mapping keys and list indexes, as in the parsed data. ``locate`` falls back
+    to the nearest enclosing node, so every issue gets some location.
+    """
+
+    __slots__ = ("file", "keys", "values")
+
+    def __init__(
+        self,
+        file: str,
+        values: dict[tuple[str | int, ...], SourceLocation],
+        keys: dict[tuple[str | int, ...], SourceLocation],
+    ) -> None:
+        self.file = file
+        self.values = values
+        self.keys = keys
+
+    def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> SourceLocation:
+        """The location of the node at ``path`` (its key when ``key``), or of its nearest parent."""
+        if key and path in self.keys:
+            return self.keys[path]
+        probe = path
+        while probe:
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), SourceLocation(self.file, 1, 1))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        use_attribute_docstrings=True,
+    )
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise PydanticCustomError(
+            "number.not-finite", "数值必须是有限数", {"en": "the number must be finite"}
+        )
+    return value
+
+
+Number = Annotated[Decimal, AfterValidator(_finite)]
+NonNegative = Annotated[Decimal, AfterValidator(_finite), Field(ge=0)]
+
+
+def _identifier(value: str) -> str:
+    if not value.isidentifier() or unicodedata.normalize("NFKC", value) != value:
+        raise PydanticCustomError(
+            "name.invalid",
+            "名称 '{name}' 不能用于公式：须以字母、汉字或下划线开头，只含字母、数字、汉字和下划线",
+            {
+                "name": value,
+                "en": f"name {value!r} cannot be used in formulas: start with a letter, Chinese "
+                "character or underscore, and use only letters, digits and underscores",
+            },
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_identifier)]
+"""A name usable in formulas (inputs and derived values)."""
+
+Id = Annotated[str, Field(pattern=r"^[^\s:]+$", min_length=1, max_length=100)]
+"""An indicator or set id: no spaces or colons (they would break ``file:line:col`` output)."""
+
+
+class Kind(StrEnum):
+    """Whether a leaf is scored from a number (定量) or from an assessed tier (定性)."""
+
+    QUANTITATIVE = "quantitative"
+    QUALITATIVE = "qualitative"
+
+
+class Method(StrEnum):
+    """Scoring methods; the formulas are in docs/indicator-format.md and kpi_engine.scoring."""
+
+    PROPORTIONAL = "proportional"
+    REVERSE_LINEAR = "reverse_linear"
+    REVERSE_RATIO = "reverse_ratio"
+    EQUAL = "equal"
+    EQUAL_SYMMETRIC = "equal_symmetric"
+    RANGE = "range"
+    THRESHOLD = "threshold"
+    BANDS = "bands"
+    FORMULA = "formula"
+    EXECUTION_RATE = "execution_rate"
+    QUALITATIVE = "qualitative"
+
+
+class Tier(StrEnum):
+    """Qualitative tiers (official): 达成 / 部分达成 / 未达成."""
+
+    ACHIEVED = "achieved"
+    PARTLY = "partly"
+    NOT_ACHIEVED = "not_achieved"
+
+    @property
+    def label(self) -> str:
+        """The Chinese label auditors write."""
+        return _TIER_LABELS[self]
+
+
+_TIER_LABELS = {Tier.ACHIEVED: "达成", Tier.PARTLY: "部分达成", Tier.NOT_ACHIEVED: "未达成"}
+_TIER_ALIASES = {label: tier.value for tier, label in _TIER_LABELS.items()} | {
+    "完成": "achieved",
+    "部分完成": "partly",
+    "未完成": "not_achieved",
+}
+
+
+def _tier_alias(value: Any) -> Any:
+    if isinstance(value, str):
+        return _TIER_ALIASES.get(value.strip(), value.strip())
+    return value
+
+
+class InputDef(_Model):
+    """A raw figure supplied with the actuals (e.g. 全年预算数)."""
+
+    label: str | None = None
+    """Chinese label shown in reports and explanations."""
+    label_en: str | None = None
+    unit: str | None = None
+    """Unit such as 万元, 人, %."""
+    description: str | None = None
+
+
+class DerivedDef(_Model):
+    """A value computed from inputs and other derived values."""
+
+    formula: str
+    """An expression in the formula language, e.g. ``spent / budget * 100``."""
+    label: str | None = None
+    label_en: str | None = None
+    unit: str | None = None
+
+
+class GradeBand(_Model):
+    """One grade and the lowest total (on a 100-point basis) that earns it."""
+
+    grade: str
+    grade_en: str | None = None
+    min: NonNegative
+
+
+class Rounding(_Model):
+    """四舍五入 (ROUND_HALF_UP) to ``places`` decimals, applied where ``apply`` says."""
+
+    places: int = Field(default=2, ge=0, le=6)
+    apply: Literal["display", "indicator"] = "display"
+    """``display``: exact sums, rounded only when shown; ``indicator``: each indicator's score is
+    rounded before it is added up, as many hand-made score tables do."""
+
+
+class QualitativePoints(_Model):
+    """Default share of the weight (percent) for a qualitative tier given without a score."""
+
+    achieved: Annotated[Decimal, Field(ge=80, le=100)] = Decimal(100)
+    partly: Annotated[Decimal, Field(ge=60, lt=80)] = Decimal(70)
+    not_achieved: Annotated[Decimal, Field(ge=0, lt=60)] = Decimal(30)
+
+
+class Band(_Model):
+    """A step of a stepwise table: values in ``[min, max)`` earn ``points``."""
+
+    min: Number | None = None
+    max: Number | None = None
+    points: NonNegative
+
+
+class Leaf(_Model):
+    """An indicator that is scored (三级指标 or any leaf of the tree)."""
+
+    id: Id
+    name: str
+    """Chinese name as printed in the score table."""
+    name_en: str | None = None
+    weight: NonNegative
+    """分值: the most points this indicator can earn."""
+    kind: Kind = Kind.QUANTITATIVE
+    target: str | Number | None = None
+    """年度指标值, written as auditors do: ``≥ 500 人``, ``≤ 90 万元``, ``= 0 起``, ``[95, 100] %``."""
+    value: str | None = None
+    """Formula or input name giving the actual; omitted when the actuals give it directly."""
+    unit: str | None = None
+    method: Method | None = None
+    """Scoring method; by default chosen from the target's operator."""
+    bands: tuple[Band, ...] | None = None
+    """Steps for ``method: bands``."""
+    score_formula: str | None = None
+    """For ``method: formula``: the score, using A (actual), T (target), w (weight)."""
+    dimension: str | None = None
+    """Optional output dimension, e.g. 数量, 质量, 时效, 成本."""
+    note: str | None = None
+
+
+class Group(_Model):
+    """A group of indicators (一级/二级指标); its children's weights must sum to its own."""
+
+    id: Id
+    name: str
+    name_en: str | None = None
+    weight: NonNegative
+    children: Annotated[tuple[Node, ...], Field(min_length=1)]
+    note: str | None = None
+
+
+def _node_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "group" if "children" in value else "leaf"
+    return "group" if isinstance(value, Group) else "leaf"
+
+
+Node = Annotated[
+    Annotated[Group, Tag("group")] | Annotated[Leaf, Tag("leaf")],
+    Discriminator(_node_kind),
+]
+Group.model_rebuild()
+
+
+class IndicatorSet(_Model):
+    """An indicator set (指标体系): metadata, inputs, derived values and the indicator tree."""
+
+    kpi_engine: Literal[1]
+    """Format version."""
+    id: Id
+    title: str
+    title_en: str | None = None
+    kind: Literal["project", "department"] | None = None
+    """项目支出 or 部门整体支出 self-evaluation."""
+    organization: str | None = None
+    year: int | None = None
+    scale: NonNegative | None = None
+    """Full marks; by default the sum of the top-level weights (which must equal it if given)."""
+    grading: Literal["national"] | Annotated[tuple[GradeBand, ...], Field(min_length=1)] = (
+        "national"
+    )
+    """``national`` (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差) or a list of bands on a 100-point basis."""
+    rounding: Rounding = Rounding()
+    qualitative: QualitativePoints = QualitativePoints()
+    inputs: dict[Name, InputDef] = {}
+    derived: dict[Name, DerivedDef] = {}
+    indicators: Annotated[tuple[Node, ...], Field(min_length=1)]
+    description: str | None = None
+
+    _source: SourceMap | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> SourceMap | None:
+        """Locations of the YAML this set was loaded from (None when built in Python)."""
+        return self._source
+
+
+class InputEntry(_Model):
+    """An input value with provenance (e.g. which section of a report it comes from)."""
+
+    value: Number | str | None
+    source: str | None = None
+    note: str | None = None
+
+
+class IndicatorActual(_Model):
+    """What was achieved for one indicator, and what the department reported about it."""
+
+    actual: Number | str | None = None
+    """实际完成值, when the indicator has no ``value`` formula."""
+    tier: Annotated[Tier | None, BeforeValidator(_tier_alias)] = None
+    """Qualitative tier: achieved/partly/not_achieved or 达成/部分达成/未达成."""
+    score: NonNegative | None = None
+    """Qualitative score given by the assessor; must lie in the tier's band."""
+    not_applicable: bool = False
+    reported_score: NonNegative | None = None
+    """The score the department reported for itself (kept for review)."""
+    reason: str | None = None
+    """偏差原因分析及改进措施."""
+    source: str | None = None
+    """Where the figure comes from."""
+
+
+class Actuals(_Model):
+    """The actuals for one evaluation: raw inputs and per-indicator entries."""
+
+    kpi_actuals: Literal[1] = 1
+    set: str | None = None
+    """Id of the indicator set these actuals are for; checked when given."""
+    inputs: dict[str, Number | str | InputEntry | None] = {}
+    indicators: dict[str, IndicatorActual] = {}
+    reported_total: NonNegative | None = None
+
+    _source: SourceMap | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> SourceMap | None:
+        """Locations of the YAML these actuals were loaded from (None when built in Python)."""
+        return self._source

@@ -1,0 +1,320 @@
+"""Result types: what an evaluation produces.
+
+Plain frozen dataclasses with slots — they are produced by the engine, not validated. Numbers are
+exact Decimals; ``to_dict`` renders them as decimal strings (the JSON contract in DESIGN.md), both
+rounded for display (``score``, ``total``) and exact (``score_exact``, ``total_exact``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from kpi_engine.errors import KpiEngineError
+from kpi_engine.functions import quantize_half_up
+from kpi_engine.grading import Grade
+from kpi_engine.targets import Target
+
+__all__ = [
+    "Evaluation",
+    "Explanation",
+    "Flag",
+    "GroupResult",
+    "IndicatorNotFoundError",
+    "IndicatorResult",
+    "Severity",
+    "Status",
+    "UsedValue",
+]
+
+Severity = Literal["info", "warning", "error"]
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+
+
+class Status(StrEnum):
+    """Whether an indicator could be scored."""
+
+    OK = "ok"
+    MISSING_INPUT = "missing_input"
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"
+
+    @property
+    def label(self) -> str:
+        """Chinese label for tables."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    Status.OK: "已计分",
+    Status.MISSING_INPUT: "缺少数据",
+    Status.NOT_APPLICABLE: "不适用",
+    Status.ERROR: "数据错误",
+}
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+@dataclass(frozen=True, slots=True)
+class UsedValue:
+    """An input or derived value read while computing an indicator."""
+
+    name: str
+    kind: Literal["input", "derived"]
+    value: Decimal | None
+    label: str | None = None
+    unit: str | None = None
+    formula: str | None = None
+    substituted: str | None = None
+    problem: str | None = None
+    """Why the value is absent (not supplied, not a number, could not be computed)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "value": _num(self.value)}
+        for key in ("label", "unit", "formula", "substituted", "problem"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything a reviewer needs to recompute a score by hand."""
+
+    method: str | None
+    used: tuple[UsedValue, ...] = ()
+    value_formula: str | None = None
+    value_substituted: str | None = None
+    rule_zh: str = ""
+    rule_en: str = ""
+    calculation: str = ""
+    notes_zh: tuple[str, ...] = ()
+    notes_en: tuple[str, ...] = ()
+
+    def rule(self, lang: str = "zh") -> str:
+        """The scoring rule in words."""
+        return self.rule_zh if lang == "zh" else self.rule_en
+
+    def notes(self, lang: str = "zh") -> tuple[str, ...]:
+        """Remarks (status causes, rounding, caps) in the requested language."""
+        return self.notes_zh if lang == "zh" else self.notes_en
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping with both languages."""
+        out: dict[str, Any] = {"method": self.method}
+        if self.used:
+            out["used"] = [u.to_dict() for u in self.used]
+        if self.value_formula is not None:
+            out["value_formula"] = self.value_formula
+            out["value_substituted"] = self.value_substituted
+        out |= {
+            "rule_zh": self.rule_zh,
+            "rule_en": self.rule_en,
+            "calculation": self.calculation,
+        }
+        if self.notes_zh:
+            out["notes_zh"] = list(self.notes_zh)
+            out["notes_en"] = list(self.notes_en)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A problem found in the set or the evaluation (存在的主要问题)."""
+
+    rule: str
+    severity: Severity
+    subject: str
+    message: str
+    message_en: str
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    suggestion: str = ""
+    suggestion_en: str = ""
+
+    def text(self, lang: str = "zh") -> str:
+        """The message in the requested language."""
+        return self.message if lang == "zh" else self.message_en
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "subject": self.subject,
+            "message": self.message,
+            "message_en": self.message_en,
+            "evidence": dict(self.evidence),
+            "suggestion": self.suggestion,
+            "suggestion_en": self.suggestion_en,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    """One leaf indicator's outcome."""
+
+    id: str
+    name: str
+    name_en: str | None
+    path: tuple[str, ...]
+    """Names of the groups above it, top first (一级指标, 二级指标, …)."""
+    group_ids: tuple[str, ...]
+    kind: str
+    method: str | None
+    status: Status
+    weight: Decimal
+    target: Target | None
+    target_text: str | None
+    unit: str | None
+    value: Decimal | None
+    """The actual (实际完成值) as a number, when there is one."""
+    actual_text: str | None
+    """The actual as supplied when it was not a number (e.g. 完成), else None."""
+    score: Decimal | None
+    """The score that counts toward the total (rounded first when the set says so)."""
+    score_exact: Decimal | None
+    achievement: Decimal | None
+    met: bool | None
+    tier: str | None
+    explanation: Explanation
+    problem_code: str | None = None
+    problem: str | None = None
+    problem_en: str | None = None
+    reported_score: Decimal | None = None
+    reported_actual: Decimal | str | None = None
+    reason: str | None = None
+    source: str | None = None
+    dimension: str | None = None
+
+    @property
+    def applicable_weight(self) -> Decimal:
+        """The weight this row contributes to the scale (0 when not applicable)."""
+        return Decimal(0) if self.status is Status.NOT_APPLICABLE else self.weight
+
+    def to_dict(self, places: int) -> dict[str, Any]:
+        """JSON-ready mapping; ``score`` rounded to ``places``, ``score_exact`` unrounded."""
+        rounded = None if self.score is None else quantize_half_up(self.score, places)
+        out: dict[str, Any] = {
+            "id": self.id,
+            "path": list(self.path),
+            "name": self.name,
+            "name_en": self.name_en,
+            "kind": self.kind,
+            "method": self.method,
+            "status": self.status.value,
+            "weight": _num(self.weight),
+            "target": self.target_text,
+            "unit": self.unit,
+            "actual": _num(self.value) if self.value is not None else self.actual_text,
+            "achievement": _num(self.achievement),
+            "met": self.met,
+            "tier": self.tier,
+            "score": _num(rounded),
+            "score_exact": _num(self.score_exact),
+            "explanation": self.explanation.to_dict(),
+        }
+        if self.problem_code:
+            out["problem"] = {"code": self.problem_code, "zh": self.problem, "en": self.problem_en}
+        for key in ("reported_score", "reason", "source", "dimension"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = _num(value) if isinstance(value, Decimal) else value
+        if self.reported_actual is not None:
+            ra = self.reported_actual
+            out["reported_actual"] = _num(ra) if isinstance(ra, Decimal) else ra
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    """A group's subtotal: the sum of its scored children."""
+
+    id: str
+    name: str
+    name_en: str | None
+    path: tuple[str, ...]
+    depth: int
+    weight: Decimal
+    applicable_weight: Decimal
+    score: Decimal
+    children: tuple[str, ...]
+
+    def to_dict(self, places: int) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "name_en": self.name_en,
+            "path": list(self.path),
+            "weight": _num(self.weight),
+            "applicable_weight": _num(self.applicable_weight),
+            "score": _num(quantize_half_up(self.score, places)),
+            "score_exact": _num(self.score),
+            "children": list(self.children),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The evaluation of one set against one set of actuals."""
+
+    set_id: str
+    title: str
+    title_en: str | None
+    scale: Decimal
+    places: int
+    total: Decimal | None
+    """Σ scores × scale ÷ Σ applicable weights, exact (None when nothing is applicable)."""
+    grade: Grade | None
+    coverage: Decimal
+    """Share of the applicable weight that was actually scored (1 when nothing is missing)."""
+    indicators: tuple[IndicatorResult, ...]
+    groups: tuple[GroupResult, ...]
+    flags: tuple[Flag, ...]
+    reported_total: Decimal | None = None
+
+    @property
+    def total_rounded(self) -> Decimal | None:
+        """The total 四舍五入 to the set's places: the figure that is reported and graded."""
+        return None if self.total is None else quantize_half_up(self.total, self.places)
+
+    def indicator(self, indicator_id: str) -> IndicatorResult:
+        """The result of one indicator by id (KeyError-free: raises LookupError subclass)."""
+        for result in self.indicators:
+            if result.id == indicator_id:
+                return result
+        raise IndicatorNotFoundError(indicator_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of DESIGN.md; numbers are decimal strings."""
+        return {
+            "set": self.set_id,
+            "title": self.title,
+            "title_en": self.title_en,
+            "total": _num(self.total_rounded),
+            "total_exact": _num(self.total),
+            "max_total": _num(self.scale),
+            "grade": self.grade.label if self.grade else None,
+            "grade_en": self.grade.label_en if self.grade else None,
+            "coverage": _num(self.coverage),
+            "places": self.places,
+            "reported_total": _num(self.reported_total),
+            "indicators": [i.to_dict(self.places) for i in self.indicators],
+            "groups": [g.to_dict(self.places) for g in self.groups],
+            "flags": [f.to_dict() for f in self.flags],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """``to_dict`` as JSON text (UTF-8, Chinese kept readable)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+class IndicatorNotFoundError(KpiEngineError, LookupError):
+    """No indicator with that id in this evaluation."""

@@ -1,0 +1,302 @@
+"""Scoring maths, one function per method (DOMAIN.md §2). Pure: no I/O, YAML or formulas.
+
+Notation: ``w`` weight (分值), ``T`` target, ``A`` actual, ``s`` score. Every function returns an
+:class:`Outcome` whose ``score`` lies in ``[0, w]`` and whose ``calculation`` lets a reader redo
+the sum by hand; impossible data (a zero target where one divides by it) raises
+:class:`~kpi_engine.errors.EvaluationError`, which the engine records as the indicator's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+from kpi_engine.errors import EvaluationError
+
+__all__ = [
+    "TIER_BANDS",
+    "Outcome",
+    "Step",
+    "bands",
+    "custom",
+    "equal",
+    "equal_symmetric",
+    "execution_rate",
+    "proportional",
+    "qualitative",
+    "range_score",
+    "reverse_linear",
+    "reverse_ratio",
+    "show",
+    "threshold",
+]
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+
+TIER_BANDS: dict[str, tuple[Decimal, Decimal, bool]] = {
+    # tier: (low share, high share, high end inclusive) — official bands of the weight
+    "achieved": (Decimal("0.8"), ONE, True),
+    "partly": (Decimal("0.6"), Decimal("0.8"), False),
+    "not_achieved": (ZERO, Decimal("0.6"), False),
+}
+"""Official qualitative bands: 达成 80–100 %, 部分达成 60–<80 %, 未达成 0–<60 % of the weight."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of scoring one indicator."""
+
+    score: Decimal
+    met: bool
+    """Whether the target was reached (full marks exactly when it was)."""
+    achievement: Decimal | None
+    """A ÷ T where that ratio means something, else None."""
+    rule_zh: str
+    rule_en: str
+    calculation: str
+    """The numbers substituted into the rule, e.g. ``95 < 100 → 10 × 95 ÷ 100 = 9.5``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a stepwise table: values in ``[low, high)`` earn ``points``."""
+
+    low: Decimal | None
+    high: Decimal | None
+    points: Decimal
+
+    def contains(self, value: Decimal) -> bool:
+        """Whether ``value`` falls in this step."""
+        return (self.low is None or value >= self.low) and (self.high is None or value < self.high)
+
+
+def show(value: Decimal) -> str:
+    """A number as a reader writes it: no exponent, long fractions cut to 6 places with ≈."""
+    if value == 0:
+        return "0"
+    with localcontext(Context(prec=200)):
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -6:
+            cut = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+            return "≈" + format(cut.normalize(), "f")
+        return format(value.normalize(), "f")
+
+
+def _ratio(a: Decimal, t: Decimal) -> Decimal | None:
+    return a / t if t != 0 else None
+
+
+def _clip(score: Decimal, w: Decimal) -> Decimal:
+    return min(max(score, ZERO), w)
+
+
+def _need_positive_target(t: Decimal, method: str) -> None:
+    if t <= 0:
+        raise EvaluationError(
+            "score.target-not-positive",
+            f"{method}计分要求目标值大于 0（目标值为 {show(t)}）",
+            f"{method} scoring needs a target above 0 (target is {show(t)})",
+        )
+
+
+def proportional(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
+    """"≥" (正向): s = w if A ≥ T, else w·A/T, never below 0 nor above w."""
+    _need_positive_target(t, "正向（≥）")
+    rule_zh = "A ≥ T 得满分；否则 s = w × A ÷ T（最低 0 分）"
+    rule_en = "full marks when A ≥ T; otherwise s = w × A ÷ T (at least 0)"
+    if a >= t:
+        return Outcome(w, True, a / t, rule_zh, rule_en, f"{show(a)} ≥ {show(t)} → s = {show(w)}")
+    score = _clip(w * a / t, w)
+    calc = f"{show(a)} < {show(t)} → s = {show(w)} × {show(a)} ÷ {show(t)} = {show(score)}"
+    return Outcome(score, False, a / t, rule_zh, rule_en, calc)
+
+
+def reverse_linear(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
+    """"≤" linear (default): w if A ≤ T; w·(1 − (A−T)/T) for T < A < 2T; 0 from 2T. T = 0: A ≤ 0."""
+    if t < 0:
+        raise EvaluationError(
+            "score.target-negative",
+            f"反向（≤）计分要求目标值不小于 0（目标值为 {show(t)}）",
+            f"reverse (≤) scoring needs a target of at least 0 (target is {show(t)})",
+        )
+    rule_zh = "A ≤ T 得满分；T < A < 2T 时 s = w × (1 − (A − T) ÷ T)；A ≥ 2T 得 0 分"
+    rule_en = "full marks when A ≤ T; s = w × (1 − (A − T) ÷ T) when T < A < 2T; 0 when A ≥ 2T"
+    if a <= t:
+        return Outcome(
+            w, True, _ratio(a, t), rule_zh, rule_en, f"{show(a)} ≤ {show(t)} → s = {show(w)}"
+        )
+    if a >= 2 * t:
+        calc = f"{show(a)} ≥ 2 × {show(t)} → s = 0"
+        return Outcome(ZERO, False, _ratio(a, t), rule_zh, rule_en, calc)
+    score = _clip(w * (1 - (a - t) / t), w)
+    calc = (
+        f"{show(t)} < {show(a)} < {show(2 * t)} → s = {show(w)} × (1 − ({show(a)} − {show(t)}) "
+        f"÷ {show(t)}) = {show(score)}"
+    )
+    return Outcome(score, False, a / t, rule_zh, rule_en, calc)
+
+
+def reverse_ratio(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
+    """"≤" ratio: w if A ≤ T, else w·T/A."""
+    if t < 0:
+        raise EvaluationError(
+            "score.target-negative",
+            f"反向（≤）计分要求目标值不小于 0（目标值为 {show(t)}）",
+            f"reverse (≤) scoring needs a target of at least 0 (target is {show(t)})",
+        )
+    rule_zh = "A ≤ T 得满分；否则 s = w × T ÷ A"
+    rule_en = "full marks when A ≤ T; otherwise s = w × T ÷ A"
+    if a <= t:
+        return Outcome(
+            w, True, _ratio(a, t), rule_zh, rule_en, f"{show(a)} ≤ {show(t)} → s = {show(w)}"
+        )
+    score = _clip(w * t / a, w)
+    calc = f"{show(a)} > {show(t)} → s = {show(w)} × {show(t)} ÷ {show(a)} = {show(score)}"
+    return Outcome(score, False, _ratio(a, t), rule_zh, rule_en, calc)
+
+
+def _zero_target(w: Decimal, a: Decimal) -> Outcome:
+    rule_zh = "目标值为 0：A ≤ 0 得满分，否则 0 分"
+    rule_en = "target 0: full marks when A ≤ 0, otherwise 0"
+    if a <= 0:
+        return Outcome(w, True, None, rule_zh, rule_en, f"{show(a)} ≤ 0 → s = {show(w)}")
+    return Outcome(ZERO, False, None, rule_zh, rule_en, f"{show(a)} > 0 → s = 0")
+
+
+def equal(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
+    """"=": T = 0 → full marks only if A ≤ 0 (e.g. 安全事故数 = 0); T > 0 → as "≥"."""
+    if t == 0:
+        return _zero_target(w, a)
+    return proportional(w, t, a)
+
+
+def equal_symmetric(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
+    """"=" symmetric: w·max(0, 1 − |A−T|/T), penalising deviation either side."""
+    if t == 0:
+        return _zero_target(w, a)
+    _need_positive_target(t, "对称等值（=）")
+    rule_zh = "s = w × max(0, 1 − |A − T| ÷ T)"
+    rule_en = "s = w × max(0, 1 − |A − T| ÷ T)"
+    score = _clip(w * max(ZERO, 1 - abs(a - t) / t), w)
+    calc = (
+        f"s = {show(w)} × max(0, 1 − |{show(a)} − {show(t)}| ÷ {show(t)}) = {show(score)}"
+    )
+    return Outcome(score, a == t, a / t, rule_zh, rule_en, calc)
+
+
+def range_score(w: Decimal, low: Decimal, high: Decimal, a: Decimal) -> Outcome:
+    """Range [a, b]: inside → w; below → w·A/a; above → the "≤" linear rule with T = b."""
+    rule_zh = "区间内得满分；低于下限 s = w × A ÷ 下限；高于上限按反向线性规则（T = 上限）"
+    rule_en = "full marks inside; below: s = w × A ÷ low; above: reverse linear rule with T = high"
+    if low <= a <= high:
+        calc = f"{show(low)} ≤ {show(a)} ≤ {show(high)} → s = {show(w)}"
+        return Outcome(w, True, None, rule_zh, rule_en, calc)
+    if a < low:
+        score = _clip(w * a / low, w) if low > 0 else ZERO
+        calc = f"{show(a)} < {show(low)} → s = {show(w)} × {show(a)} ÷ {show(low)} = {show(score)}"
+        if low <= 0:
+            calc = f"{show(a)} < {show(low)} ≤ 0 → s = 0"
+        return Outcome(score, False, _ratio(a, low), rule_zh, rule_en, calc)
+    above = reverse_linear(w, high, a)
+    return Outcome(
+        above.score, False, above.achievement, rule_zh, rule_en, f"{show(a)} > {show(high)}: "
+        + above.calculation
+    )
+
+
+def threshold(w: Decimal, met: bool, comparison: str) -> Outcome:
+    """All or nothing: w when the target is met, else 0."""
+    score = w if met else ZERO
+    return Outcome(
+        score,
+        met,
+        None,
+        "达到目标得满分，否则 0 分",
+        "full marks when the target is met, otherwise 0",
+        f"{comparison} → s = {show(score)}",
+    )
+
+
+def bands(w: Decimal, steps: Sequence[Step], a: Decimal) -> Outcome:
+    """Stepwise table: the first step containing A gives the points."""
+    for step in steps:
+        if step.contains(a):
+            low = "−∞" if step.low is None else show(step.low)
+            high = "+∞" if step.high is None else show(step.high)
+            score = min(step.points, w)
+            return Outcome(
+                score,
+                score == w,
+                None,
+                "按分档表计分：A 落在 [下限, 上限) 的档得该档分数",
+                "stepwise table: the step [low, high) holding A gives its points",
+                f"{show(a)} ∈ [{low}, {high}) → s = {show(score)}",
+            )
+    raise EvaluationError(
+        "score.no-band",
+        f"实际值 {show(a)} 不在任何分档内",
+        f"the actual {show(a)} falls in no step of the table",
+    )
+
+
+def execution_rate(w: Decimal, rate: Decimal) -> Outcome:
+    """预算执行率 (percent): s = w × min(1, rate ÷ 100), at least 0."""
+    score = _clip(w * min(ONE, rate / HUNDRED), w)
+    return Outcome(
+        score,
+        rate >= HUNDRED,
+        rate / HUNDRED,
+        "s = w × min(1, 执行率 ÷ 100%)",
+        "s = w × min(1, execution rate ÷ 100%)",
+        f"s = {show(w)} × min(1, {show(rate)}% ÷ 100%) = {show(score)}",
+    )
+
+
+def qualitative(
+    w: Decimal, tier: str, given: Decimal | None, default_share: Decimal, label: str
+) -> Outcome:
+    """定性: the tier's band of w; a given score must lie in it, else the default share applies."""
+    low, high, inclusive = TIER_BANDS[tier]
+    lo, hi = w * low, w * high
+    band = f"[{show(lo)}, {show(hi)}{']' if inclusive else ')'}"
+    rule_zh = "定性分档：达成 80%–100%、部分达成 60%–80%（不含）、未达成 0–60%（不含）× 分值"
+    rule_en = (
+        "qualitative tiers: achieved 80–100 %, partly 60–<80 %, not achieved 0–<60 % of the weight"
+    )
+    if given is not None:
+        inside = lo <= given <= hi if inclusive else lo <= given < hi
+        if w == 0:
+            inside = given == 0
+        if not inside:
+            raise EvaluationError(
+                "score.outside-tier-band",
+                f"给定得分 {show(given)} 不在“{label}”档的区间 {band} 内",
+                f"the given score {show(given)} is outside the {tier} band {band}",
+            )
+        return Outcome(
+            given, given == w, None, rule_zh, rule_en, f"{label} {band}，给定 s = {show(given)}"
+        )
+    score = w * default_share
+    calc = f"{label} {band}，未给分，取默认 {show(default_share * HUNDRED)}%：s = {show(score)}"
+    return Outcome(score, score == w, None, rule_zh, rule_en, calc)
+
+
+def custom(w: Decimal, score: Decimal, calculation: str) -> Outcome:
+    """A score computed by the set's own formula; it must lie in [0, w]."""
+    if not ZERO <= score <= w:
+        raise EvaluationError(
+            "score.out-of-range",
+            f"计分公式得出 {show(score)}，不在 [0, {show(w)}] 内",
+            f"the score formula gave {show(score)}, outside [0, {show(w)}]",
+        )
+    return Outcome(
+        score,
+        score == w,
+        None,
+        "按指标自定义计分公式",
+        "the indicator's own score formula",
+        calculation,
+    )
