@@ -573,6 +573,7 @@ class _Run:
             coverage=coverage,
             indicators=results,
             groups=tuple(groups),
+            top=self.c.top,
             flags=tuple(_data_flags(results, coverage, places)),
             reported_total=self.actuals.reported_total,
         )

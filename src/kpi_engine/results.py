@@ -277,6 +277,9 @@ class Evaluation:
     """Share of the applicable weight that was actually scored (1 when nothing is missing)."""
     indicators: tuple[IndicatorResult, ...]
     groups: tuple[GroupResult, ...]
+    """Group subtotals, children before their parents."""
+    top: tuple[str, ...]
+    """Ids of the top-level nodes in definition order (the tree's roots)."""
     flags: tuple[Flag, ...]
     reported_total: Decimal | None = None
 

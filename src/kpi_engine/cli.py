@@ -1,0 +1,168 @@
+"""The ``kpi`` command: validate, evaluate and describe indicator sets.
+
+The only module that prints. Exit codes: 0 success; 1 evaluated, but flags at or above
+``--fail-on``; 2 definition or usage error (messages as ``file:line:col: code: message``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+from kpi_engine import __version__
+from kpi_engine.engine import Engine
+from kpi_engine.errors import DefinitionError, KpiEngineError, Lang
+from kpi_engine.loading import load_actuals, load_indicator_set, resolve_set_paths
+from kpi_engine.models import Actuals, IndicatorSet
+from kpi_engine.results import SEVERITY_ORDER, Evaluation
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FLAGS = 1
+EXIT_DEFINITION = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kpi",
+        description="kpi_engine：指标体系的声明式评分（绩效自评）/ declarative indicator scoring",
+    )
+    parser.add_argument("--version", action="version", version=f"kpi_engine {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help="输出语言 / output language (zh)"
+    )
+
+    validate = sub.add_parser(
+        "validate", parents=[lang], help="检查指标体系定义 / check an indicator set"
+    )
+    validate.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
+    validate.add_argument("actuals", metavar="ACTUALS", nargs="?", help="实际值文件 / actuals")
+
+    evaluate = sub.add_parser(
+        "evaluate", parents=[lang], help="计算得分、等级与问题 / score a set against actuals"
+    )
+    evaluate.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
+    evaluate.add_argument(
+        "actuals",
+        metavar="ACTUALS",
+        nargs="?",
+        help="实际值文件；省略时使用目录中的 actuals.yaml / actuals (default: SET/actuals.yaml)",
+    )
+    evaluate.add_argument(
+        "--format", choices=["text", "json", "markdown"], default="text", help="输出格式 (text)"
+    )
+    evaluate.add_argument(
+        "--fail-on",
+        choices=["info", "warning", "error"],
+        help="存在该级别及以上问题时退出码为 1 / exit 1 on flags at or above this severity",
+    )
+    evaluate.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
+
+    schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
+    schema.add_argument(
+        "--actuals", action="store_true", help="实际值文件的 Schema / schema of actuals files"
+    )
+    schema.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
+    return parser
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write the whole text or nothing: a temporary file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        write_atomically(Path(output), text)
+    else:
+        sys.stdout.write(text)
+
+
+def _load(set_arg: str, actuals_arg: str | None) -> tuple[IndicatorSet, Actuals | None]:
+    set_path, default_actuals = resolve_set_paths(set_arg)
+    indicator_set = load_indicator_set(set_path)
+    actuals_path = actuals_arg or default_actuals
+    actuals = load_actuals(actuals_path) if actuals_path else None
+    return indicator_set, actuals
+
+
+def _render(evaluation: Evaluation, fmt: str, lang: Lang) -> str:
+    if fmt == "json":
+        return evaluation.to_json() + "\n"
+    from kpi_engine.reports import render_markdown, render_text  # noqa: PLC0415 - CLI only
+
+    return render_markdown(evaluation, lang) if fmt == "markdown" else render_text(evaluation, lang)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    indicator_set, actuals = _load(args.set, args.actuals)
+    engine = Engine(indicator_set)
+    if actuals is not None:
+        engine.evaluate(actuals)  # structural checks of the actuals against the set
+    leaves = len(engine.compiled.leaves)
+    scale = format(engine.compiled.scale, "f")
+    if args.lang == "zh":
+        print(f"通过：{indicator_set.title}（{leaves} 个末级指标，满分 {scale}）")
+    else:
+        print(f"OK: {indicator_set.title} ({leaves} leaf indicators, full marks {scale})")
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    indicator_set, actuals = _load(args.set, args.actuals)
+    if actuals is None:
+        note = "未提供实际值，所有定量指标将显示为缺少数据" if args.lang == "zh" else (
+            "no actuals given: every quantitative indicator will be missing data"
+        )
+        print(note, file=sys.stderr)
+    evaluation = Engine(indicator_set).evaluate(actuals)
+    _emit(_render(evaluation, args.format, args.lang), args.output)
+    if args.fail_on:
+        threshold = SEVERITY_ORDER[args.fail_on]
+        if any(SEVERITY_ORDER[f.severity] >= threshold for f in evaluation.flags):
+            return EXIT_FLAGS
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    model = Actuals if args.actuals else IndicatorSet
+    schema = model.model_json_schema(mode="validation")
+    _emit(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", args.output)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``kpi`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    lang = cast(Lang, getattr(args, "lang", "zh"))
+    handlers = {"validate": _validate, "evaluate": _evaluate, "schema": _schema}
+    try:
+        return handlers[args.command](args)
+    except DefinitionError as exc:
+        print(exc.report(lang), file=sys.stderr)
+        return EXIT_DEFINITION
+    except KpiEngineError as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return EXIT_DEFINITION
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

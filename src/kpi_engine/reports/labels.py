@@ -1,0 +1,101 @@
+"""Shared wording of reports in Chinese and English, and number formatting for display."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kpi_engine.errors import Lang
+from kpi_engine.functions import quantize_half_up
+from kpi_engine.results import Evaluation, GroupResult, IndicatorResult, Status
+
+__all__ = ["LABELS", "actual_text", "label", "name_of", "number", "status_text", "total_line"]
+
+LABELS: dict[str, tuple[str, str]] = {
+    "indicator": ("指标", "Indicator"),
+    "weight": ("分值", "Weight"),
+    "target": ("年度指标值", "Target"),
+    "actual": ("实际完成值", "Actual"),
+    "score": ("得分", "Score"),
+    "status": ("状态", "Status"),
+    "total": ("总分", "Total"),
+    "grade": ("等级", "Grade"),
+    "coverage": ("计分覆盖率", "Coverage"),
+    "flags": ("发现的问题", "Problems found"),
+    "no_flags": ("未发现问题。", "No problems found."),
+    "explanations": ("得分说明", "How each score was reached"),
+    "rule": ("计分规则", "Rule"),
+    "calculation": ("计算过程", "Calculation"),
+    "value_formula": ("取值公式", "Value formula"),
+    "used": ("使用的数据", "Data used"),
+    "reason": ("偏差原因", "Reason for deviation"),
+    "suggestion": ("改进建议", "Suggestion"),
+    "path": ("所属指标组", "Group"),
+    "info": ("提示", "info"),
+    "warning": ("警告", "warning"),
+    "error": ("错误", "error"),
+    "incomplete": ("（总分不完整）", " (incomplete)"),
+    "reported": ("自评得分", "Reported"),
+}
+
+_STATUS_EN = {
+    Status.OK: "scored",
+    Status.MISSING_INPUT: "missing data",
+    Status.NOT_APPLICABLE: "not applicable",
+    Status.ERROR: "data error",
+}
+
+
+def label(key: str, lang: Lang) -> str:
+    """A fixed report label in the requested language."""
+    zh, en = LABELS[key]
+    return zh if lang == "zh" else en
+
+
+def status_text(status: Status, lang: Lang) -> str:
+    """An indicator status as a reader says it."""
+    return status.label if lang == "zh" else _STATUS_EN[status]
+
+
+def name_of(item: IndicatorResult | GroupResult, lang: Lang) -> str:
+    """The display name, English when asked and available."""
+    return item.name_en if lang == "en" and item.name_en else item.name
+
+
+def number(value: Decimal | None, places: int) -> str:
+    """四舍五入 to the set's places for display; blank for None."""
+    if value is None:
+        return ""
+    return format(quantize_half_up(value, places), "f")
+
+
+def actual_text(result: IndicatorResult, places: int) -> str:
+    """The actual with its unit; fractions longer than the set's places are rounded."""
+    if result.tier is not None and result.kind == "qualitative":
+        from kpi_engine.models import Tier  # noqa: PLC0415 - a display detail only
+
+        return Tier(result.tier).label
+    if result.value is None:
+        return result.actual_text or ""
+    value = result.value
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        value = quantize_half_up(value, places)
+    unit = result.unit or ""
+    text = format(value.normalize() if value == value.to_integral_value() else value, "f")
+    return f"{text}{unit if unit == '%' else (' ' + unit if unit else '')}"
+
+
+def total_line(evaluation: Evaluation, lang: Lang) -> str:
+    """``总分 96.93 / 100　等级 优　计分覆盖率 100%``."""
+    places = evaluation.places
+    total = number(evaluation.total, places) or "—"
+    grade = evaluation.grade
+    grade_text = "—" if grade is None else (grade.label if lang == "zh" else grade.label_en)
+    coverage = number(evaluation.coverage * 100, places)
+    line = (
+        f"{label('total', lang)} {total} / {format(evaluation.scale, 'f')}    "
+        f"{label('grade', lang)} {grade_text}    {label('coverage', lang)} {coverage}%"
+    )
+    if evaluation.coverage < 1:
+        line += label("incomplete", lang)
+    return line

@@ -1,0 +1,88 @@
+"""Markdown rendering: the score table, the total, the flags and how each score was reached."""
+
+from __future__ import annotations
+
+from kpi_engine.errors import Lang
+from kpi_engine.reports.labels import (
+    actual_text,
+    label,
+    name_of,
+    number,
+    status_text,
+    total_line,
+)
+from kpi_engine.reports.text import by_severity, rows
+from kpi_engine.results import Evaluation, GroupResult, IndicatorResult, Status
+
+__all__ = ["render_markdown"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _explanation(result: IndicatorResult, lang: Lang, places: int) -> list[str]:
+    e = result.explanation
+    lines = [f"### {_cell(name_of(result, lang))}（{result.id}）" if lang == "zh"
+             else f"### {_cell(name_of(result, lang))} ({result.id})", ""]
+    if result.path:
+        lines.append(f"- {label('path', lang)}: {' / '.join(result.path)}")
+    lines.append(
+        f"- {label('weight', lang)}: {format(result.weight.normalize(), 'f')}; "
+        f"{label('target', lang)}: {result.target_text or '—'}; "
+        f"{label('actual', lang)}: {actual_text(result, places) or '—'}"
+    )
+    if e.value_formula:
+        lines.append(
+            f"- {label('value_formula', lang)}: `{e.value_formula}` = `{e.value_substituted}`"
+        )
+    for used in e.used:
+        what = used.label or used.name
+        value = "—" if used.value is None else format(used.value, "f")
+        extra = f" = `{used.formula}` = `{used.substituted}`" if used.formula else ""
+        problem = f"（{used.problem}）" if used.problem else ""
+        lines.append(f"  - {what} `{used.name}`{extra} → {value}{used.unit or ''}{problem}")
+    if e.rule(lang):
+        lines.append(f"- {label('rule', lang)}: {e.rule(lang)}")
+    if e.calculation:
+        lines.append(f"- {label('calculation', lang)}: {e.calculation}")
+    for note in e.notes(lang):
+        lines.append(f"- {note}")
+    score = number(result.score, places) if result.status is Status.OK else "—"
+    lines.append(f"- **{label('score', lang)}: {score}**")
+    if result.reason:
+        lines.append(f"- {label('reason', lang)}: {result.reason}")
+    lines.append("")
+    return lines
+
+
+def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
+    """The evaluation as a Markdown document."""
+    places = evaluation.places
+    title = evaluation.title if lang == "zh" or not evaluation.title_en else evaluation.title_en
+    head = [label(k, lang) for k in ("indicator", "weight", "target", "actual", "score", "status")]
+    lines = [f"# {title}", "", "| " + " | ".join(head) + " |", "|---|---:|---|---|---:|---|"]
+    for depth, node in rows(evaluation):
+        indent = "　" * depth
+        name = _cell(indent + name_of(node, lang))
+        weight = format(node.weight.normalize(), "f")
+        if isinstance(node, GroupResult):
+            lines.append(f"| **{name}** | {weight} | | | **{number(node.score, places)}** | |")
+            continue
+        status = "" if node.status is Status.OK else status_text(node.status, lang)
+        lines.append(
+            f"| {name} | {weight} | {_cell(node.target_text or '')} | "
+            f"{_cell(actual_text(node, places))} | {number(node.score, places)} | {status} |"
+        )
+    lines += ["", f"**{total_line(evaluation, lang)}**", "", f"## {label('flags', lang)}", ""]
+    if not evaluation.flags:
+        lines.append(label("no_flags", lang))
+    for flag in by_severity(evaluation.flags):
+        lines.append(f"- **[{label(flag.severity, lang)}]** {flag.text(lang)}")
+        suggestion = flag.suggestion if lang == "zh" else flag.suggestion_en
+        if suggestion:
+            lines.append(f"  - {label('suggestion', lang)}: {suggestion}")
+    lines += ["", f"## {label('explanations', lang)}", ""]
+    for result in evaluation.indicators:
+        lines += _explanation(result, lang, places)
+    return "\n".join(lines).rstrip() + "\n"
