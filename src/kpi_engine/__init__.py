@@ -4,8 +4,9 @@ Load an indicator set authored in YAML, evaluate it against actuals, and read sc
 an explanation of every score and problem flags::
 
     >>> import kpi_engine
-    >>> s = kpi_engine.load_indicator_set("indicator_sets/project-demo-2024")
-    >>> e = kpi_engine.evaluate(s, kpi_engine.load_actuals("indicator_sets/project-demo-2024/actuals.yaml"))
+    >>> demo = "indicator_sets/project-demo-2024"
+    >>> s = kpi_engine.load_indicator_set(demo)
+    >>> e = kpi_engine.evaluate(s, kpi_engine.load_actuals(f"{demo}/actuals.yaml"))
     >>> e.grade.label in {"优", "良", "中", "差"}
     True
 

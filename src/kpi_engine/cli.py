@@ -129,8 +129,10 @@ def _validate(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     indicator_set, actuals = _load(args.set, args.actuals)
     if actuals is None:
-        note = "未提供实际值，所有定量指标将显示为缺少数据" if args.lang == "zh" else (
-            "no actuals given: every quantitative indicator will be missing data"
+        note = (
+            "未提供实际值，所有定量指标将显示为缺少数据"
+            if args.lang == "zh"
+            else ("no actuals given: every quantitative indicator will be missing data")
         )
         print(note, file=sys.stderr)
     evaluation = Engine(indicator_set).evaluate(actuals)

@@ -141,13 +141,13 @@ class _Compiler:
     def add(self, code: str, zh: str, en: str, path: Path_, *, key: bool = False) -> None:
         self.issues.append(Issue(code, zh, en, self.at(path, key=key)))
 
-    def formula(
-        self, text: str, path: Path_, known: Iterable[str], what: str
-    ) -> Formula | None:
+    def formula(self, text: str, path: Path_, known: Iterable[str], what: str) -> Formula | None:
         try:
             formula = compile_formula(text)
         except FormulaError as exc:
-            self.issues.append(self._formula_issue(exc.code, exc.message, exc.message_en, path, exc.col))
+            self.issues.append(
+                self._formula_issue(exc.code, exc.message, exc.message_en, path, exc.col)
+            )
             return None
         known = set(known)
         for name, col in formula.unknown_names(known):
@@ -205,9 +205,7 @@ class _Compiler:
             )
             if formula is not None:
                 compiled[name] = formula
-        return tuple(
-            (name, compiled[name], d.derived[name]) for name in self._order(compiled)
-        )
+        return tuple((name, compiled[name], d.derived[name]) for name in self._order(compiled))
 
     def _order(self, compiled: Mapping[str, Formula]) -> list[str]:
         order: list[str] = []
@@ -242,7 +240,9 @@ class _Compiler:
 
     # --- the tree ------------------------------------------------------------------------------
 
-    def node(self, node: Node, path: Path_, names: tuple[str, ...], ids: tuple[str, ...], depth: int) -> None:
+    def node(
+        self, node: Node, path: Path_, names: tuple[str, ...], ids: tuple[str, ...], depth: int
+    ) -> None:
         if node.id in self.seen_ids:
             first = self.at(self.seen_ids[node.id])
             self.add(
@@ -258,7 +258,9 @@ class _Compiler:
         else:
             self.leaf(node, path, names, ids)
 
-    def group(self, g: Group, path: Path_, names: tuple[str, ...], ids: tuple[str, ...], depth: int) -> None:
+    def group(
+        self, g: Group, path: Path_, names: tuple[str, ...], ids: tuple[str, ...], depth: int
+    ) -> None:
         for i, child in enumerate(g.children):
             self.node(child, (*path, "children", i), (*names, g.name), (*ids, g.id), depth + 1)
         total = sum((c.weight for c in g.children), Decimal(0))

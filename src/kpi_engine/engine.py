@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from kpi_engine import scoring
 from kpi_engine.compiler import CompiledLeaf, CompiledSet, compile_set
 from kpi_engine.errors import DefinitionError, EvaluationError, Issue, SourceLocation
 from kpi_engine.formula import ARITHMETIC, Interpreter
@@ -39,7 +40,6 @@ from kpi_engine.results import (
     Status,
     UsedValue,
 )
-from kpi_engine import scoring
 from kpi_engine.scoring import Outcome, show
 from kpi_engine.targets import Op, Target, normalize_unit
 
@@ -263,15 +263,15 @@ class _Run:
                     problem_text,
                 )
             elif name in self.c.inputs:
-                definition = self.c.inputs[name]
+                declared = self.c.inputs[name]
                 if name in self.data.missing:
                     problem_text = "未提供"
                 ordered[name] = UsedValue(
                     name,
                     "input",
                     _decimal(self.data.values.get(name)),
-                    definition.label,
-                    definition.unit,
+                    declared.label,
+                    declared.unit,
                     problem=problem_text,
                 )
 
@@ -285,7 +285,7 @@ class _Run:
                 return self.data.problems[u.name]
         return None
 
-    # --- leaves ------------------------------------------------------------------------------------
+    # --- leaves ---------------------------------------------------------------------------------
 
     def leaf(self, leaf: CompiledLeaf) -> IndicatorResult:
         entry = self.actuals.indicators.get(leaf.id) or IndicatorActual()
@@ -340,11 +340,18 @@ class _Run:
         tier: Tier = entry.tier
         try:
             outcome = scoring.qualitative(
-                leaf.weight, tier.value, entry.score, self.c.qualitative_shares[tier.value], tier.label
+                leaf.weight,
+                tier.value,
+                entry.score,
+                self.c.qualitative_shares[tier.value],
+                tier.label,
             )
         except EvaluationError as exc:
             return self.failed(
-                base, Status.ERROR, (exc.code, exc.message, exc.message_en), Explanation(leaf.method.value)
+                base,
+                Status.ERROR,
+                (exc.code, exc.message, exc.message_en),
+                Explanation(leaf.method.value),
             )
         return self.scored(leaf, base, outcome, None, None, ())
 
@@ -358,9 +365,7 @@ class _Run:
         if leaf.value is not None:
             used = self.used(leaf.value.names)
             substituted = leaf.value.substitute(self.data.values)
-            explanation = Explanation(
-                leaf.method.value, used, leaf.value.text, substituted
-            )
+            explanation = Explanation(leaf.method.value, used, leaf.value.text, substituted)
             try:
                 result = self.interpreter.evaluate(leaf.value, self.data.values)
             except EvaluationError as exc:
@@ -457,9 +462,13 @@ class _Run:
         result = self.interpreter.evaluate(leaf.score_formula, names)
         if not isinstance(result, Decimal):
             raise EvaluationError(
-                "formula.not-a-number", "计分公式的结果不是数字", "the score formula is not a number"
+                "formula.not-a-number",
+                "计分公式的结果不是数字",
+                "the score formula is not a number",
             )
-        calc = f"{leaf.score_formula.text} = {leaf.score_formula.substitute(names)} = {show(result)}"
+        calc = (
+            f"{leaf.score_formula.text} = {leaf.score_formula.substitute(names)} = {show(result)}"
+        )
         return scoring.custom(leaf.weight, result, calc)
 
     def scored(
@@ -531,7 +540,7 @@ class _Run:
             problem_en=en,
         )
 
-    # --- totals and flags ----------------------------------------------------------------------
+    # --- totals and flags --------------------------------------------------------------------
 
     def evaluate(self) -> Evaluation:
         self.load_inputs()
@@ -546,7 +555,17 @@ class _Run:
             applicable = sum((by_id[child][1] for child in g.children), Decimal(0))
             by_id[g.id] = (score, applicable)
             groups.append(
-                GroupResult(g.id, g.name, g.name_en, g.path, g.depth, g.weight, applicable, score, g.children)
+                GroupResult(
+                    g.id,
+                    g.name,
+                    g.name_en,
+                    g.path,
+                    g.depth,
+                    g.weight,
+                    applicable,
+                    score,
+                    g.children,
+                )
             )
         raw = sum((by_id[i][0] for i in self.c.top), Decimal(0))
         applicable = sum((by_id[i][1] for i in self.c.top), Decimal(0))
@@ -594,9 +613,7 @@ def _met(t: Target, a: Decimal) -> tuple[bool, str]:
     return a >= t.value, f"{show(a)} ≥ {show(t.value)}?"
 
 
-def _data_flags(
-    results: tuple[IndicatorResult, ...], coverage: Decimal, places: int
-) -> list[Flag]:
+def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places: int) -> list[Flag]:
     """Flags the engine itself raises for data it could not use (rule packs add the rest)."""
     flags = []
     for r in results:
@@ -639,7 +656,8 @@ def _data_flags(
                     f"{show(r.value or Decimal(0))} 不一致（按计算值评分）",
                     f"indicator {r.name!r}: the reported actual {r.reported_actual} differs from "
                     f"the computed {show(r.value or Decimal(0))} (the computed value is scored)",
-                    evidence | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},
+                    evidence
+                    | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},
                     "核对填报数据与原始数据。",
                     "Reconcile the reported figure with the raw data.",
                 )

@@ -26,7 +26,8 @@ Lang = Literal["zh", "en"]
 __all__ = [
     "DefinitionError",
     "EvaluationError",
-    "FormulaError",     "Issue",
+    "FormulaError",
+    "Issue",
     "KpiEngineError",
     "Lang",
     "SourceLocation",

@@ -20,7 +20,7 @@ from decimal import Decimal
 import simpleeval
 
 from kpi_engine.errors import EvaluationError, FormulaError
-from kpi_engine.functions import FUNCTIONS, MissingOperand, Value, divide, number
+from kpi_engine.functions import FUNCTIONS, MissingOperandError, Value, divide, number
 
 __all__ = [
     "ARITHMETIC",
@@ -126,10 +126,12 @@ def _binary(fn: Callable[[Decimal, Decimal], Decimal]) -> Callable[[Value, Value
 def _compare(fn: Callable[[Decimal, Decimal], bool]) -> Callable[[Value, Value], bool]:
     def apply(a: Value, b: Value) -> bool:
         if a is None or b is None:
-            raise MissingOperand
+            raise MissingOperandError
         if isinstance(a, str) or isinstance(b, str):
-            if fn in (operator.eq, operator.ne):
-                return fn(a, b)  # type: ignore[arg-type]
+            if fn is operator.eq:
+                return a == b
+            if fn is operator.ne:
+                return a != b
             raise EvaluationError(
                 "formula.type", "文本不能比较大小", "text cannot be compared by size"
             )
@@ -152,7 +154,7 @@ def _mod(a: Decimal, b: Decimal) -> Decimal:
 
 def _not(a: Value) -> bool:
     if a is None:
-        raise MissingOperand
+        raise MissingOperandError
     return not a
 
 
@@ -239,7 +241,7 @@ def _decimal_literals(text: str, tree: ast.AST) -> None:
                 )
             literal = raw[node.col_offset : node.end_col_offset].decode("utf-8")
             try:
-                node.value = Decimal(literal)
+                node.value = Decimal(literal)  # type: ignore[assignment]
             except decimal.InvalidOperation:
                 raise _fail(
                     text,
@@ -273,7 +275,11 @@ def _check(text: str, tree: ast.expr) -> list[tuple[str, int]]:
         if not isinstance(node, _ALLOWED):
             name = type(node).__name__
             raise _fail(
-                text, node, "formula.forbidden", f"公式中不允许使用 {name}", f"{name} is not allowed"
+                text,
+                node,
+                "formula.forbidden",
+                f"公式中不允许使用 {name}",
+                f"{name} is not allowed",
             )
         if isinstance(node, ast.Constant):
             if node.value is None:
@@ -385,7 +391,7 @@ def compile_formula(text: str) -> Formula:
         raise FormulaError(
             "formula.too-deep", "公式嵌套过深或无法解析", "the formula is too deeply nested"
         ) from None
-    names = _check(source, module)
+    names = _check(source, module.body)
     _decimal_literals(source, module)
     return Formula(
         text=source,
@@ -413,21 +419,25 @@ class Interpreter:
                 result: Value = self._eval.eval(formula.text, previously_parsed=formula.tree)
         except EvaluationError:
             raise
-        except MissingOperand:
+        except MissingOperandError:
             result = None
         except decimal.Overflow:
             raise EvaluationError(
                 "formula.overflow", "计算结果超出范围", "the result is out of range"
             ) from None
         except decimal.DivisionByZero:
-            raise EvaluationError("formula.division-by-zero", "除数为零", "division by zero") from None
+            raise EvaluationError(
+                "formula.division-by-zero", "除数为零", "division by zero"
+            ) from None
         except decimal.InvalidOperation:
             raise EvaluationError(
                 "formula.invalid", "无效的运算（如负数开方）", "invalid operation"
             ) from None
         except (RecursionError, MemoryError):  # pragma: no cover - bounded by MAX_DEPTH
-            raise EvaluationError("formula.too-deep", "公式过于复杂", "formula too complex") from None
-        except Exception as exc:  # noqa: BLE001 - the contract: nothing raw escapes evaluation
+            raise EvaluationError(
+                "formula.too-deep", "公式过于复杂", "formula too complex"
+            ) from None
+        except Exception as exc:
             raise EvaluationError(
                 "formula.failed",
                 f"公式无法计算：{type(exc).__name__}",

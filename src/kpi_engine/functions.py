@@ -1,6 +1,6 @@
 """The functions formulas may call: pure, deterministic and exact on Decimal.
 
-A missing value (``None``) makes every function but ``coalesce`` raise :class:`MissingOperand`,
+A missing value (``None``) makes every function but ``coalesce`` raise :class:`MissingOperandError`,
 which the formula layer turns into a ``missing_input`` status rather than a silent zero.
 """
 
@@ -15,7 +15,7 @@ from kpi_engine.errors import EvaluationError
 __all__ = [
     "FUNCTIONS",
     "Function",
-    "MissingOperand",
+    "MissingOperandError",
     "divide",
     "number",
     "quantize_half_up",
@@ -25,14 +25,14 @@ __all__ = [
 Value = Decimal | bool | str | None
 
 
-class MissingOperand(Exception):
+class MissingOperandError(Exception):
     """An operand was a missing value; the formula cannot be computed."""
 
 
 def number(value: Value) -> Decimal:
     """``value`` as a Decimal, or the error a formula author should see."""
     if value is None:
-        raise MissingOperand
+        raise MissingOperandError
     if isinstance(value, bool) or not isinstance(value, Decimal):
         raise EvaluationError(
             "formula.type",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 __all__ = ["NATIONAL", "Grade", "band_problems", "grade"]
 
@@ -35,9 +36,12 @@ def band_problems(bands: Sequence[Grade]) -> list[tuple[str, str]]:
     """What is wrong with a custom list of bands, as (Chinese, English) messages."""
     problems = []
     mins = [b.min for b in bands]
-    if any(later >= earlier for earlier, later in zip(mins, mins[1:], strict=False)):
+    if any(later >= earlier for earlier, later in pairwise(mins)):
         problems.append(
-            ("等级须按最低分从高到低排列且不重复", "grades must be listed from the highest minimum down")
+            (
+                "等级须按最低分从高到低排列且不重复",
+                "grades must be listed from the highest minimum down",
+            )
         )
     if not mins or mins[-1] != 0:
         problems.append(("最后一个等级的最低分须为 0", "the last grade must have min 0"))

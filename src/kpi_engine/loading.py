@@ -67,7 +67,9 @@ class _CoreResolver(BaseResolver):
 _CoreResolver.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-_CoreResolver.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_CoreResolver.add_implicit_resolver(
+    _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 _CoreResolver.add_implicit_resolver(_NUM, _NUMBER, list("-+.0123456789"))
 
 
@@ -82,7 +84,7 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         _CoreResolver.__init__(self)
 
 
-class _Abort(Exception):
+class _AbortError(Exception):
     """Stops building when a limit is hit; the issue is already recorded."""
 
 
@@ -114,7 +116,7 @@ class _Builder:
                     self.where(node),
                 )
             )
-            raise _Abort
+            raise _AbortError
         if len(path) > MAX_NESTING:
             self.issues.append(
                 Issue(
@@ -124,7 +126,7 @@ class _Builder:
                     self.where(node),
                 )
             )
-            raise _Abort
+            raise _AbortError
         where = self.where(node)
         if isinstance(node, ScalarNode) and node.style in ("'", '"'):
             # Point inside the quotes so that columns within a formula line up.
@@ -283,7 +285,14 @@ def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
         where = SourceLocation(source, mark.line + 1, mark.column + 1) if mark else start
         problem = exc.problem or exc.context or "invalid YAML"
         raise DefinitionError(
-            [Issue("yaml.syntax", f"YAML 语法错误：{problem}", f"YAML syntax error: {problem}", where)]
+            [
+                Issue(
+                    "yaml.syntax",
+                    f"YAML 语法错误：{problem}",
+                    f"YAML syntax error: {problem}",
+                    where,
+                )
+            ]
         ) from None
     except yaml.YAMLError as exc:
         raise DefinitionError(
@@ -296,7 +305,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
     builder = _Builder(source)
     try:
         data = builder.build(node)
-    except _Abort:
+    except _AbortError:
         raise DefinitionError(builder.issues) from None
     except RecursionError:  # a self-referencing anchor that slipped past the depth check
         builder.issues.append(
@@ -376,13 +385,12 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and part not in node and part == loc[-1]:
+        elif isinstance(node, dict) and part == loc[-1]:
             path.append(part)  # a missing or unknown key: keep it to name it
     return tuple(path)
 
@@ -462,9 +470,7 @@ def _schema_issues(
     return result
 
 
-def validate(
-    model: type[_M], data: Any, smap: SourceMap, earlier: list[Issue] | None = None
-) -> _M:
+def validate(model: type[_M], data: Any, smap: SourceMap, earlier: list[Issue] | None = None) -> _M:
     """Validate plain data as ``model``; all problems (``earlier`` too) are raised together."""
     issues = list(earlier or [])
     try:
@@ -530,4 +536,3 @@ def load_actuals(path: str | Path) -> Actuals:
     """Load actuals from a YAML file."""
     p = Path(path)
     return parse_actuals(_read_file(p), str(p))
-

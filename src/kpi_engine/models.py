@@ -235,7 +235,7 @@ class Leaf(_Model):
     """分值: the most points this indicator can earn."""
     kind: Kind = Kind.QUANTITATIVE
     target: str | Number | None = None
-    """年度指标值, written as auditors do: ``≥ 500 人``, ``≤ 90 万元``, ``= 0 起``, ``[95, 100] %``."""
+    """年度指标值 as auditors write it: ``≥ 500 人``, ``≤ 90 万元``, ``= 0 起``, ``[95, 100] %``."""
     value: str | None = None
     """Formula or input name giving the actual; omitted when the actuals give it directly."""
     unit: str | None = None

@@ -103,7 +103,7 @@ def _need_positive_target(t: Decimal, method: str) -> None:
 
 
 def proportional(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
-    """"≥" (正向): s = w if A ≥ T, else w·A/T, never below 0 nor above w."""
+    """ "≥" (正向): s = w if A ≥ T, else w·A/T, never below 0 nor above w."""
     _need_positive_target(t, "正向（≥）")
     rule_zh = "A ≥ T 得满分；否则 s = w × A ÷ T（最低 0 分）"
     rule_en = "full marks when A ≥ T; otherwise s = w × A ÷ T (at least 0)"
@@ -115,7 +115,10 @@ def proportional(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
 
 
 def reverse_linear(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
-    """"≤" linear (default): w if A ≤ T; w·(1 − (A−T)/T) for T < A < 2T; 0 from 2T. T = 0: A ≤ 0."""
+    """ "≤" linear (default): w if A ≤ T; w·(1 − (A−T)/T) for T < A < 2T; 0 from 2T.
+
+    With T = 0: full marks when A ≤ 0, else 0.
+    """
     if t < 0:
         raise EvaluationError(
             "score.target-negative",
@@ -140,7 +143,7 @@ def reverse_linear(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
 
 
 def reverse_ratio(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
-    """"≤" ratio: w if A ≤ T, else w·T/A."""
+    """ "≤" ratio: w if A ≤ T, else w·T/A."""
     if t < 0:
         raise EvaluationError(
             "score.target-negative",
@@ -167,23 +170,21 @@ def _zero_target(w: Decimal, a: Decimal) -> Outcome:
 
 
 def equal(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
-    """"=": T = 0 → full marks only if A ≤ 0 (e.g. 安全事故数 = 0); T > 0 → as "≥"."""
+    """ "=": T = 0 → full marks only if A ≤ 0 (e.g. 安全事故数 = 0); T > 0 → as "≥"."""
     if t == 0:
         return _zero_target(w, a)
     return proportional(w, t, a)
 
 
 def equal_symmetric(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
-    """"=" symmetric: w·max(0, 1 − |A−T|/T), penalising deviation either side."""
+    """ "=" symmetric: w·max(0, 1 − |A−T|/T), penalising deviation either side."""
     if t == 0:
         return _zero_target(w, a)
     _need_positive_target(t, "对称等值（=）")
     rule_zh = "s = w × max(0, 1 − |A − T| ÷ T)"
     rule_en = "s = w × max(0, 1 − |A − T| ÷ T)"
     score = _clip(w * max(ZERO, 1 - abs(a - t) / t), w)
-    calc = (
-        f"s = {show(w)} × max(0, 1 − |{show(a)} − {show(t)}| ÷ {show(t)}) = {show(score)}"
-    )
+    calc = f"s = {show(w)} × max(0, 1 − |{show(a)} − {show(t)}| ÷ {show(t)}) = {show(score)}"
     return Outcome(score, a == t, a / t, rule_zh, rule_en, calc)
 
 
@@ -202,8 +203,12 @@ def range_score(w: Decimal, low: Decimal, high: Decimal, a: Decimal) -> Outcome:
         return Outcome(score, False, _ratio(a, low), rule_zh, rule_en, calc)
     above = reverse_linear(w, high, a)
     return Outcome(
-        above.score, False, above.achievement, rule_zh, rule_en, f"{show(a)} > {show(high)}: "
-        + above.calculation
+        above.score,
+        False,
+        above.achievement,
+        rule_zh,
+        rule_en,
+        f"{show(a)} > {show(high)}: " + above.calculation,
     )
 
 

@@ -23,8 +23,12 @@ def _cell(text: str) -> str:
 
 def _explanation(result: IndicatorResult, lang: Lang, places: int) -> list[str]:
     e = result.explanation
-    lines = [f"### {_cell(name_of(result, lang))}（{result.id}）" if lang == "zh"
-             else f"### {_cell(name_of(result, lang))} ({result.id})", ""]
+    lines = [
+        f"### {_cell(name_of(result, lang))}（{result.id}）"
+        if lang == "zh"
+        else f"### {_cell(name_of(result, lang))} ({result.id})",
+        "",
+    ]
     if result.path:
         lines.append(f"- {label('path', lang)}: {' / '.join(result.path)}")
     lines.append(

@@ -56,7 +56,9 @@ def rows(evaluation: Evaluation) -> list[tuple[int, GroupResult | IndicatorResul
 def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
     """The evaluation as a table a person reads in a terminal."""
     places = evaluation.places
-    header = [label(k, lang) for k in ("indicator", "weight", "target", "actual", "score", "status")]
+    header = [
+        label(k, lang) for k in ("indicator", "weight", "target", "actual", "score", "status")
+    ]
     table: list[list[str]] = [header]
     for depth, node in rows(evaluation):
         name = "  " * depth + name_of(node, lang)
@@ -77,7 +79,10 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
             )
     widths = [max(display_width(row[i]) for row in table) for i in range(len(header))]
     numeric = {1, 4}
-    lines = [evaluation.title if lang == "zh" or not evaluation.title_en else evaluation.title_en, ""]
+    lines = [
+        evaluation.title if lang == "zh" or not evaluation.title_en else evaluation.title_en,
+        "",
+    ]
     for row in table:
         cells = [_pad(cell, widths[i], right=i in numeric) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
