@@ -355,6 +355,7 @@ _ZH = {
     "list_type": "应为列表",
     "union_tag_invalid": "取值类型无效",
     "none_required": "应为空",
+    "finite_number": "应为有限数字（不能是 NaN 或无穷大）",
     "is_instance_of": "类型不符",
 }
 

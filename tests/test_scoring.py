@@ -1,0 +1,237 @@
+"""Scoring maths: worked examples per method and the invariants every method keeps."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from kpi_engine import EvaluationError
+from kpi_engine import scoring
+from kpi_engine.scoring import Step, show
+
+from .strategies import amounts, positive_amounts, signed_amounts, weights
+
+
+def test_proportional_scores_share_of_target_below_it() -> None:
+    """≥: 95 of 100 on weight 10 earns 9.5 and says how."""
+    out = scoring.proportional(D(10), D(100), D(95))
+    assert out.score == D("9.5")
+    assert not out.met
+    assert out.calculation == "95 < 100 → s = 10 × 95 ÷ 100 = 9.5"
+
+
+def test_proportional_caps_over_achievement_at_the_weight() -> None:
+    """≥: exceeding the target never earns more than the weight."""
+    out = scoring.proportional(D(10), D(100), D(250))
+    assert out.score == D(10)
+    assert out.met
+    assert out.achievement == D("2.5")
+
+
+def test_proportional_never_goes_below_zero_for_negative_actuals() -> None:
+    """≥: a negative actual scores 0, not a negative number."""
+    assert scoring.proportional(D(10), D(100), D(-5)).score == 0
+
+
+@pytest.mark.parametrize("target", [D(0), D(-1)])
+def test_proportional_rejects_targets_that_are_not_positive(target: D) -> None:
+    """≥: dividing by a zero or negative target is an evaluation error, not a crash."""
+    with pytest.raises(EvaluationError) as info:
+        scoring.proportional(D(10), target, D(5))
+    assert info.value.code == "score.target-not-positive"
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected"),
+    [(D(20), D(5)), (D(23), D("4.25")), (D(40), D(0)), (D(55), D(0)), (D(0), D(5))],
+)
+def test_reverse_linear_follows_the_domain_formula(actual: D, expected: D) -> None:
+    """≤ linear: w if A ≤ T; w·(1 − (A−T)/T) below 2T; 0 from 2T."""
+    assert scoring.reverse_linear(D(5), D(20), actual).score == expected
+
+
+def test_reverse_linear_with_zero_target_gives_full_marks_only_at_or_below_zero() -> None:
+    """≤ with T = 0: A ≤ 0 is full marks, anything above is 0."""
+    assert scoring.reverse_linear(D(5), D(0), D(0)).score == 5
+    assert scoring.reverse_linear(D(5), D(0), D("0.01")).score == 0
+
+
+def test_reverse_ratio_scores_target_over_actual() -> None:
+    """≤ ratio: 36 days against 30 earns 5 × 30 ÷ 36."""
+    assert scoring.reverse_ratio(D(5), D(30), D(36)).score == D(5) * D(30) / D(36)
+
+
+def test_reverse_rules_reject_negative_targets() -> None:
+    """≤ with a negative target is meaningless and reported as such."""
+    for rule in (scoring.reverse_linear, scoring.reverse_ratio):
+        with pytest.raises(EvaluationError):
+            rule(D(5), D(-1), D(3))
+
+
+def test_equal_with_zero_target_is_all_or_nothing() -> None:
+    """= 0 (安全事故数): zero incidents earn full marks, one earns nothing."""
+    assert scoring.equal(D(10), D(0), D(0)).score == 10
+    assert scoring.equal(D(10), D(0), D(1)).score == 0
+
+
+def test_equal_with_positive_target_scores_like_at_least() -> None:
+    """= T with T > 0 scores as ≥."""
+    assert scoring.equal(D(7), D(100), D(90)).score == scoring.proportional(D(7), D(100), D(90)).score
+
+
+def test_equal_symmetric_penalises_deviation_either_side() -> None:
+    """Symmetric =: 10 % over and 10 % under both lose 10 %."""
+    assert scoring.equal_symmetric(D(10), D(100), D(110)).score == 9
+    assert scoring.equal_symmetric(D(10), D(100), D(90)).score == 9
+    assert scoring.equal_symmetric(D(10), D(100), D(100)).met
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected"),
+    [(D(3), D(10)), (D(2), D(10)), (D(5), D(10)), (D(1), D(5)), (D(6), D(8)), (D(12), D(0))],
+)
+def test_range_inside_below_and_above(actual: D, expected: D) -> None:
+    """[2, 5]: inside full; below w·A/a; above the ≤ linear rule with T = 5."""
+    assert scoring.range_score(D(10), D(2), D(5), actual).score == expected
+
+
+def test_threshold_is_all_or_nothing() -> None:
+    """Threshold: met → w, else 0."""
+    assert scoring.threshold(D(4), True, "1 ≥ 1?").score == 4
+    assert scoring.threshold(D(4), False, "0 ≥ 1?").score == 0
+
+
+def test_bands_take_the_first_matching_step() -> None:
+    """Stepwise table: [95, ∞) → 10, [90, 95) → 8, [0, 90) → 0."""
+    steps = (Step(D(95), None, D(10)), Step(D(90), D(95), D(8)), Step(D(0), D(90), D(0)))
+    assert scoring.bands(D(10), steps, D(97)).score == 10
+    assert scoring.bands(D(10), steps, D(90)).score == 8
+    assert scoring.bands(D(10), steps, D("89.99")).score == 0
+
+
+def test_bands_without_a_matching_step_is_an_error_not_zero() -> None:
+    """A value outside every step is reported, never silently scored 0."""
+    with pytest.raises(EvaluationError) as info:
+        scoring.bands(D(10), (Step(D(0), D(90), D(0)),), D(95))
+    assert info.value.code == "score.no-band"
+
+
+def test_execution_rate_scores_weight_times_rate() -> None:
+    """预算执行率 95.05 % on weight 10 earns 9.505."""
+    assert scoring.execution_rate(D(10), D("95.05")).score == D("9.505")
+    assert scoring.execution_rate(D(10), D(120)).score == 10
+
+
+@pytest.mark.parametrize(
+    ("tier", "expected"), [("achieved", D(10)), ("partly", D(7)), ("not_achieved", D(3))]
+)
+def test_qualitative_default_points(tier: str, expected: D) -> None:
+    """Tiers without a given score take 100 % / 70 % / 30 % of the weight."""
+    shares = {"achieved": D(1), "partly": D("0.7"), "not_achieved": D("0.3")}
+    assert scoring.qualitative(D(10), tier, None, shares[tier], tier).score == expected
+
+
+@pytest.mark.parametrize(
+    ("tier", "given", "ok"),
+    [
+        ("achieved", D(8), True),
+        ("achieved", D("7.99"), False),
+        ("partly", D(6), True),
+        ("partly", D(8), False),
+        ("not_achieved", D("5.99"), True),
+        ("not_achieved", D(6), False),
+    ],
+)
+def test_qualitative_given_score_must_lie_in_its_band(tier: str, given: D, ok: bool) -> None:
+    """达成 [80 %, 100 %], 部分达成 [60 %, 80 %), 未达成 [0, 60 %) of the weight."""
+    if ok:
+        assert scoring.qualitative(D(10), tier, given, D(1), tier).score == given
+    else:
+        with pytest.raises(EvaluationError) as info:
+            scoring.qualitative(D(10), tier, given, D(1), tier)
+        assert info.value.code == "score.outside-tier-band"
+
+
+def test_custom_score_outside_zero_to_weight_is_an_error() -> None:
+    """A score formula may not award more than the weight or less than 0."""
+    assert scoring.custom(D(5), D(3), "x").score == 3
+    with pytest.raises(EvaluationError):
+        scoring.custom(D(5), D(6), "x")
+
+
+def test_show_writes_numbers_without_exponents() -> None:
+    """Explanations never show 1E+3 or 28-digit fractions."""
+    assert show(D("1E+3")) == "1000"
+    assert show(D(10) / D(3)) == "≈3.333333"
+    assert show(D("-0")) == "0"
+    assert show(D("9.50")) == "9.5"
+
+
+# --- invariants -------------------------------------------------------------------------------
+
+RULES_T = [
+    scoring.proportional,
+    scoring.reverse_linear,
+    scoring.reverse_ratio,
+    scoring.equal,
+    scoring.equal_symmetric,
+]
+
+
+@given(st.sampled_from(RULES_T), weights, positive_amounts, signed_amounts)
+def test_every_score_lies_between_zero_and_the_weight(rule, w, t, a) -> None:  # type: ignore[no-untyped-def]
+    """For every target method, 0 ≤ s ≤ w."""
+    assert 0 <= rule(w, t, a).score <= w
+
+
+@given(weights, positive_amounts, positive_amounts, signed_amounts)
+def test_range_scores_lie_between_zero_and_the_weight(w: D, lo: D, span: D, a: D) -> None:
+    """Range: 0 ≤ s ≤ w."""
+    assert 0 <= scoring.range_score(w, lo, lo + span, a).score <= w
+
+
+@given(weights, positive_amounts, signed_amounts, amounts)
+def test_at_least_scores_never_fall_as_the_actual_rises(w: D, t: D, a: D, step: D) -> None:
+    """≥: a higher actual never earns less."""
+    assert scoring.proportional(w, t, a + step).score >= scoring.proportional(w, t, a).score
+
+
+@given(st.sampled_from([scoring.reverse_linear, scoring.reverse_ratio]), weights, positive_amounts, amounts, amounts)
+def test_at_most_scores_never_rise_as_the_actual_rises(rule, w, t, a, step) -> None:  # type: ignore[no-untyped-def]
+    """≤ (both variants): a higher actual never earns more."""
+    assert rule(w, t, a + step).score <= rule(w, t, a).score
+
+
+@given(st.sampled_from(RULES_T), positive_amounts, positive_amounts, signed_amounts)
+def test_full_marks_exactly_when_the_target_is_met(rule, w, t, a) -> None:  # type: ignore[no-untyped-def]
+    """s = w if and only if the rule says the target was met (w > 0)."""
+    out = rule(w, t, a)
+    assert (out.score == w) == out.met
+
+
+@given(positive_amounts, positive_amounts, positive_amounts, signed_amounts)
+def test_range_full_marks_exactly_inside(w: D, lo: D, span: D, a: D) -> None:
+    """Range: full marks exactly for lo ≤ A ≤ hi."""
+    hi = lo + span
+    out = scoring.range_score(w, lo, hi, a)
+    assert (out.score == w) == (lo <= a <= hi) == out.met
+
+
+@given(weights, positive_amounts, signed_amounts)
+def test_scores_are_deterministic_and_decimal(w: D, t: D, a: D) -> None:
+    """Same inputs, same exact Decimal result."""
+    first, second = scoring.proportional(w, t, a), scoring.proportional(w, t, a)
+    assert first == second
+    assert isinstance(first.score, D)
+
+
+@given(positive_amounts, positive_amounts, amounts)
+def test_scaling_weight_scales_the_score(w: D, t: D, a: D) -> None:
+    """Doubling the weight doubles the score (scores are shares of the weight)."""
+    assume(a < t)
+    single = scoring.proportional(w, t, a).score
+    double = scoring.proportional(w * 2, t, a).score
+    assert abs(double - 2 * single) <= D("1e-20")
