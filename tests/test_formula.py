@@ -53,7 +53,9 @@ def test_chinese_names_are_allowed() -> None:
         ("None", "None", 1),
     ],
 )
-def test_forbidden_constructs_are_rejected_with_their_column(text: str, needle: str, col: int) -> None:
+def test_forbidden_constructs_are_rejected_with_their_column(
+    text: str, needle: str, col: int
+) -> None:
     """Attribute access, subscripts, lambda, comprehensions, f-strings, shifts, keyword args…"""
     with pytest.raises(FormulaError) as info:
         compile_formula(text)
@@ -194,7 +196,9 @@ def _expressions() -> st.SearchStrategy[str]:
     )
 
 
-@given(_expressions(), st.sampled_from([D(0), D(1), D("-2.5"), None]), st.sampled_from([D(3), None]))
+@given(
+    _expressions(), st.sampled_from([D(0), D(1), D("-2.5"), None]), st.sampled_from([D(3), None])
+)
 def test_evaluating_generated_formulas_gives_a_value_or_an_evaluation_error(
     text: str, x: D | None, y: D | None
 ) -> None:

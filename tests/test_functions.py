@@ -19,9 +19,17 @@ def call(name: str, *args: D | None) -> object:
 
 def test_required_functions_are_all_whitelisted() -> None:
     """min max abs sum avg round_half_up clamp coalesce and a safe division exist."""
-    assert {"min", "max", "abs", "sum", "avg", "round_half_up", "clamp", "coalesce", "safe_div"} <= set(
-        FUNCTIONS
-    )
+    assert {
+        "min",
+        "max",
+        "abs",
+        "sum",
+        "avg",
+        "round_half_up",
+        "clamp",
+        "coalesce",
+        "safe_div",
+    } <= set(FUNCTIONS)
 
 
 @pytest.mark.parametrize(

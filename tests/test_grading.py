@@ -14,8 +14,16 @@ from .strategies import percents
 
 @pytest.mark.parametrize(
     ("percent", "label"),
-    [(D(100), "优"), (D(90), "优"), (D("89.99"), "良"), (D(80), "良"), (D("79.99"), "中"),
-     (D(60), "中"), (D("59.99"), "差"), (D(0), "差")],
+    [
+        (D(100), "优"),
+        (D(90), "优"),
+        (D("89.99"), "良"),
+        (D(80), "良"),
+        (D("79.99"), "中"),
+        (D(60), "中"),
+        (D("59.99"), "差"),
+        (D(0), "差"),
+    ],
 )
 def test_national_band_edges(percent: D, label: str) -> None:
     """优 ≥ 90; 良 80–<90; 中 60–<80; 差 < 60 — exact at the edges."""

@@ -38,8 +38,18 @@ def test_numbers_are_read_as_exact_decimals_from_their_text() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("NO", "NO"), ("on", "on"), ("y", "y"), ("Yes", "Yes"), ("off", "off"), ("1:30", "1:30"),
-     ("010", "010"), ("0x1F", "0x1F"), ("2024-01-01", "2024-01-01"), (".inf", ".inf")],
+    [
+        ("NO", "NO"),
+        ("on", "on"),
+        ("y", "y"),
+        ("Yes", "Yes"),
+        ("off", "off"),
+        ("1:30", "1:30"),
+        ("010", "010"),
+        ("0x1F", "0x1F"),
+        ("2024-01-01", "2024-01-01"),
+        (".inf", ".inf"),
+    ],
 )
 def test_yaml_11_surprises_stay_strings(text: str, expected: str) -> None:
     """NO/on/y are not booleans, 1:30 is not 90, 010 is not 8, dates stay text."""

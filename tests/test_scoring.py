@@ -79,7 +79,9 @@ def test_equal_with_zero_target_is_all_or_nothing() -> None:
 
 def test_equal_with_positive_target_scores_like_at_least() -> None:
     """= T with T > 0 scores as ≥."""
-    assert scoring.equal(D(7), D(100), D(90)).score == scoring.proportional(D(7), D(100), D(90)).score
+    assert (
+        scoring.equal(D(7), D(100), D(90)).score == scoring.proportional(D(7), D(100), D(90)).score
+    )
 
 
 def test_equal_symmetric_penalises_deviation_either_side() -> None:
@@ -199,7 +201,13 @@ def test_at_least_scores_never_fall_as_the_actual_rises(w: D, t: D, a: D, step: 
     assert scoring.proportional(w, t, a + step).score >= scoring.proportional(w, t, a).score
 
 
-@given(st.sampled_from([scoring.reverse_linear, scoring.reverse_ratio]), weights, positive_amounts, amounts, amounts)
+@given(
+    st.sampled_from([scoring.reverse_linear, scoring.reverse_ratio]),
+    weights,
+    positive_amounts,
+    amounts,
+    amounts,
+)
 def test_at_most_scores_never_rise_as_the_actual_rises(rule, w, t, a, step) -> None:  # type: ignore[no-untyped-def]
     """≤ (both variants): a higher actual never earns more."""
     assert rule(w, t, a + step).score <= rule(w, t, a).score

@@ -18,7 +18,7 @@ from kpi_engine import scoring
 from kpi_engine.compiler import CompiledLeaf, CompiledSet, compile_set
 from kpi_engine.errors import DefinitionError, EvaluationError, Issue, SourceLocation
 from kpi_engine.formula import ARITHMETIC, Interpreter
-from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.functions import Value, exact_sum, quantize_half_up
 from kpi_engine.grading import grade
 from kpi_engine.loading import validate
 from kpi_engine.models import (
@@ -551,8 +551,8 @@ class _Run:
         }
         groups = []
         for g in self.c.groups:  # post-order: children first
-            score = sum((by_id[child][0] for child in g.children), Decimal(0))
-            applicable = sum((by_id[child][1] for child in g.children), Decimal(0))
+            score = exact_sum(by_id[child][0] for child in g.children)
+            applicable = exact_sum(by_id[child][1] for child in g.children)
             by_id[g.id] = (score, applicable)
             groups.append(
                 GroupResult(
@@ -567,9 +567,9 @@ class _Run:
                     g.children,
                 )
             )
-        raw = sum((by_id[i][0] for i in self.c.top), Decimal(0))
-        applicable = sum((by_id[i][1] for i in self.c.top), Decimal(0))
-        scored_weight = sum((r.weight for r in results if r.status is Status.OK), Decimal(0))
+        raw = exact_sum(by_id[i][0] for i in self.c.top)
+        applicable = exact_sum(by_id[i][1] for i in self.c.top)
+        scored_weight = exact_sum(r.weight for r in results if r.status is Status.OK)
         if applicable == 0:
             total = None
             coverage = Decimal(0)
@@ -579,7 +579,10 @@ class _Run:
         places = self.c.places
         result_grade = None
         if total is not None:
-            percent = quantize_half_up(total, places) * 100 / self.c.scale
+            # Graded on the percentage of full marks as reported (rounded to the set's places):
+            # with a 100-point scale that is the printed total, and scaling every weight and
+            # the scale together leaves it unchanged.
+            percent = quantize_half_up(total * 100 / self.c.scale, places)
             result_grade = grade(percent, self.c.grades)
         return Evaluation(
             set_id=self.c.definition.id,

@@ -6,9 +6,17 @@ which the formula layer turns into a ``missing_input`` status rather than a sile
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import (
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 
 from kpi_engine.errors import EvaluationError
 
@@ -17,6 +25,7 @@ __all__ = [
     "Function",
     "MissingOperandError",
     "divide",
+    "exact_sum",
     "number",
     "quantize_half_up",
     "round_half_up",
@@ -50,6 +59,19 @@ def quantize_half_up(value: Decimal, places: int) -> Decimal:
     """
     with localcontext(prec=max(28, value.adjusted() + places + 2)):
         return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+_EXACT = Context(prec=10_000, rounding=ROUND_HALF_UP, traps=[Inexact, Overflow, InvalidOperation])
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """Σ without rounding, so subtotals do not depend on the order of the rows.
+
+    >>> exact_sum([Decimal(1) / 3, Decimal(2) / 3]) == exact_sum([Decimal(2) / 3, Decimal(1) / 3])
+    True
+    """
+    with localcontext(_EXACT):
+        return sum(values, Decimal(0))
 
 
 def round_half_up(value: Value, places: Value = Decimal(0)) -> Decimal:

@@ -1,0 +1,207 @@
+"""Whole-set checks: every problem collected, each located and explained."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpi_engine import DefinitionError, Method, compile_set
+from kpi_engine.errors import SourceLocation
+
+from .conftest import make_set
+
+
+def problems(body: str) -> DefinitionError:
+    with pytest.raises(DefinitionError) as info:
+        compile_set(make_set(body))
+    return info.value
+
+
+def test_weight_mismatch_names_both_numbers_and_both_places() -> None:
+    """A group of 50 whose children sum to 45 is reported with 50, 45 and both lines."""
+    err = problems(
+        """
+        indicators:
+          - id: out
+            name: 产出指标
+            weight: 50
+            children:
+              - {id: a, name: 甲, weight: 20, target: "≥ 1"}
+              - {id: b, name: 乙, weight: 25, target: "≥ 1"}
+        """
+    )
+    assert err.codes == ("weights.mismatch",)
+    issue = err.issues[0]
+    assert issue.location == SourceLocation("t.yaml", 7, 13)  # 3 header lines come first
+    assert "50（第 7 行）" in issue.message and "45（第 9 行起）" in issue.message
+    assert (
+        "weight 50 (line 7)" in issue.message_en and "sum to 45 (from line 9)" in issue.message_en
+    )
+
+
+def test_scale_must_match_top_level_weights_when_given() -> None:
+    """scale: 100 with weights summing to 90 is an error."""
+    err = problems("scale: 100\nindicators:\n  - {id: a, name: 甲, weight: 90, target: 1}\n")
+    assert err.codes == ("weights.scale-mismatch",)
+
+
+def test_derived_cycle_is_named() -> None:
+    """a → b → a is reported as such."""
+    err = problems(
+        """
+        derived:
+          a: {formula: b + 1}
+          b: {formula: a * 2}
+        indicators:
+          - {id: x, name: 甲, weight: 10, target: 1, value: a}
+        """
+    )
+    assert err.codes == ("formula.cycle",)
+    assert "a → b → a" in err.issues[0].message
+
+
+def test_unknown_name_in_a_formula_has_its_column_and_a_suggestion() -> None:
+    """buget → budget, located at the name inside the formula."""
+    err = problems(
+        """
+        inputs:
+          budget: {unit: 万元}
+          spent: {unit: 万元}
+        indicators:
+          - {id: x, name: 甲, weight: 10, target: "≥ 100%", value: "spent / buget * 100"}
+        """
+    )
+    assert err.codes == ("formula.unknown-name",)
+    issue = err.issues[0]
+    assert "是否想写 'budget'" in issue.message
+    # The formula starts at column 60 (inside the quotes); "buget" is its 9th character.
+    assert issue.location == SourceLocation("t.yaml", 8, 68)
+
+
+def test_formula_syntax_errors_are_located_inside_the_formula() -> None:
+    """A forbidden construct is reported at its own column in the file."""
+    err = problems(
+        """
+        inputs: {a: {}}
+        derived:
+          b: {formula: "a.__class__"}
+        indicators:
+          - {id: x, name: 甲, weight: 10, target: 1, value: b}
+        """
+    )
+    assert err.codes == ("formula.forbidden",)
+    assert err.issues[0].location == SourceLocation("t.yaml", 6, 17)
+
+
+def test_target_unit_must_match_the_value_unit() -> None:
+    """万元 against 元 is a definition error."""
+    err = problems(
+        """
+        inputs: {cost: {unit: 元}}
+        indicators:
+          - {id: x, name: 成本, weight: 10, target: "≤ 90 万元", value: cost}
+        """
+    )
+    assert err.codes == ("target.unit-mismatch",)
+
+
+def test_percent_target_against_a_ratio_unit_is_a_mismatch() -> None:
+    """% vs ratio: the classic ×100 mistake."""
+    err = problems(
+        """
+        inputs: {a: {}, b: {}}
+        derived: {rate: {formula: a / b, unit: ratio}}
+        indicators:
+          - {id: x, name: 比率, weight: 10, target: "≥ 95%", value: rate}
+        """
+    )
+    assert err.codes == ("target.unit-mismatch",)
+
+
+def test_method_must_fit_the_target() -> None:
+    """reverse_linear with a ≥ target is contradictory."""
+    err = problems(
+        'indicators:\n  - {id: x, name: 甲, weight: 10, target: "≥ 5", method: reverse_linear}\n'
+    )
+    assert err.codes == ("method.target-mismatch",)
+
+
+def test_default_methods_follow_the_target_operator() -> None:
+    """≥ proportional, ≤ reverse linear, = equal, range range, qualitative by tier."""
+    compiled = compile_set(
+        make_set(
+            """
+            indicators:
+              - {id: a, name: 甲, weight: 1, target: "≥ 5"}
+              - {id: b, name: 乙, weight: 1, target: "≤ 5"}
+              - {id: c, name: 丙, weight: 1, target: "= 0"}
+              - {id: d, name: 丁, weight: 1, target: "[1, 2]"}
+              - {id: e, name: 戊, weight: 1, kind: qualitative, target: 完成}
+            """
+        )
+    )
+    assert [leaf.method for leaf in compiled.leaves] == [
+        Method.PROPORTIONAL,
+        Method.REVERSE_LINEAR,
+        Method.EQUAL,
+        Method.RANGE,
+        Method.QUALITATIVE,
+    ]
+
+
+def test_all_problems_are_collected_before_raising() -> None:
+    """Duplicate id, bad target, reserved name and bad bands come back in one error."""
+    err = problems(
+        """
+        inputs: {min: {}}
+        grading:
+          - {grade: 好, min: 50}
+          - {grade: 坏, min: 60}
+        indicators:
+          - {id: x, name: 甲, weight: 5, target: 很多}
+          - {id: x, name: 乙, weight: 5, target: 1, method: bands}
+          - {id: y, name: 丙, weight: 5, target: 1, bands: [{min: 0, points: 9}]}
+          - {id: z, name: 丁, weight: 5, method: formula}
+          - {id: q, name: 戊, weight: 5, kind: qualitative, method: proportional}
+        """
+    )
+    assert set(err.codes) == {
+        "names.reserved",
+        "grading.invalid",
+        "target.syntax",
+        "tree.duplicate-id",
+        "method.missing-bands",
+        "method.unused-bands",
+        "method.band-points",
+        "method.missing-score-formula",
+        "method.kind-mismatch",
+    }
+    assert all(issue.location is not None for issue in err.issues)
+
+
+def test_score_formula_may_use_actual_target_and_weight() -> None:
+    """A, T and w are known names in score formulas only."""
+    compiled = compile_set(
+        make_set(
+            "indicators:\n  - {id: x, name: 甲, weight: 10, target: 5, method: formula, "
+            'score_formula: "w * min(1, A / T)"}\n'
+        )
+    )
+    assert compiled.leaves[0].score_formula is not None
+
+
+def test_derived_values_are_ordered_by_dependency() -> None:
+    """c reads b reads a: evaluation order a, b, c whatever the YAML order."""
+    compiled = compile_set(
+        make_set(
+            """
+            inputs: {x: {}}
+            derived:
+              c: {formula: b + 1}
+              b: {formula: a + 1}
+              a: {formula: x + 1}
+            indicators:
+              - {id: i, name: 甲, weight: 1, target: 1, value: c}
+            """
+        )
+    )
+    assert [name for name, _, _ in compiled.derived] == ["a", "b", "c"]

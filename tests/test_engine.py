@@ -1,0 +1,412 @@
+"""The engine: statuses instead of crashes, totals that add up, explanations that recompute."""
+
+from __future__ import annotations
+
+import copy
+import random
+import threading
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kpi_engine import (
+    DefinitionError,
+    Engine,
+    IndicatorNotFoundError,
+    Status,
+    evaluate,
+    parse_actuals,
+    parse_indicator_set,
+)
+
+from kpi_engine.functions import exact_sum
+
+from .conftest import make_set
+from .strategies import flat_sets
+
+PROJECT = """
+inputs:
+  budget: {label: 全年预算数, unit: 万元}
+  spent: {label: 全年执行数, unit: 万元}
+  trained: {label: 培训人数, unit: 人}
+  accidents: {unit: 起}
+  passed: {}
+  total: {}
+derived:
+  execution_rate: {formula: spent / budget * 100, unit: "%"}
+  pass_rate: {formula: passed / total * 100, unit: "%"}
+indicators:
+  - id: output
+    name: 产出指标
+    weight: 50
+    children:
+      - {id: trained, name: 培训人数, weight: 20, target: "≥ 500 人", value: trained}
+      - {id: accidents, name: 安全事故数, weight: 10, target: "= 0 起", value: accidents}
+      - {id: quality, name: 验收合格率, weight: 20, target: "≥ 98%", value: pass_rate}
+  - id: benefit
+    name: 效益指标
+    weight: 30
+    children:
+      - {id: effect, name: 社会效益, weight: 30, kind: qualitative, target: 明显提升}
+  - id: satisfaction
+    name: 满意度
+    weight: 10
+    children:
+      - {id: sat, name: 满意度, weight: 10, target: "≥ 90%"}
+  - {id: execution, name: 预算执行率, weight: 10, method: execution_rate, value: execution_rate}
+"""
+
+ACTUALS = {
+    "inputs": {
+        "budget": D(100),
+        "spent": D("95.5"),
+        "trained": D(450),
+        "accidents": D(0),
+        "passed": D(97),
+        "total": D(100),
+    },
+    "indicators": {"effect": {"tier": "部分达成"}, "sat": {"actual": D(92)}},
+}
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return Engine(make_set(PROJECT))
+
+
+def test_worked_example_scores_and_total(engine: Engine) -> None:
+    """A hand-checked project: 18 + 10 + 19.7959… + 21 + 10 + 9.55 = 88.3459… → 88.35 (良)."""
+    e = engine.evaluate(ACTUALS)
+    scores = {r.id: r.score for r in e.indicators}
+    assert scores["trained"] == D(18)
+    assert scores["accidents"] == D(10)
+    assert scores["quality"] == D(20) * D(97) / D(98)
+    assert scores["effect"] == D(21)
+    assert scores["sat"] == D(10)
+    assert scores["execution"] == D("9.55")
+    assert e.total == exact_sum(s for s in scores.values() if s is not None)
+    assert str(e.total_rounded) == "88.35"
+    assert e.grade is not None and e.grade.label == "良"
+    assert e.coverage == 1
+    groups = {g.id: g.score for g in e.groups}
+    assert groups["output"] == scores["trained"] + scores["accidents"] + scores["quality"]
+
+
+def test_explanation_lets_a_reader_recompute_the_score(engine: Engine) -> None:
+    """The quality row shows its inputs, formula, substituted numbers and the rule."""
+    r = engine.evaluate(ACTUALS).indicator("quality")
+    e = r.explanation
+    assert e.value_formula == "pass_rate"
+    used = {u.name: u for u in e.used}
+    assert used["passed"].value == D(97) and used["total"].value == D(100)
+    assert used["pass_rate"].substituted == "97 / 100 * 100"
+    assert e.calculation == "97 < 98 → s = 20 × 97 ÷ 98 = ≈19.795918"
+    assert "A ≥ T" in e.rule_zh and "A ≥ T" in e.rule_en
+
+
+def test_missing_input_is_a_status_and_a_flag_never_zero(engine: Engine) -> None:
+    """Without 'trained', that row is missing_input, the rest still scores, coverage drops."""
+    actuals = copy.deepcopy(ACTUALS)
+    del actuals["inputs"]["trained"]
+    e = engine.evaluate(actuals)
+    r = e.indicator("trained")
+    assert r.status is Status.MISSING_INPUT
+    assert r.score is None
+    assert "trained" in (r.problem or "")
+    assert e.indicator("accidents").status is Status.OK
+    assert e.coverage == D(80) / D(100)
+    rules = [f.rule for f in e.flags]
+    assert "data.missing_input" in rules and "data.incomplete" in rules
+
+
+def test_not_applicable_rows_rescale_the_total(engine: Engine) -> None:
+    """Dropping the 10-point satisfaction row: total = Σs ÷ 90 × 100."""
+    actuals = copy.deepcopy(ACTUALS)
+    actuals["indicators"]["sat"] = {"not_applicable": True, "reason": "本年度未开展"}
+    e = engine.evaluate(actuals)
+    scored = exact_sum(r.score for r in e.indicators if r.score is not None)
+    assert e.indicator("sat").status is Status.NOT_APPLICABLE
+    assert e.total == scored * 100 / 90
+    assert e.coverage == 1
+
+
+def test_text_actual_on_a_numeric_row_is_an_error_status() -> None:
+    """实际完成值 '完成' on a numeric row: status error, flagged, others unaffected."""
+    s = make_set(
+        'indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 1"}\n'
+        '  - {id: b, name: 乙, weight: 5, target: "≥ 1"}\n'
+    )
+    e = evaluate(s, {"indicators": {"a": {"actual": "完成"}, "b": {"actual": 2}}})
+    assert e.indicator("a").status is Status.ERROR
+    assert e.indicator("a").actual_text == "完成"
+    assert e.indicator("a").problem_code == "actual.not-numeric"
+    assert e.indicator("b").score == 5
+    assert any(f.rule == "data.error" and f.subject == "a" for f in e.flags)
+
+
+def test_numbers_written_as_text_are_read() -> None:
+    """ "1,234.5" and "98%" (on a % row) are numbers."""
+    s = make_set(
+        'indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 1000"}\n'
+        '  - {id: b, name: 乙, weight: 5, target: "≥ 95%"}\n'
+    )
+    e = evaluate(s, {"indicators": {"a": {"actual": "1,234.5"}, "b": {"actual": "98%"}}})
+    assert e.indicator("a").value == D("1234.5")
+    assert e.indicator("b").value == D(98)
+
+
+def test_zero_target_on_a_proportional_row_is_an_error_status() -> None:
+    """≥ 0 cannot be scored proportionally: error status with its code."""
+    s = make_set('indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 0"}\n')
+    r = evaluate(s, {"indicators": {"a": {"actual": 3}}}).indicator("a")
+    assert r.status is Status.ERROR
+    assert r.problem_code == "score.target-not-positive"
+
+
+def test_missing_target_is_recorded_not_invented() -> None:
+    """A quantitative row without a target is missing_input, with the reason."""
+    s = make_set("indicators:\n  - {id: a, name: 甲, weight: 5}\n")
+    r = evaluate(s, {"indicators": {"a": {"actual": 3}}}).indicator("a")
+    assert r.status is Status.MISSING_INPUT
+    assert r.problem_code == "target.missing"
+    assert r.value == 3
+
+
+def test_division_by_zero_in_a_derived_value_is_an_error_on_dependent_rows() -> None:
+    """budget 0 makes execution_rate uncomputable: the row says why."""
+    s = make_set(
+        """
+        inputs: {budget: {}, spent: {}}
+        derived: {rate: {formula: spent / budget * 100, unit: "%"}}
+        indicators:
+          - {id: e, name: 执行率, weight: 10, method: execution_rate, value: rate}
+        """
+    )
+    r = evaluate(s, {"inputs": {"budget": 0, "spent": 5}}).indicator("e")
+    assert r.status is Status.ERROR
+    assert r.problem_code == "formula.division-by-zero"
+    assert "rate" in (r.problem or "")
+
+
+def test_non_numeric_input_is_an_error_on_dependent_rows() -> None:
+    """An input given as '—' is reported on every row that reads it."""
+    s = make_set(
+        "inputs: {x: {}}\nindicators:\n  - {id: a, name: 甲, weight: 5, target: 1, value: x}\n"
+    )
+    r = evaluate(s, {"inputs": {"x": "—"}}).indicator("a")
+    assert r.status is Status.ERROR
+    assert r.problem_code == "input.not-numeric"
+
+
+def test_qualitative_rows_need_a_tier() -> None:
+    """No tier: missing_input. A score outside the tier's band: error."""
+    s = make_set("indicators:\n  - {id: q, name: 甲, weight: 10, kind: qualitative}\n")
+    assert evaluate(s, {}).indicator("q").status is Status.MISSING_INPUT
+    bad = evaluate(s, {"indicators": {"q": {"tier": "达成", "score": 5}}}).indicator("q")
+    assert bad.status is Status.ERROR
+    assert bad.problem_code == "score.outside-tier-band"
+
+
+def test_qualitative_default_points_are_configurable_per_set() -> None:
+    """qualitative: {partly: 75} changes the default for 部分达成."""
+    s = make_set(
+        "qualitative: {partly: 75}\n"
+        "indicators:\n  - {id: q, name: 甲, weight: 10, kind: qualitative}\n"
+    )
+    assert evaluate(s, {"indicators": {"q": {"tier": "partly"}}}).indicator("q").score == D("7.5")
+
+
+def test_custom_score_formula_and_bands_and_threshold() -> None:
+    """method: formula, bands and threshold each score as declared."""
+    s = make_set(
+        """
+        indicators:
+          - {id: f, name: 公式, weight: 10, target: 100, method: formula,
+             score_formula: "w * min(1, A / T) ** 2"}
+          - id: b
+            name: 分档
+            weight: 10
+            method: bands
+            bands: [{min: 95, points: 10}, {min: 90, max: 95, points: 8}, {max: 90, points: 0}]
+          - {id: t, name: 门槛, weight: 5, target: "≤ 3", method: threshold}
+        """
+    )
+    e = evaluate(s, {"indicators": {"f": {"actual": 90}, "b": {"actual": 92}, "t": {"actual": 4}}})
+    assert e.indicator("f").score == D("8.1")
+    assert e.indicator("b").score == 8
+    assert e.indicator("t").score == 0
+
+
+def test_custom_score_formula_out_of_range_is_an_error() -> None:
+    """A score formula giving more than w is reported, never capped silently."""
+    s = make_set(
+        "indicators:\n  - {id: f, name: 甲, weight: 10, target: 1, method: formula, "
+        'score_formula: "w * 2"}\n'
+    )
+    r = evaluate(s, {"indicators": {"f": {"actual": 1}}}).indicator("f")
+    assert r.status is Status.ERROR and r.problem_code == "score.out-of-range"
+
+
+def test_rounding_per_indicator_when_the_set_says_so() -> None:
+    """apply: indicator rounds each row before adding, as hand-made tables do."""
+    body = (
+        "rounding: {places: 2, apply: %s}\nindicators:\n"
+        "  - {id: a, name: 甲, weight: 10, target: 3}\n  - {id: b, name: 乙, weight: 10, target: 3}\n"
+    )
+    actuals = {"indicators": {"a": {"actual": 2}, "b": {"actual": 2}}}
+    per_row = evaluate(make_set(body % "indicator"), actuals)
+    exact = evaluate(make_set(body % "display"), actuals)
+    assert per_row.indicator("a").score == D("6.67")
+    assert per_row.total == D("13.34")
+    assert exact.total_rounded == D("13.33")
+
+
+def test_unknown_names_in_actuals_get_a_did_you_mean_and_location() -> None:
+    """A typo in the actuals is a located definition error, never silently ignored."""
+    s = make_set(PROJECT)
+    a = parse_actuals("inputs:\n  budgte: 1\nindicators:\n  trianed: {actual: 1}\n", "a.yaml")
+    with pytest.raises(DefinitionError) as info:
+        Engine(s).evaluate(a)
+    text = info.value.report()
+    assert "a.yaml:2:3: actuals.unknown-input: 未定义的输入项 'budgte'，是否想写 'budget'？" in text
+    assert "a.yaml:4:3: actuals.unknown-indicator" in text and "'trained'" in text
+
+
+def test_actuals_for_a_group_or_another_set_are_rejected() -> None:
+    """Entries for groups and actuals of another set are definition errors."""
+    with pytest.raises(DefinitionError) as info:
+        evaluate(make_set(PROJECT), {"set": "other", "indicators": {"output": {"actual": 1}}})
+    assert set(info.value.codes) == {"actuals.set-mismatch", "actuals.unknown-indicator"}
+
+
+def test_tier_on_a_quantitative_row_is_rejected() -> None:
+    """tier/score belong to qualitative rows only."""
+    with pytest.raises(DefinitionError) as info:
+        evaluate(make_set(PROJECT), {"indicators": {"sat": {"tier": "达成"}}})
+    assert info.value.codes == ("actuals.tier-on-quantitative",)
+
+
+def test_reported_actual_that_differs_from_the_formula_is_flagged(engine: Engine) -> None:
+    """The computed value is scored; the difference is flagged for the reviewer."""
+    actuals = copy.deepcopy(ACTUALS)
+    actuals["indicators"]["trained"] = {"actual": 500}
+    e = engine.evaluate(actuals)
+    assert e.indicator("trained").value == 450
+    assert any(f.rule == "data.actual-mismatch" for f in e.flags)
+
+
+def test_inputs_are_never_modified(engine: Engine) -> None:
+    """The caller's mapping is the same after evaluation."""
+    actuals = copy.deepcopy(ACTUALS)
+    engine.evaluate(actuals)
+    assert actuals == ACTUALS
+
+
+def test_float_actuals_from_python_are_read_by_their_shortest_text() -> None:
+    """0.1 given as a float becomes Decimal('0.1'), not 0.1000000000000000055…"""
+    s = make_set(
+        "inputs: {x: {}}\nindicators:\n  - {id: a, name: 甲, weight: 10, target: 1, value: x}\n"
+    )
+    assert evaluate(s, {"inputs": {"x": 0.1}}).indicator("a").value == D("0.1")
+
+
+def test_unknown_indicator_lookup_raises_a_package_error(engine: Engine) -> None:
+    """Evaluation.indicator raises IndicatorNotFoundError (a KpiEngineError)."""
+    with pytest.raises(IndicatorNotFoundError):
+        engine.evaluate(ACTUALS).indicator("nope")
+
+
+def test_nothing_applicable_gives_no_total_rather_than_zero() -> None:
+    """All rows not applicable: total and grade are None, not 0 and 差."""
+    s = make_set("indicators:\n  - {id: a, name: 甲, weight: 10, target: 1}\n")
+    e = evaluate(s, {"indicators": {"a": {"not_applicable": True}}})
+    assert e.total is None and e.grade is None
+
+
+def test_one_engine_is_safe_to_share_between_threads(engine: Engine) -> None:
+    """Eight threads evaluating different actuals get the same results as serial runs."""
+    variants = []
+    for i in range(16):
+        a = copy.deepcopy(ACTUALS)
+        a["inputs"]["trained"] = D(400 + 10 * i)
+        variants.append(a)
+    expected = [engine.evaluate(a).to_dict() for a in variants]
+    got: list[Any] = [None] * len(variants)
+
+    def work(i: int) -> None:
+        for _ in range(20):
+            got[i] = engine.evaluate(variants[i]).to_dict()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(variants))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == expected
+
+
+# --- properties -----------------------------------------------------------------------------
+
+
+@given(flat_sets())
+def test_total_is_the_sum_of_leaf_scores_and_within_the_scale(case: tuple[str, dict]) -> None:
+    """Σ leaf scores = total, and 0 ≤ total ≤ scale."""
+    text, actuals = case
+    e = evaluate(parse_indicator_set(text), actuals)
+    assert e.total == exact_sum(r.score for r in e.indicators if r.score is not None)
+    assert e.total is not None and 0 <= e.total <= e.scale
+
+
+@given(flat_sets(), st.integers(2, 7))
+def test_scaling_every_weight_and_the_scale_keeps_the_grade(case: tuple[str, dict], k: int) -> None:
+    """Weights × k and scale × k: same grade, total × k."""
+    text, actuals = case
+    scaled_lines = []
+    for line in text.splitlines():
+        if line.startswith("scale: "):
+            line = f"scale: {D(line.split(': ')[1]) * k}"
+        if "weight: " in line:
+            head, rest = line.split("weight: ")
+            value, tail = rest.split(",", 1)
+            line = f"{head}weight: {D(value) * k},{tail}"
+        scaled_lines.append(line)
+    base = evaluate(parse_indicator_set(text), actuals)
+    scaled = evaluate(parse_indicator_set("\n".join(scaled_lines) + "\n"), actuals)
+    assert base.total is not None and scaled.total is not None
+    # Inexact quotients (e.g. w·A/T = 1/3) are rounded at the 28th digit, so compare closely.
+    assert abs(scaled.total - base.total * k) <= D("1e-20")
+    assert scaled.grade == base.grade
+
+
+@given(flat_sets(min_leaves=2), st.randoms(use_true_random=False))
+def test_reordering_indicators_changes_nothing(case: tuple[str, dict], rnd: random.Random) -> None:
+    """Shuffling the leaves gives the same per-indicator results, total and grade."""
+    text, actuals = case
+    head, tail = text.split("indicators:\n")
+    leaves = tail.splitlines()
+    rnd.shuffle(leaves)
+    shuffled = head + "indicators:\n" + "\n".join(leaves) + "\n"
+    a = evaluate(parse_indicator_set(text), actuals)
+    b = evaluate(parse_indicator_set(shuffled), actuals)
+    assert a.total == b.total and a.grade == b.grade
+    assert {r.id: r.score for r in a.indicators} == {r.id: r.score for r in b.indicators}
+
+
+@given(flat_sets())
+def test_results_are_deterministic(case: tuple[str, dict]) -> None:
+    """Two evaluations of the same input give identical JSON."""
+    text, actuals = case
+    s = parse_indicator_set(text)
+    assert evaluate(s, actuals).to_json() == evaluate(s, actuals).to_json()
+
+
+@given(flat_sets())
+def test_full_marks_exactly_for_rows_whose_target_is_met(case: tuple[str, dict]) -> None:
+    """Every ok row has score = weight exactly when its target is met."""
+    text, actuals = case
+    for r in evaluate(parse_indicator_set(text), actuals).indicators:
+        assert r.met is not None and r.value is not None and r.target is not None
+        assert (r.score == r.weight) == (r.value >= r.target.value)
