@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
+from kpi_engine.models import Tier
 from kpi_engine.results import Evaluation, GroupResult, IndicatorResult, Status
 
 __all__ = ["LABELS", "actual_text", "label", "name_of", "number", "status_text", "total_line"]
@@ -68,12 +69,10 @@ def number(value: Decimal | None, places: int) -> str:
     return format(quantize_half_up(value, places), "f")
 
 
-def actual_text(result: IndicatorResult, places: int) -> str:
+def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
     """The actual with its unit; fractions longer than the set's places are rounded."""
     if result.tier is not None and result.kind == "qualitative":
-        from kpi_engine.models import Tier  # noqa: PLC0415 - a display detail only
-
-        return Tier(result.tier).label
+        return Tier(result.tier).label if lang == "zh" else result.tier.replace("_", " ")
     if result.value is None:
         return result.actual_text or ""
     value = result.value

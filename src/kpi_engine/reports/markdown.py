@@ -34,7 +34,7 @@ def _explanation(result: IndicatorResult, lang: Lang, places: int) -> list[str]:
     lines.append(
         f"- {label('weight', lang)}: {format(result.weight.normalize(), 'f')}; "
         f"{label('target', lang)}: {result.target_text or '—'}; "
-        f"{label('actual', lang)}: {actual_text(result, places) or '—'}"
+        f"{label('actual', lang)}: {actual_text(result, places, lang) or '—'}"
     )
     if e.value_formula:
         lines.append(
@@ -76,7 +76,7 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
         status = "" if node.status is Status.OK else status_text(node.status, lang)
         lines.append(
             f"| {name} | {weight} | {_cell(node.target_text or '')} | "
-            f"{_cell(actual_text(node, places))} | {number(node.score, places)} | {status} |"
+            f"{_cell(actual_text(node, places, lang))} | {number(node.score, places)} | {status} |"
         )
     lines += ["", f"**{total_line(evaluation, lang)}**", "", f"## {label('flags', lang)}", ""]
     if not evaluation.flags:

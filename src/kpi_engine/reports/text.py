@@ -72,7 +72,7 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
                     name,
                     format(node.weight.normalize(), "f"),
                     node.target_text or "",
-                    actual_text(node, places),
+                    actual_text(node, places, lang),
                     number(node.score, places),
                     status,
                 ]

@@ -1,0 +1,123 @@
+"""The kpi command: outputs, exit codes and error format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kpi_engine.cli import main
+
+BAD_SET = """\
+kpi_engine: 1
+id: bad
+title: 错误示例
+indicators:
+  - id: a
+    name: 甲
+    wieght: 10
+"""
+
+
+def test_evaluate_prints_the_table(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`kpi evaluate DIR` uses DIR/actuals.yaml and prints the table; exit 0."""
+    assert main(["evaluate", str(demo_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "总分 96.93 / 100" in out
+
+
+def test_evaluate_json_follows_the_contract(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--format json prints the JSON contract."""
+    assert main(["evaluate", str(demo_dir), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"] == "96.93" and data["grade"] == "优"
+
+
+def test_evaluate_markdown_in_english(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--format markdown --lang en."""
+    assert main(["evaluate", str(demo_dir), "--format", "markdown", "--lang", "en"]) == 0
+    assert "## How each score was reached" in capsys.readouterr().out
+
+
+def test_definition_errors_exit_2_with_located_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Problems go to stderr as file:line:col: code: message; exit code 2."""
+    path = tmp_path / "set.yaml"
+    path.write_text(BAD_SET, encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert f"{path}:5:5: schema.missing-key: 缺少必填字段 'weight'" in err
+    assert f"{path}:7:5: schema.unknown-key: 未知字段 'wieght'，是否想写 'weight'？" in err
+
+
+def test_validate_accepts_a_good_set(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate checks the set (and the actuals beside it) and says so."""
+    assert main(["validate", str(demo_dir), str(demo_dir / "actuals.yaml")]) == 0
+    assert "通过" in capsys.readouterr().out
+    assert main(["validate", str(demo_dir), "--lang", "en"]) == 0
+    assert "OK:" in capsys.readouterr().out
+
+
+def test_fail_on_sets_exit_code_1_when_flags_reach_the_level(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing actual raises a warning flag: --fail-on warning exits 1, --fail-on error 0."""
+    set_path = tmp_path / "set.yaml"
+    set_path.write_text(
+        'kpi_engine: 1\nid: s\ntitle: 测试\nindicators:\n  - {id: a, name: 甲, weight: 5, target: 1}\n'
+        '  - {id: b, name: 乙, weight: 5, target: 1}\n',
+        encoding="utf-8",
+    )
+    actuals = tmp_path / "actuals.yaml"
+    actuals.write_text("indicators:\n  a: {actual: 1}\n", encoding="utf-8")
+    assert main(["evaluate", str(set_path), str(actuals), "--fail-on", "warning"]) == 1
+    assert main(["evaluate", str(set_path), str(actuals), "--fail-on", "error"]) == 0
+    capsys.readouterr()
+
+
+def test_evaluate_without_actuals_warns_and_still_runs(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A set file alone evaluates with every quantitative row missing, and says so."""
+    assert main(["evaluate", str(demo_dir / "set.yaml")]) == 0
+    captured = capsys.readouterr()
+    assert "未提供实际值" in captured.err
+    assert "缺少数据" in captured.out
+
+
+def test_output_file_is_written_whole(demo_dir: Path, tmp_path: Path) -> None:
+    """-o writes the file in one piece and leaves no temporary files behind."""
+    out = tmp_path / "out" / "result.json"
+    assert main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["set"] == "project-demo-2024"
+    assert [p.name for p in out.parent.iterdir()] == ["result.json"]
+
+
+def test_schema_is_generated_from_the_models(capsys: pytest.CaptureFixture[str]) -> None:
+    """kpi schema prints the JSON Schema of sets; --actuals that of actuals."""
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "IndicatorSet"
+    assert "indicators" in schema["properties"]
+    assert main(["schema", "--actuals"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Actuals"
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Unknown commands and options are usage errors (exit 2)."""
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+    capsys.readouterr()
+
+
+def test_unknown_actuals_names_exit_2(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in the actuals stops evaluation with a located message."""
+    actuals = tmp_path / "actuals.yaml"
+    actuals.write_text("inputs:\n  spnet: 1\n", encoding="utf-8")
+    assert main(["evaluate", str(demo_dir), str(actuals)]) == 2
+    assert f"{actuals}:2:3: actuals.unknown-input" in capsys.readouterr().err

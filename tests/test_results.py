@@ -1,0 +1,42 @@
+"""The JSON result contract (DESIGN.md): stable keys, decimal strings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kpi_engine import evaluate, load_actuals, load_indicator_set
+
+
+def test_json_contract_keys_and_decimal_strings(demo_dir: Path) -> None:
+    """Top-level, indicator, group and flag keys of the contract are present; numbers are strings."""
+    e = evaluate(load_indicator_set(demo_dir), load_actuals(demo_dir / "actuals.yaml"))
+    data = json.loads(e.to_json())
+    assert {"set", "total", "max_total", "grade", "coverage", "indicators", "groups", "flags"} <= set(data)
+    assert isinstance(data["total"], str) and isinstance(data["max_total"], str)
+    row = data["indicators"][0]
+    assert {"id", "path", "name", "status", "weight", "target", "actual", "score", "explanation"} <= set(row)
+    assert all(isinstance(row[k], str) for k in ("weight", "score", "actual"))
+    group = data["groups"][0]
+    assert {"id", "weight", "score"} <= set(group)
+
+
+def test_rounded_and_exact_scores_are_both_reported(demo_dir: Path) -> None:
+    """score is 四舍五入 to the set's places; score_exact keeps every digit."""
+    e = evaluate(load_indicator_set(demo_dir), load_actuals(demo_dir / "actuals.yaml"))
+    disposal = next(r for r in e.to_dict()["indicators"] if r["id"] == "disposal")
+    assert disposal["score"] == "4.17"
+    # The demo set rounds each row before adding; score_exact keeps the unrounded 5 × 30 ÷ 36.
+    assert disposal["score_exact"].startswith("4.1666666")
+    assert e.to_dict()["total"] == "96.93"
+
+
+def test_flags_serialise_with_evidence() -> None:
+    """Flags carry rule, severity, subject, messages, evidence and suggestions."""
+    from .conftest import make_set
+
+    e = evaluate(make_set("indicators:\n  - {id: a, name: 甲, weight: 5, target: 1}\n"), {})
+    flag = e.to_dict()["flags"][0]
+    assert flag["rule"] == "data.missing_input"
+    assert {"severity", "subject", "message", "message_en", "evidence", "suggestion"} <= set(flag)
+    assert flag["evidence"]["indicator"] == "a"
