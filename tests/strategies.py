@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -24,7 +25,9 @@ percents = st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2, a
 
 
 @st.composite
-def flat_sets(draw: st.DrawFn, min_leaves: int = 1, max_leaves: int = 8) -> tuple[str, dict]:
+def flat_sets(
+    draw: st.DrawFn, min_leaves: int = 1, max_leaves: int = 8
+) -> tuple[str, dict[str, Any]]:
     """A YAML set of "≥" leaves whose actuals are inputs, and matching actuals.
 
     Returns (yaml text, actuals mapping).

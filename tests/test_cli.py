@@ -27,11 +27,14 @@ def test_evaluate_prints_the_table(demo_dir: Path, capsys: pytest.CaptureFixture
     assert "总分 96.93 / 100" in out
 
 
-def test_evaluate_json_follows_the_contract(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_json_follows_the_contract(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--format json prints the JSON contract."""
     assert main(["evaluate", str(demo_dir), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["total"] == "96.93" and data["grade"] == "优"
+    assert data["total"] == "96.93"
+    assert data["grade"] == "优"
 
 
 def test_evaluate_markdown_in_english(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,8 +69,8 @@ def test_fail_on_sets_exit_code_1_when_flags_reach_the_level(
     """A missing actual raises a warning flag: --fail-on warning exits 1, --fail-on error 0."""
     set_path = tmp_path / "set.yaml"
     set_path.write_text(
-        'kpi_engine: 1\nid: s\ntitle: 测试\nindicators:\n  - {id: a, name: 甲, weight: 5, target: 1}\n'
-        '  - {id: b, name: 乙, weight: 5, target: 1}\n',
+        "kpi_engine: 1\nid: s\ntitle: 测试\nindicators:\n  - {id: a, name: 甲, weight: 5, target: 1}\n"
+        "  - {id: b, name: 乙, weight: 5, target: 1}\n",
         encoding="utf-8",
     )
     actuals = tmp_path / "actuals.yaml"

@@ -32,10 +32,10 @@ def test_weight_mismatch_names_both_numbers_and_both_places() -> None:
     assert err.codes == ("weights.mismatch",)
     issue = err.issues[0]
     assert issue.location == SourceLocation("t.yaml", 7, 13)  # 3 header lines come first
-    assert "50（第 7 行）" in issue.message and "45（第 9 行起）" in issue.message
-    assert (
-        "weight 50 (line 7)" in issue.message_en and "sum to 45 (from line 9)" in issue.message_en
-    )
+    assert "50（第 7 行）" in issue.message
+    assert "45（第 9 行起）" in issue.message
+    assert "weight 50 (line 7)" in issue.message_en
+    assert "sum to 45 (from line 9)" in issue.message_en
 
 
 def test_scale_must_match_top_level_weights_when_given() -> None:

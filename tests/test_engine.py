@@ -21,7 +21,6 @@ from kpi_engine import (
     parse_actuals,
     parse_indicator_set,
 )
-
 from kpi_engine.functions import exact_sum
 
 from .conftest import make_set
@@ -59,7 +58,7 @@ indicators:
   - {id: execution, name: 预算执行率, weight: 10, method: execution_rate, value: execution_rate}
 """
 
-ACTUALS = {
+ACTUALS: dict[str, Any] = {
     "inputs": {
         "budget": D(100),
         "spent": D("95.5"),
@@ -89,7 +88,8 @@ def test_worked_example_scores_and_total(engine: Engine) -> None:
     assert scores["execution"] == D("9.55")
     assert e.total == exact_sum(s for s in scores.values() if s is not None)
     assert str(e.total_rounded) == "88.35"
-    assert e.grade is not None and e.grade.label == "良"
+    assert e.grade is not None
+    assert e.grade.label == "良"
     assert e.coverage == 1
     groups = {g.id: g.score for g in e.groups}
     assert groups["output"] == scores["trained"] + scores["accidents"] + scores["quality"]
@@ -101,10 +101,12 @@ def test_explanation_lets_a_reader_recompute_the_score(engine: Engine) -> None:
     e = r.explanation
     assert e.value_formula == "pass_rate"
     used = {u.name: u for u in e.used}
-    assert used["passed"].value == D(97) and used["total"].value == D(100)
+    assert used["passed"].value == D(97)
+    assert used["total"].value == D(100)
     assert used["pass_rate"].substituted == "97 / 100 * 100"
     assert e.calculation == "97 < 98 → s = 20 × 97 ÷ 98 = ≈19.795918"
-    assert "A ≥ T" in e.rule_zh and "A ≥ T" in e.rule_en
+    assert "A ≥ T" in e.rule_zh
+    assert "A ≥ T" in e.rule_en
 
 
 def test_missing_input_is_a_status_and_a_flag_never_zero(engine: Engine) -> None:
@@ -119,7 +121,8 @@ def test_missing_input_is_a_status_and_a_flag_never_zero(engine: Engine) -> None
     assert e.indicator("accidents").status is Status.OK
     assert e.coverage == D(80) / D(100)
     rules = [f.rule for f in e.flags]
-    assert "data.missing_input" in rules and "data.incomplete" in rules
+    assert "data.missing_input" in rules
+    assert "data.incomplete" in rules
 
 
 def test_not_applicable_rows_rescale_the_total(engine: Engine) -> None:
@@ -247,7 +250,8 @@ def test_custom_score_formula_out_of_range_is_an_error() -> None:
         'score_formula: "w * 2"}\n'
     )
     r = evaluate(s, {"indicators": {"f": {"actual": 1}}}).indicator("f")
-    assert r.status is Status.ERROR and r.problem_code == "score.out-of-range"
+    assert r.status is Status.ERROR
+    assert r.problem_code == "score.out-of-range"
 
 
 def test_rounding_per_indicator_when_the_set_says_so() -> None:
@@ -272,7 +276,8 @@ def test_unknown_names_in_actuals_get_a_did_you_mean_and_location() -> None:
         Engine(s).evaluate(a)
     text = info.value.report()
     assert "a.yaml:2:3: actuals.unknown-input: 未定义的输入项 'budgte'，是否想写 'budget'？" in text
-    assert "a.yaml:4:3: actuals.unknown-indicator" in text and "'trained'" in text
+    assert "a.yaml:4:3: actuals.unknown-indicator" in text
+    assert "'trained'" in text
 
 
 def test_actuals_for_a_group_or_another_set_are_rejected() -> None:
@@ -323,7 +328,8 @@ def test_nothing_applicable_gives_no_total_rather_than_zero() -> None:
     """All rows not applicable: total and grade are None, not 0 and 差."""
     s = make_set("indicators:\n  - {id: a, name: 甲, weight: 10, target: 1}\n")
     e = evaluate(s, {"indicators": {"a": {"not_applicable": True}}})
-    assert e.total is None and e.grade is None
+    assert e.total is None
+    assert e.grade is None
 
 
 def test_one_engine_is_safe_to_share_between_threads(engine: Engine) -> None:
@@ -352,16 +358,21 @@ def test_one_engine_is_safe_to_share_between_threads(engine: Engine) -> None:
 
 
 @given(flat_sets())
-def test_total_is_the_sum_of_leaf_scores_and_within_the_scale(case: tuple[str, dict]) -> None:
+def test_total_is_the_sum_of_leaf_scores_and_within_the_scale(
+    case: tuple[str, dict[str, Any]],
+) -> None:
     """Σ leaf scores = total, and 0 ≤ total ≤ scale."""
     text, actuals = case
     e = evaluate(parse_indicator_set(text), actuals)
     assert e.total == exact_sum(r.score for r in e.indicators if r.score is not None)
-    assert e.total is not None and 0 <= e.total <= e.scale
+    assert e.total is not None
+    assert 0 <= e.total <= e.scale
 
 
 @given(flat_sets(), st.integers(2, 7))
-def test_scaling_every_weight_and_the_scale_keeps_the_grade(case: tuple[str, dict], k: int) -> None:
+def test_scaling_every_weight_and_the_scale_keeps_the_grade(
+    case: tuple[str, dict[str, Any]], k: int
+) -> None:
     """Weights × k and scale × k: same grade, total × k."""
     text, actuals = case
     scaled_lines = []
@@ -375,14 +386,17 @@ def test_scaling_every_weight_and_the_scale_keeps_the_grade(case: tuple[str, dic
         scaled_lines.append(line)
     base = evaluate(parse_indicator_set(text), actuals)
     scaled = evaluate(parse_indicator_set("\n".join(scaled_lines) + "\n"), actuals)
-    assert base.total is not None and scaled.total is not None
+    assert base.total is not None
+    assert scaled.total is not None
     # Inexact quotients (e.g. w·A/T = 1/3) are rounded at the 28th digit, so compare closely.
     assert abs(scaled.total - base.total * k) <= D("1e-20")
     assert scaled.grade == base.grade
 
 
 @given(flat_sets(min_leaves=2), st.randoms(use_true_random=False))
-def test_reordering_indicators_changes_nothing(case: tuple[str, dict], rnd: random.Random) -> None:
+def test_reordering_indicators_changes_nothing(
+    case: tuple[str, dict[str, Any]], rnd: random.Random
+) -> None:
     """Shuffling the leaves gives the same per-indicator results, total and grade."""
     text, actuals = case
     head, tail = text.split("indicators:\n")
@@ -391,12 +405,13 @@ def test_reordering_indicators_changes_nothing(case: tuple[str, dict], rnd: rand
     shuffled = head + "indicators:\n" + "\n".join(leaves) + "\n"
     a = evaluate(parse_indicator_set(text), actuals)
     b = evaluate(parse_indicator_set(shuffled), actuals)
-    assert a.total == b.total and a.grade == b.grade
+    assert a.total == b.total
+    assert a.grade == b.grade
     assert {r.id: r.score for r in a.indicators} == {r.id: r.score for r in b.indicators}
 
 
 @given(flat_sets())
-def test_results_are_deterministic(case: tuple[str, dict]) -> None:
+def test_results_are_deterministic(case: tuple[str, dict[str, Any]]) -> None:
     """Two evaluations of the same input give identical JSON."""
     text, actuals = case
     s = parse_indicator_set(text)
@@ -404,9 +419,11 @@ def test_results_are_deterministic(case: tuple[str, dict]) -> None:
 
 
 @given(flat_sets())
-def test_full_marks_exactly_for_rows_whose_target_is_met(case: tuple[str, dict]) -> None:
+def test_full_marks_exactly_for_rows_whose_target_is_met(case: tuple[str, dict[str, Any]]) -> None:
     """Every ok row has score = weight exactly when its target is met."""
     text, actuals = case
     for r in evaluate(parse_indicator_set(text), actuals).indicators:
-        assert r.met is not None and r.value is not None and r.target is not None
+        assert r.met is not None
+        assert r.value is not None
+        assert r.target is not None
         assert (r.score == r.weight) == (r.value >= r.target.value)

@@ -70,7 +70,9 @@ def test_round_half_up_rejects_fractional_places() -> None:
 def test_every_function_is_documented_in_both_languages() -> None:
     """Signatures and docs feed the authoring guide."""
     for spec in FUNCTIONS.values():
-        assert spec.signature and spec.doc_zh and spec.doc_en
+        assert spec.signature
+        assert spec.doc_zh
+        assert spec.doc_en
 
 
 @given(signed_amounts)

@@ -19,9 +19,12 @@ def demo(demo_dir: Path) -> Evaluation:
 def test_text_table_shows_the_tree_total_and_grade(demo: Evaluation) -> None:
     """Groups, leaves with targets and actuals, the total and the grade appear."""
     text = render_text(demo)
-    assert "产出指标" in text and "    食品安全监督抽检批次" in text
-    assert "≥ 3000 批次" in text and "3126 批次" in text
-    assert "总分 96.93 / 100" in text and "等级 优" in text
+    assert "产出指标" in text
+    assert "    食品安全监督抽检批次" in text
+    assert "≥ 3000 批次" in text
+    assert "3126 批次" in text
+    assert "总分 96.93 / 100" in text
+    assert "等级 优" in text
 
 
 def test_text_columns_line_up_with_chinese_characters(demo: Evaluation) -> None:
@@ -36,7 +39,9 @@ def test_text_columns_line_up_with_chinese_characters(demo: Evaluation) -> None:
 def test_english_text_uses_english_labels_and_names(demo: Evaluation) -> None:
     """--lang en: English headers, names and grade."""
     text = render_text(demo, "en")
-    assert "Indicator" in text and "Batches sampled" in text and "Grade Excellent" in text
+    assert "Indicator" in text
+    assert "Batches sampled" in text
+    assert "Grade Excellent" in text
     assert "achieved" in text
 
 

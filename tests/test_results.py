@@ -12,10 +12,30 @@ def test_json_contract_keys_and_decimal_strings(demo_dir: Path) -> None:
     """Top-level, indicator, group and flag keys of the contract are present; numbers are strings."""
     e = evaluate(load_indicator_set(demo_dir), load_actuals(demo_dir / "actuals.yaml"))
     data = json.loads(e.to_json())
-    assert {"set", "total", "max_total", "grade", "coverage", "indicators", "groups", "flags"} <= set(data)
-    assert isinstance(data["total"], str) and isinstance(data["max_total"], str)
+    assert {
+        "set",
+        "total",
+        "max_total",
+        "grade",
+        "coverage",
+        "indicators",
+        "groups",
+        "flags",
+    } <= set(data)
+    assert isinstance(data["total"], str)
+    assert isinstance(data["max_total"], str)
     row = data["indicators"][0]
-    assert {"id", "path", "name", "status", "weight", "target", "actual", "score", "explanation"} <= set(row)
+    assert {
+        "id",
+        "path",
+        "name",
+        "status",
+        "weight",
+        "target",
+        "actual",
+        "score",
+        "explanation",
+    } <= set(row)
     assert all(isinstance(row[k], str) for k in ("weight", "score", "actual"))
     group = data["groups"][0]
     assert {"id", "weight", "score"} <= set(group)

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from kpi_engine import EvaluationError
-from kpi_engine import scoring
+from kpi_engine import EvaluationError, scoring
 from kpi_engine.scoring import Step, show
 
 from .strategies import amounts, positive_amounts, signed_amounts, weights

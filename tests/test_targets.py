@@ -63,4 +63,5 @@ def test_unreadable_targets_raise_with_both_languages(text: str) -> None:
     """Vague words, empty text, stray digits, inverted or mixed-unit ranges."""
     with pytest.raises(TargetSyntaxError) as info:
         parse_target(text)
-    assert info.value.message and info.value.message_en
+    assert info.value.message
+    assert info.value.message_en
