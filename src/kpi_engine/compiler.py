@@ -7,13 +7,18 @@ both places), targets and units, methods that do not fit their targets, and grad
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
-from kpi_engine.errors import DefinitionError, FormulaError, Issue, SourceLocation
+from kpi_engine.errors import (
+    DefinitionError,
+    FormulaError,
+    Issue,
+    SourceLocation,
+    did_you_mean,
+)
 from kpi_engine.formula import Formula, compile_formula
 from kpi_engine.functions import FUNCTIONS
 from kpi_engine.grading import NATIONAL, Grade, band_problems
@@ -119,13 +124,6 @@ class CompiledSet:
         return None
 
 
-def _suggest(word: str, choices: Iterable[str]) -> tuple[str, str]:
-    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    if not match:
-        return "", ""
-    return f"，是否想写 '{match[0]}'？", f"; did you mean {match[0]!r}?"
-
-
 class _Compiler:
     def __init__(self, definition: IndicatorSet) -> None:
         self.definition = definition
@@ -151,7 +149,7 @@ class _Compiler:
             return None
         known = set(known)
         for name, col in formula.unknown_names(known):
-            zh_hint, en_hint = _suggest(name, known)
+            zh_hint, en_hint = did_you_mean(name, known)
             self.issues.append(
                 self._formula_issue(
                     "formula.unknown-name",

@@ -8,7 +8,6 @@ still evaluates, and nothing missing is ever counted as zero without saying so.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation, localcontext
@@ -16,7 +15,13 @@ from typing import Any
 
 from kpi_engine import scoring
 from kpi_engine.compiler import CompiledLeaf, CompiledSet, compile_set
-from kpi_engine.errors import DefinitionError, EvaluationError, Issue, SourceLocation
+from kpi_engine.errors import (
+    DefinitionError,
+    EvaluationError,
+    Issue,
+    SourceLocation,
+    did_you_mean,
+)
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, exact_sum, quantize_half_up
 from kpi_engine.grading import grade
@@ -134,7 +139,7 @@ class Engine:
         for name in actuals.inputs:
             if name in c.inputs:
                 continue
-            zh, en = _hint(name, c.inputs)
+            zh, en = did_you_mean(name, c.inputs)
             if name in derived_names:
                 zh, en = "（它是派生值，由公式计算，不应直接提供）", " (it is derived by formula)"
             issues.append(
@@ -153,7 +158,7 @@ class Engine:
                 if indicator_id in groups:
                     zh, en = "（这是指标组，其得分由下级指标汇总）", " (it is a group)"
                 else:
-                    zh, en = _hint(indicator_id, leaves)
+                    zh, en = did_you_mean(indicator_id, leaves)
                 issues.append(
                     Issue(
                         "actuals.unknown-indicator",
@@ -175,13 +180,6 @@ class Engine:
                 )
         if issues:
             raise DefinitionError(issues)
-
-
-def _hint(word: str, choices: Mapping[str, Any]) -> tuple[str, str]:
-    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    if not match:
-        return "", ""
-    return f"，是否想写 '{match[0]}'？", f"; did you mean {match[0]!r}?"
 
 
 class _Run:

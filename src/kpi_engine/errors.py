@@ -17,6 +17,7 @@ evaluates.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -31,7 +32,20 @@ __all__ = [
     "KpiEngineError",
     "Lang",
     "SourceLocation",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> tuple[str, str]:
+    """A "did you mean" hint for a misspelt name, in Chinese and English (empty if none is close).
+
+    >>> did_you_mean("wieght", ["weight", "target"])
+    ("，是否想写 'weight'？", "; did you mean 'weight'?")
+    """
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    if not match:
+        return "", ""
+    return f"，是否想写 '{match[0]}'？", f"; did you mean {match[0]!r}?"
 
 
 @dataclass(frozen=True, slots=True, order=True)

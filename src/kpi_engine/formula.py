@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import simpleeval
 
-from kpi_engine.errors import EvaluationError, FormulaError
+from kpi_engine.errors import EvaluationError, FormulaError, did_you_mean
 from kpi_engine.functions import FUNCTIONS, MissingOperandError, Value, divide, number
 
 __all__ = [
@@ -323,8 +323,8 @@ def _check(text: str, tree: ast.expr) -> list[tuple[str, int]]:
                     text,
                     node.func,
                     "formula.unknown-function",
-                    f"未知函数 '{node.func.id}'{_hint(node.func.id, FUNCTIONS, 'zh')}",
-                    f"unknown function {node.func.id!r}{_hint(node.func.id, FUNCTIONS, 'en')}",
+                    f"未知函数 '{node.func.id}'{did_you_mean(node.func.id, FUNCTIONS)[0]}",
+                    f"unknown function {node.func.id!r}{did_you_mean(node.func.id, FUNCTIONS)[1]}",
                 )
             count = len(node.args)
             if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
@@ -349,15 +349,6 @@ def _check(text: str, tree: ast.expr) -> list[tuple[str, int]]:
         for child in reversed(list(ast.iter_child_nodes(node))):
             stack.append((child, depth + 1))
     return names
-
-
-def _hint(word: str, choices: Collection[str], lang: str) -> str:
-    import difflib  # noqa: PLC0415 - only needed on the error path
-
-    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    if not match:
-        return ""
-    return f"，是否想写 '{match[0]}'？" if lang == "zh" else f"; did you mean {match[0]!r}?"
 
 
 def compile_formula(text: str) -> Formula:

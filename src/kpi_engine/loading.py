@@ -13,7 +13,6 @@ The only module that imports ``yaml``. PyYAML is hardened here:
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing
 from decimal import Decimal, InvalidOperation
@@ -30,7 +29,7 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from kpi_engine.errors import DefinitionError, Issue, SourceLocation
+from kpi_engine.errors import DefinitionError, Issue, SourceLocation, did_you_mean
 from kpi_engine.models import Actuals, IndicatorSet, SourceMap
 
 __all__ = [
@@ -396,13 +395,6 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
     return tuple(path)
 
 
-def _suggest(word: str, vocabulary: frozenset[str]) -> tuple[str, str]:
-    match = difflib.get_close_matches(word, sorted(vocabulary), n=1, cutoff=0.6)
-    if not match:
-        return "", ""
-    return f"，是否想写 '{match[0]}'？", f"; did you mean {match[0]!r}?"
-
-
 def _issue_from_error(
     error: ErrorDetails, data: Any, smap: SourceMap, vocabulary: frozenset[str]
 ) -> tuple[Path_, Issue]:
@@ -411,7 +403,7 @@ def _issue_from_error(
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
-        zh_hint, en_hint = _suggest(key, vocabulary)
+        zh_hint, en_hint = did_you_mean(key, vocabulary)
         return path, Issue(
             "schema.unknown-key",
             f"未知字段 '{key}'{zh_hint}",

@@ -102,6 +102,15 @@ def _need_positive_target(t: Decimal, method: str) -> None:
         )
 
 
+def _need_non_negative_target(t: Decimal) -> None:
+    if t < 0:
+        raise EvaluationError(
+            "score.target-negative",
+            f"反向（≤）计分要求目标值不小于 0（目标值为 {show(t)}）",
+            f"reverse (≤) scoring needs a target of at least 0 (target is {show(t)})",
+        )
+
+
 def proportional(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
     """ "≥" (正向): s = w if A ≥ T, else w·A/T, never below 0 nor above w."""
     _need_positive_target(t, "正向（≥）")
@@ -119,12 +128,7 @@ def reverse_linear(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
 
     With T = 0: full marks when A ≤ 0, else 0.
     """
-    if t < 0:
-        raise EvaluationError(
-            "score.target-negative",
-            f"反向（≤）计分要求目标值不小于 0（目标值为 {show(t)}）",
-            f"reverse (≤) scoring needs a target of at least 0 (target is {show(t)})",
-        )
+    _need_non_negative_target(t)
     rule_zh = "A ≤ T 得满分；T < A < 2T 时 s = w × (1 − (A − T) ÷ T)；A ≥ 2T 得 0 分"
     rule_en = "full marks when A ≤ T; s = w × (1 − (A − T) ÷ T) when T < A < 2T; 0 when A ≥ 2T"
     if a <= t:
@@ -144,12 +148,7 @@ def reverse_linear(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
 
 def reverse_ratio(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
     """ "≤" ratio: w if A ≤ T, else w·T/A."""
-    if t < 0:
-        raise EvaluationError(
-            "score.target-negative",
-            f"反向（≤）计分要求目标值不小于 0（目标值为 {show(t)}）",
-            f"reverse (≤) scoring needs a target of at least 0 (target is {show(t)})",
-        )
+    _need_non_negative_target(t)
     rule_zh = "A ≤ T 得满分；否则 s = w × T ÷ A"
     rule_en = "full marks when A ≤ T; otherwise s = w × T ÷ A"
     if a <= t:
