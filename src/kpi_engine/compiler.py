@@ -29,14 +29,55 @@ from kpi_engine.models import (
     InputDef,
     Kind,
     Leaf,
+    InputRole,
     Method,
     Node,
+    NodeRole,
     SourceMap,
 )
 from kpi_engine.scoring import Step, show
 from kpi_engine.targets import Op, Target, TargetSyntaxError, normalize_unit, parse_target
 
-__all__ = ["CompiledGroup", "CompiledLeaf", "CompiledSet", "compile_set"]
+__all__ = [
+    "DIMENSIONS",
+    "CompiledGroup",
+    "CompiledLeaf",
+    "CompiledSet",
+    "compile_set",
+    "infer_role",
+]
+
+DIMENSIONS = ("数量", "质量", "时效", "成本")
+"""Output dimensions (产出指标的数量、质量、时效、成本)."""
+
+_ROLE_WORDS: tuple[tuple[tuple[str, ...], NodeRole], ...] = (
+    (("满意",), NodeRole.SATISFACTION),
+    (("预算执行", "执行率"), NodeRole.EXECUTION),
+    (("产出",), NodeRole.OUTPUT),
+    (("效益", "效果"), NodeRole.BENEFIT),
+    (("管理",), NodeRole.MANAGEMENT),
+)
+
+
+def infer_role(name: str, declared: NodeRole | None, inherited: NodeRole) -> NodeRole:
+    """The declared role, else one read from the name, else the enclosing group's."""
+    if declared is not None:
+        return declared
+    for words, role in _ROLE_WORDS:
+        if any(word in name for word in words):
+            return role
+    return inherited
+
+
+def _dimension(declared: str | None, group_names: tuple[str, ...]) -> str | None:
+    if declared:
+        return declared
+    for name in reversed(group_names):
+        for dimension in DIMENSIONS:
+            if dimension in name:
+                return dimension
+    return None
+
 
 Path_ = tuple[str | int, ...]
 SCORE_NAMES = ("A", "T", "w")
@@ -77,6 +118,9 @@ class CompiledLeaf:
     score_formula: Formula | None
     steps: tuple[Step, ...]
     dimension: str | None
+    """数量/质量/时效/成本: declared, or taken from the nearest group named after one."""
+    role: NodeRole
+    """Declared, inferred from the name, or inherited from the enclosing group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +134,7 @@ class CompiledGroup:
     depth: int
     weight: Decimal
     children: tuple[str, ...]
+    role: NodeRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +154,8 @@ class CompiledSet:
     places: int
     round_indicators: bool
     qualitative_shares: Mapping[str, Decimal]
+    roles: Mapping[InputRole, str]
+    """Which input or derived value plays each standard role (全年执行数, 年末结转结余…)."""
 
     def leaf(self, leaf_id: str) -> CompiledLeaf | None:
         """The leaf with this id, if any."""
@@ -239,7 +286,13 @@ class _Compiler:
     # --- the tree ------------------------------------------------------------------------------
 
     def node(
-        self, node: Node, path: Path_, names: tuple[str, ...], ids: tuple[str, ...], depth: int
+        self,
+        node: Node,
+        path: Path_,
+        names: tuple[str, ...],
+        ids: tuple[str, ...],
+        depth: int,
+        inherited: NodeRole = NodeRole.OTHER,
     ) -> None:
         if node.id in self.seen_ids:
             first = self.at(self.seen_ids[node.id])
@@ -251,16 +304,25 @@ class _Compiler:
             )
         else:
             self.seen_ids[node.id] = (*path, "id")
+        role = infer_role(node.name, node.role, inherited)
         if isinstance(node, Group):
-            self.group(node, path, names, ids, depth)
+            self.group(node, path, names, ids, depth, role)
         else:
-            self.leaf(node, path, names, ids)
+            self.leaf(node, path, names, ids, role)
 
     def group(
-        self, g: Group, path: Path_, names: tuple[str, ...], ids: tuple[str, ...], depth: int
+        self,
+        g: Group,
+        path: Path_,
+        names: tuple[str, ...],
+        ids: tuple[str, ...],
+        depth: int,
+        role: NodeRole,
     ) -> None:
         for i, child in enumerate(g.children):
-            self.node(child, (*path, "children", i), (*names, g.name), (*ids, g.id), depth + 1)
+            self.node(
+                child, (*path, "children", i), (*names, g.name), (*ids, g.id), depth + 1, role
+            )
         total = sum((c.weight for c in g.children), Decimal(0))
         if total != g.weight:
             here = self.at((*path, "weight"))
@@ -275,11 +337,20 @@ class _Compiler:
             )
         self.groups.append(
             CompiledGroup(
-                g.id, g.name, g.name_en, names, depth, g.weight, tuple(c.id for c in g.children)
+                g.id,
+                g.name,
+                g.name_en,
+                names,
+                depth,
+                g.weight,
+                tuple(c.id for c in g.children),
+                role,
             )
         )
 
-    def leaf(self, leaf: Leaf, path: Path_, names: tuple[str, ...], ids: tuple[str, ...]) -> None:
+    def leaf(
+        self, leaf: Leaf, path: Path_, names: tuple[str, ...], ids: tuple[str, ...], role: NodeRole
+    ) -> None:
         d = self.definition
         known = set(d.inputs) | set(d.derived)
         target = self._target(leaf, path)
@@ -341,7 +412,8 @@ class _Compiler:
                 value=value,
                 score_formula=score_formula,
                 steps=steps,
-                dimension=leaf.dimension,
+                dimension=_dimension(leaf.dimension, names),
+                role=role,
             )
         )
 
@@ -452,6 +524,25 @@ class _Compiler:
             self.add("grading.invalid", zh, en, ("grading",))
         return grades
 
+    def roles(self) -> dict[InputRole, str]:
+        d = self.definition
+        roles: dict[InputRole, str] = {}
+        declared = [("inputs", n, i.role) for n, i in d.inputs.items()]
+        declared += [("derived", n, v.role) for n, v in d.derived.items()]
+        for section, name, role in declared:
+            if role is None:
+                continue
+            if role in roles:
+                self.add(
+                    "names.duplicate-role",
+                    f"'{name}' 与 '{roles[role]}' 的 role 都是 {role.value}",
+                    f"{name!r} and {roles[role]!r} both have role {role.value}",
+                    (section, name, "role"),
+                )
+            else:
+                roles[role] = name
+        return roles
+
     def run(self) -> CompiledSet:
         d = self.definition
         derived = self.names()
@@ -474,6 +565,7 @@ class _Compiler:
                 ("indicators",),
             )
         grades = self.grades()
+        roles = self.roles()
         if self.issues:
             raise DefinitionError(self.issues)
         shares = {
@@ -493,6 +585,7 @@ class _Compiler:
             places=d.rounding.places,
             round_indicators=d.rounding.apply == "indicator",
             qualitative_shares=MappingProxyType(shares),
+            roles=MappingProxyType(roles),
         )
 
 

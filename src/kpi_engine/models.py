@@ -36,10 +36,12 @@ __all__ = [
     "IndicatorSet",
     "InputDef",
     "InputEntry",
+    "InputRole",
     "Kind",
     "Leaf",
     "Method",
     "Node",
+    "NodeRole",
     "QualitativePoints",
     "Rounding",
     "SourceMap",
@@ -170,9 +172,47 @@ def _tier_alias(value: Any) -> Any:
     return value
 
 
+class InputRole(StrEnum):
+    """Standard meanings of inputs that rule packs read (the set's own names vary)."""
+
+    BUDGET_INITIAL = "budget_initial"
+    """年初预算数"""
+    BUDGET_ADJUSTED = "budget_adjusted"
+    """全年预算数（调整后预算数）"""
+    SPENT = "spent"
+    """全年执行数"""
+    CARRYOVER_START = "carryover_start"
+    """年初结转和结余"""
+    CARRYOVER_END = "carryover_end"
+    """年末结转和结余"""
+    INCOME = "income"
+    """本年收入"""
+    EXPENDITURE = "expenditure"
+    """本年支出"""
+    SAMPLE_SIZE = "sample_size"
+    """满意度调查有效样本数"""
+
+
+class NodeRole(StrEnum):
+    """What part of the evaluation frame a group or indicator belongs to.
+
+    Inferred from names when not given: 产出 → output, 效益/效果 → benefit, 满意 → satisfaction,
+    预算执行 → execution; descendants inherit their group's role.
+    """
+
+    OUTPUT = "output"
+    BENEFIT = "benefit"
+    SATISFACTION = "satisfaction"
+    EXECUTION = "execution"
+    MANAGEMENT = "management"
+    OTHER = "other"
+
+
 class InputDef(_Model):
     """A raw figure supplied with the actuals (e.g. 全年预算数)."""
 
+    role: InputRole | None = None
+    """Standard meaning for rule packs, e.g. ``spent`` for 全年执行数."""
     label: str | None = None
     """Chinese label shown in reports and explanations."""
     label_en: str | None = None
@@ -186,6 +226,7 @@ class DerivedDef(_Model):
 
     formula: str
     """An expression in the formula language, e.g. ``spent / budget * 100``."""
+    role: InputRole | None = None
     label: str | None = None
     label_en: str | None = None
     unit: str | None = None
@@ -246,7 +287,8 @@ class Leaf(_Model):
     score_formula: str | None = None
     """For ``method: formula``: the score, using A (actual), T (target), w (weight)."""
     dimension: str | None = None
-    """Optional output dimension, e.g. 数量, 质量, 时效, 成本."""
+    """Output dimension, e.g. 数量, 质量, 时效, 成本 (inferred from the group name when absent)."""
+    role: NodeRole | None = None
     note: str | None = None
 
 
@@ -258,6 +300,8 @@ class Group(_Model):
     name_en: str | None = None
     weight: NonNegative
     children: Annotated[tuple[Node, ...], Field(min_length=1)]
+    role: NodeRole | None = None
+    """产出/效益/满意度/预算执行率…; inferred from the name when absent."""
     note: str | None = None
 
 
@@ -298,6 +342,13 @@ class IndicatorSet(_Model):
     derived: dict[Name, DerivedDef] = {}
     indicators: Annotated[tuple[Node, ...], Field(min_length=1)]
     description: str | None = None
+    goals: str | None = None
+    """绩效目标 as stated by the unit (checked for being narrative only)."""
+    weights_note: str | None = None
+    """Why the weights depart from the standard split, when they do."""
+    rules: tuple[str, ...] | dict[str, dict[str, Number | str | list[str]]] | None = None
+    """Rule packs to apply: names of built-in packs or paths of pack files (relative to the set),
+    as a list, or as a mapping to parameter overrides. Default: ``[cn-fiscal]``; ``[]`` for none."""
 
     _source: SourceMap | None = PrivateAttr(default=None)
 
@@ -331,6 +382,8 @@ class IndicatorActual(_Model):
     """偏差原因分析及改进措施."""
     source: str | None = None
     """Where the figure comes from."""
+    last_year: Number | None = None
+    """Last year's actual, to check the target is not set below it."""
 
 
 class Actuals(_Model):
