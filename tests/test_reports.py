@@ -52,7 +52,8 @@ def test_markdown_has_table_flags_and_explanations(demo: Evaluation) -> None:
     assert "| 指标 | 分值 |" in md
     assert "## 得分说明" in md
     assert "36 > 30 → s = 5 × 30 ÷ 36" in md
-    assert md.count("### ") == len(demo.indicators)
+    explanations = md.split("## 得分说明", 1)[1]
+    assert explanations.count("### ") == len(demo.indicators)
 
 
 def test_reports_show_statuses_and_flags() -> None:
@@ -61,5 +62,5 @@ def test_reports_show_statuses_and_flags() -> None:
 
     e = evaluate(make_set("indicators:\n  - {id: a, name: 甲, weight: 5, target: 1}\n"), {})
     assert "缺少数据" in render_text(e)
-    assert "[警告]" in render_text(e)
+    assert "警告（" in render_text(e)
     assert "**[warning]**" in render_markdown(e, "en")

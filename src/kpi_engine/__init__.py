@@ -15,7 +15,7 @@ The pipeline: :mod:`~kpi_engine.loading` → :mod:`~kpi_engine.compiler` →
 """
 
 from kpi_engine.compiler import CompiledSet, compile_set
-from kpi_engine.engine import Engine, evaluate
+from kpi_engine.engine import Engine, evaluate, lint
 from kpi_engine.errors import (
     DefinitionError,
     EvaluationError,
@@ -42,6 +42,7 @@ from kpi_engine.results import (
     IndicatorResult,
     Status,
 )
+from kpi_engine.rulepacks import RulePack, builtin_pack, load_pack
 from kpi_engine.targets import Target, parse_target
 
 __version__ = "0.1.0"
@@ -66,16 +67,20 @@ __all__ = [
     "Issue",
     "KpiEngineError",
     "Method",
+    "RulePack",
     "SourceLocation",
     "Status",
     "Target",
     "Tier",
     "__version__",
+    "builtin_pack",
     "compile_formula",
     "compile_set",
     "evaluate",
+    "lint",
     "load_actuals",
     "load_indicator_set",
+    "load_pack",
     "parse_actuals",
     "parse_indicator_set",
     "parse_target",

@@ -20,7 +20,8 @@ from kpi_engine.engine import Engine
 from kpi_engine.errors import DefinitionError, KpiEngineError, Lang
 from kpi_engine.loading import load_actuals, load_indicator_set, resolve_set_paths
 from kpi_engine.models import Actuals, IndicatorSet
-from kpi_engine.results import SEVERITY_ORDER, Evaluation
+from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag
+from kpi_engine.rulepacks import load_pack
 
 __all__ = ["main"]
 
@@ -42,14 +43,31 @@ def _parser() -> argparse.ArgumentParser:
         "--lang", choices=["zh", "en"], default="zh", help="输出语言 / output language (zh)"
     )
 
+    rules = argparse.ArgumentParser(add_help=False)
+    rules.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="追加规则包文件（可多次）/ add a rule pack file (repeatable)",
+    )
+    fail_on = argparse.ArgumentParser(add_help=False)
+    fail_on.add_argument(
+        "--fail-on",
+        choices=["info", "warning", "error"],
+        help="存在该级别及以上问题时退出码为 1 / exit 1 on flags at or above this severity",
+    )
+
     validate = sub.add_parser(
-        "validate", parents=[lang], help="检查指标体系定义 / check an indicator set"
+        "validate", parents=[lang, rules], help="检查指标体系定义 / check an indicator set"
     )
     validate.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
     validate.add_argument("actuals", metavar="ACTUALS", nargs="?", help="实际值文件 / actuals")
 
     evaluate = sub.add_parser(
-        "evaluate", parents=[lang], help="计算得分、等级与问题 / score a set against actuals"
+        "evaluate",
+        parents=[lang, rules, fail_on],
+        help="计算得分、等级与问题 / score a set against actuals",
     )
     evaluate.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
     evaluate.add_argument(
@@ -61,12 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--format", choices=["text", "json", "markdown"], default="text", help="输出格式 (text)"
     )
-    evaluate.add_argument(
-        "--fail-on",
-        choices=["info", "warning", "error"],
-        help="存在该级别及以上问题时退出码为 1 / exit 1 on flags at or above this severity",
-    )
     evaluate.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
+
+    lint = sub.add_parser(
+        "lint",
+        parents=[lang, rules, fail_on],
+        help="不需实际值的结构检查（年初审核指标）/ structural problem checks, no actuals",
+    )
+    lint.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
+    lint.add_argument("--format", choices=["text", "json"], default="text", help="输出格式 (text)")
 
     schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
     schema.add_argument(
@@ -112,9 +133,19 @@ def _render(evaluation: Evaluation, fmt: str, lang: Lang) -> str:
     return render_markdown(evaluation, lang) if fmt == "markdown" else render_text(evaluation, lang)
 
 
+def _engine(indicator_set: IndicatorSet, args: argparse.Namespace) -> Engine:
+    return Engine(indicator_set, tuple(load_pack(path) for path in args.rules))
+
+
+def _fails(flags: Sequence[Flag], level: str | None) -> bool:
+    if level is None:
+        return False
+    return any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[level] for f in flags)
+
+
 def _validate(args: argparse.Namespace) -> int:
     indicator_set, actuals = _load(args.set, args.actuals)
-    engine = Engine(indicator_set)
+    engine = _engine(indicator_set, args)
     if actuals is not None:
         engine.evaluate(actuals)  # structural checks of the actuals against the set
     leaves = len(engine.compiled.leaves)
@@ -135,13 +166,24 @@ def _evaluate(args: argparse.Namespace) -> int:
             else ("no actuals given: every quantitative indicator will be missing data")
         )
         print(note, file=sys.stderr)
-    evaluation = Engine(indicator_set).evaluate(actuals)
+    evaluation = _engine(indicator_set, args).evaluate(actuals)
     _emit(_render(evaluation, args.format, args.lang), args.output)
-    if args.fail_on:
-        threshold = SEVERITY_ORDER[args.fail_on]
-        if any(SEVERITY_ORDER[f.severity] >= threshold for f in evaluation.flags):
-            return EXIT_FLAGS
-    return EXIT_OK
+    return EXIT_FLAGS if _fails(evaluation.flags, args.fail_on) else EXIT_OK
+
+
+def _lint(args: argparse.Namespace) -> int:
+    set_path, _ = resolve_set_paths(args.set)
+    indicator_set = load_indicator_set(set_path)
+    flags = _engine(indicator_set, args).lint()
+    if args.format == "json":
+        payload = {"set": indicator_set.id, "flags": [f.to_dict() for f in flags]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        from kpi_engine.reports.text import render_flags  # noqa: PLC0415 - CLI only
+
+        title = indicator_set.title
+        sys.stdout.write("\n".join([title, "", *render_flags(flags, args.lang)]) + "\n")
+    return EXIT_FLAGS if _fails(flags, args.fail_on) else EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -155,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kpi`` command; returns the exit code."""
     args = _parser().parse_args(argv)
     lang = cast(Lang, getattr(args, "lang", "zh"))
-    handlers = {"validate": _validate, "evaluate": _evaluate, "schema": _schema}
+    handlers = {"validate": _validate, "evaluate": _evaluate, "lint": _lint, "schema": _schema}
     try:
         return handlers[args.command](args)
     except DefinitionError as exc:

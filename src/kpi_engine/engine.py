@@ -9,7 +9,8 @@ still evaluates, and nothing missing is ever counted as zero without saying so.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
@@ -22,6 +23,7 @@ from kpi_engine.errors import (
     SourceLocation,
     did_you_mean,
 )
+from kpi_engine.flags import check, sort_flags
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, exact_sum, quantize_half_up
 from kpi_engine.grading import grade
@@ -45,10 +47,11 @@ from kpi_engine.results import (
     Status,
     UsedValue,
 )
+from kpi_engine.rulepacks import RulePack, packs_for
 from kpi_engine.scoring import Outcome, show
 from kpi_engine.targets import Op, Target, normalize_unit
 
-__all__ = ["Engine", "evaluate"]
+__all__ = ["Engine", "evaluate", "lint"]
 
 _NUMBER_TEXT = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 
@@ -92,10 +95,20 @@ class Engine:
     ('9.00', '优')
     """
 
-    __slots__ = ("_compiled",)
+    __slots__ = ("_compiled", "_packs")
 
-    def __init__(self, indicator_set: IndicatorSet) -> None:
+    def __init__(self, indicator_set: IndicatorSet, extra_rules: Sequence[RulePack] = ()) -> None:
         self._compiled = compile_set(indicator_set)
+        self._packs = packs_for(indicator_set, extra_rules)
+
+    @property
+    def rule_packs(self) -> tuple[RulePack, ...]:
+        """The rule packs applied: those the set names (default ``cn-fiscal``) plus extras."""
+        return self._packs
+
+    def lint(self) -> tuple[Flag, ...]:
+        """Structural problem flags only: what can be said of the set before any actuals."""
+        return sort_flags(check(self._compiled, self._packs))
 
     @property
     def compiled(self) -> CompiledSet:
@@ -116,7 +129,9 @@ class Engine:
             actuals = validate(Actuals, dict(actuals), SourceMap("<actuals>", {}, {}))
         self._check(actuals)
         with localcontext(ARITHMETIC):
-            return _Run(self._compiled, actuals).evaluate()
+            evaluation = _Run(self._compiled, actuals).evaluate()
+            found = check(self._compiled, self._packs, evaluation)
+        return replace(evaluation, flags=sort_flags((*evaluation.flags, *found)))
 
     def _check(self, actuals: Actuals) -> None:
         c = self._compiled
@@ -304,6 +319,8 @@ class _Run:
             "source": entry.source,
             "dimension": leaf.dimension,
             "tier": entry.tier.value if entry.tier else None,
+            "given_score": entry.score,
+            "last_year": entry.last_year,
         }
         if entry.not_applicable:
             return IndicatorResult(
@@ -596,6 +613,7 @@ class _Run:
             top=self.c.top,
             flags=tuple(_data_flags(results, coverage, places)),
             reported_total=self.actuals.reported_total,
+            values={name: _decimal(value) for name, value in self.data.values.items()},
         )
 
 
@@ -686,3 +704,8 @@ def evaluate(
 ) -> Evaluation:
     """Compile ``indicator_set`` and evaluate it once (use :class:`Engine` to evaluate many)."""
     return Engine(indicator_set).evaluate(actuals)
+
+
+def lint(indicator_set: IndicatorSet, extra_rules: Sequence[RulePack] = ()) -> tuple[Flag, ...]:
+    """Structural problem flags of a set, without actuals (``kpi lint``)."""
+    return Engine(indicator_set, extra_rules).lint()

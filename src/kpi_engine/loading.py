@@ -30,7 +30,7 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from kpi_engine.errors import DefinitionError, Issue, SourceLocation, did_you_mean
-from kpi_engine.models import Actuals, IndicatorSet, SourceMap
+from kpi_engine.models import Actuals, IndicatorSet, RulePackDef, SourceMap
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -38,8 +38,10 @@ __all__ = [
     "MAX_NODES",
     "load_actuals",
     "load_indicator_set",
+    "load_rule_pack_file",
     "parse_actuals",
     "parse_indicator_set",
+    "parse_rule_pack",
     "resolve_set_paths",
 ]
 
@@ -529,3 +531,13 @@ def load_actuals(path: str | Path) -> Actuals:
     """Load actuals from a YAML file."""
     p = Path(path)
     return parse_actuals(_read_file(p), str(p))
+
+
+def parse_rule_pack(text: str, source: str = "<string>") -> RulePackDef:
+    """Parse a rule pack from YAML text (compile it with kpi_engine.rulepacks.compile_pack)."""
+    return validate(RulePackDef, *read_yaml(text, source))
+
+
+def load_rule_pack_file(path: Path) -> RulePackDef:
+    """Load a rule pack definition from a YAML file."""
+    return parse_rule_pack(_read_file(path), str(path))

@@ -42,8 +42,11 @@ __all__ = [
     "Method",
     "Node",
     "NodeRole",
+    "ParamDef",
     "QualitativePoints",
     "Rounding",
+    "RuleDef",
+    "RulePackDef",
     "SourceMap",
     "Tier",
 ]
@@ -401,4 +404,60 @@ class Actuals(_Model):
     @property
     def source(self) -> SourceMap | None:
         """Locations of the YAML these actuals were loaded from (None when built in Python)."""
+        return self._source
+
+
+# --- rule packs ---------------------------------------------------------------------------------
+
+ParamValue = Number | str | list[str]
+
+RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
+"""Dotted lower-case rule id, e.g. ``granularity.too_few_leaves``."""
+
+
+class ParamDef(_Model):
+    """A named threshold or word list of a rule pack, overridable per indicator set."""
+
+    default: ParamValue
+    label: str | None = None
+    label_en: str | None = None
+
+
+class RuleDef(_Model):
+    """One problem check: where it looks, when it fires, and what it says."""
+
+    id: RuleId
+    problem: str
+    """The problem heading it belongs to (存在的主要问题), e.g. 绩效指标不够精细化."""
+    problem_en: str
+    severity: Literal["info", "warning", "error"]
+    scope: Literal["set", "group", "indicator"]
+    select: dict[str, bool | Number | str | list[str]] = {}
+    """For group/indicator scope: only subjects whose facts equal these values (or one of them)."""
+    when: str
+    """A condition in the formula language over the scope's facts and the pack's parameters."""
+    message: str
+    """Chinese message; ``{name}`` quotes a fact or parameter, ``{name:pct}`` as a percentage."""
+    message_en: str
+    suggestion: str = ""
+    """改进措施: what the unit should do."""
+    suggestion_en: str = ""
+
+
+class RulePackDef(_Model):
+    """A rule pack file (``kpi_rulepack: 1``)."""
+
+    kpi_rulepack: Literal[1]
+    id: Id
+    title: str
+    title_en: str | None = None
+    description: str | None = None
+    params: dict[Name, ParamDef] = {}
+    rules: Annotated[tuple[RuleDef, ...], Field(min_length=1)]
+
+    _source: SourceMap | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> SourceMap | None:
+        """Locations of the YAML this pack was loaded from."""
         return self._source

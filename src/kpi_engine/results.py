@@ -137,6 +137,9 @@ class Flag:
     evidence: Mapping[str, str] = field(default_factory=dict)
     suggestion: str = ""
     suggestion_en: str = ""
+    problem: str = ""
+    """The problem heading (存在的主要问题) the flag belongs under, e.g. 绩效指标不够精细化."""
+    problem_en: str = ""
 
     def text(self, lang: str = "zh") -> str:
         """The message in the requested language."""
@@ -153,6 +156,8 @@ class Flag:
             "evidence": dict(self.evidence),
             "suggestion": self.suggestion,
             "suggestion_en": self.suggestion_en,
+            "problem": self.problem,
+            "problem_en": self.problem_en,
         }
 
 
@@ -192,6 +197,9 @@ class IndicatorResult:
     reason: str | None = None
     source: str | None = None
     dimension: str | None = None
+    given_score: Decimal | None = None
+    """A qualitative score given by the assessor in the actuals."""
+    last_year: Decimal | None = None
 
     @property
     def applicable_weight(self) -> Decimal:
@@ -222,7 +230,7 @@ class IndicatorResult:
         }
         if self.problem_code:
             out["problem"] = {"code": self.problem_code, "zh": self.problem, "en": self.problem_en}
-        for key in ("reported_score", "reason", "source", "dimension"):
+        for key in ("reported_score", "given_score", "last_year", "reason", "source", "dimension"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = _num(value) if isinstance(value, Decimal) else value
@@ -282,6 +290,8 @@ class Evaluation:
     """Ids of the top-level nodes in definition order (the tree's roots)."""
     flags: tuple[Flag, ...]
     reported_total: Decimal | None = None
+    values: Mapping[str, Decimal | None] = field(default_factory=dict)
+    """Every input and derived value as used (None where missing or not computable)."""
 
     @property
     def total_rounded(self) -> Decimal | None:
@@ -309,6 +319,7 @@ class Evaluation:
             "coverage": _num(self.coverage),
             "places": self.places,
             "reported_total": _num(self.reported_total),
+            "values": {name: _num(value) for name, value in self.values.items()},
             "indicators": [i.to_dict(self.places) for i in self.indicators],
             "groups": [g.to_dict(self.places) for g in self.groups],
             "flags": [f.to_dict() for f in self.flags],

@@ -262,7 +262,10 @@ def execution_rate(w: Decimal, rate: Decimal) -> Outcome:
 def qualitative(
     w: Decimal, tier: str, given: Decimal | None, default_share: Decimal, label: str
 ) -> Outcome:
-    """定性: the tier's band of w; a given score must lie in it, else the default share applies."""
+    """定性: the tier's band of w; a given score must lie in it, else the default share applies.
+
+    The target counts as met when the tier is 达成 (achieved), whatever the score in its band.
+    """
     low, high, inclusive = TIER_BANDS[tier]
     lo, hi = w * low, w * high
     band = f"[{show(lo)}, {show(hi)}{']' if inclusive else ')'}"
@@ -280,12 +283,11 @@ def qualitative(
                 f"给定得分 {show(given)} 不在“{label}”档的区间 {band} 内",
                 f"the given score {show(given)} is outside the {tier} band {band}",
             )
-        return Outcome(
-            given, given == w, None, rule_zh, rule_en, f"{label} {band}，给定 s = {show(given)}"
-        )
+        calc = f"{label} {band}，给定 s = {show(given)}"
+        return Outcome(given, tier == "achieved", None, rule_zh, rule_en, calc)
     score = w * default_share
     calc = f"{label} {band}，未给分，取默认 {show(default_share * HUNDRED)}%：s = {show(score)}"
-    return Outcome(score, score == w, None, rule_zh, rule_en, calc)
+    return Outcome(score, tier == "achieved", None, rule_zh, rule_en, calc)
 
 
 def custom(w: Decimal, score: Decimal, calculation: str) -> Outcome:

@@ -7,9 +7,18 @@ from decimal import Decimal
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.models import Tier
-from kpi_engine.results import Evaluation, GroupResult, IndicatorResult, Status
+from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
-__all__ = ["LABELS", "actual_text", "label", "name_of", "number", "status_text", "total_line"]
+__all__ = [
+    "LABELS",
+    "actual_text",
+    "by_severity",
+    "label",
+    "name_of",
+    "number",
+    "status_text",
+    "total_line",
+]
 
 LABELS: dict[str, tuple[str, str]] = {
     "indicator": ("指标", "Indicator"),
@@ -36,6 +45,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "error": ("错误", "error"),
     "incomplete": ("（总分不完整）", " (incomplete)"),
     "reported": ("自评得分", "Reported"),
+    "reported_total": ("自评总分", "Reported total"),
 }
 
 _STATUS_EN = {
@@ -97,4 +107,16 @@ def total_line(evaluation: Evaluation, lang: Lang) -> str:
     )
     if evaluation.coverage < 1:
         line += label("incomplete", lang)
+    if evaluation.reported_total is not None:
+        line += f"    {label('reported_total', lang)} {format(evaluation.reported_total, 'f')}"
     return line
+
+
+def by_severity(flags: tuple[Flag, ...]) -> list[tuple[str, list[Flag]]]:
+    """Flags grouped under error, warning, info (only the severities present), order kept."""
+    groups: list[tuple[str, list[Flag]]] = []
+    for severity in ("error", "warning", "info"):
+        chosen = [f for f in flags if f.severity == severity]
+        if chosen:
+            groups.append((severity, chosen))
+    return groups

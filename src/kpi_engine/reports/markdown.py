@@ -5,13 +5,14 @@ from __future__ import annotations
 from kpi_engine.errors import Lang
 from kpi_engine.reports.labels import (
     actual_text,
+    by_severity,
     label,
     name_of,
     number,
     status_text,
     total_line,
 )
-from kpi_engine.reports.text import by_severity, rows
+from kpi_engine.reports.text import rows
 from kpi_engine.results import Evaluation, GroupResult, IndicatorResult, Status
 
 __all__ = ["render_markdown"]
@@ -64,28 +65,41 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
     """The evaluation as a Markdown document."""
     places = evaluation.places
     title = evaluation.title if lang == "zh" or not evaluation.title_en else evaluation.title_en
-    head = [label(k, lang) for k in ("indicator", "weight", "target", "actual", "score", "status")]
-    lines = [f"# {title}", "", "| " + " | ".join(head) + " |", "|---|---:|---|---|---:|---|"]
+    keys = ["indicator", "weight", "target", "actual", "score", "status"]
+    aligns = ["---", "---:", "---", "---", "---:", "---"]
+    review = any(r.reported_score is not None for r in evaluation.indicators)
+    if review:
+        keys.insert(5, "reported")
+        aligns.insert(5, "---:")
+    head = [label(k, lang) for k in keys]
+    lines = [f"# {title}", "", "| " + " | ".join(head) + " |", "|" + "|".join(aligns) + "|"]
     for depth, node in rows(evaluation):
         indent = "　" * depth
         name = _cell(indent + name_of(node, lang))
         weight = format(node.weight.normalize(), "f")
         if isinstance(node, GroupResult):
-            lines.append(f"| **{name}** | {weight} | | | **{number(node.score, places)}** | |")
-            continue
-        status = "" if node.status is Status.OK else status_text(node.status, lang)
-        lines.append(
-            f"| {name} | {weight} | {_cell(node.target_text or '')} | "
-            f"{_cell(actual_text(node, places, lang))} | {number(node.score, places)} | {status} |"
-        )
+            cells = [f"**{name}**", weight, "", "", f"**{number(node.score, places)}**", ""]
+            reported = ""
+        else:
+            status = "" if node.status is Status.OK else status_text(node.status, lang)
+            target = _cell(node.target_text or "")
+            actual = _cell(actual_text(node, places, lang))
+            cells = [name, weight, target, actual, number(node.score, places), status]
+            reported = "" if node.reported_score is None else format(node.reported_score, "f")
+        if review:
+            cells.insert(5, reported)
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"**{total_line(evaluation, lang)}**", "", f"## {label('flags', lang)}", ""]
     if not evaluation.flags:
         lines.append(label("no_flags", lang))
-    for flag in by_severity(evaluation.flags):
-        lines.append(f"- **[{label(flag.severity, lang)}]** {flag.text(lang)}")
-        suggestion = flag.suggestion if lang == "zh" else flag.suggestion_en
-        if suggestion:
-            lines.append(f"  - {label('suggestion', lang)}: {suggestion}")
+    for severity, group in by_severity(evaluation.flags):
+        lines += [f"### {label(severity, lang)}（{len(group)}）", ""]
+        for flag in group:
+            lines.append(f"- **[{label(severity, lang)}]** {flag.text(lang)} (`{flag.rule}`)")
+            suggestion = flag.suggestion if lang == "zh" else flag.suggestion_en
+            if suggestion:
+                lines.append(f"  - {label('suggestion', lang)}: {suggestion}")
+        lines.append("")
     lines += ["", f"## {label('explanations', lang)}", ""]
     for result in evaluation.indicators:
         lines += _explanation(result, lang, places)

@@ -7,6 +7,7 @@ import unicodedata
 from kpi_engine.errors import Lang
 from kpi_engine.reports.labels import (
     actual_text,
+    by_severity,
     label,
     name_of,
     number,
@@ -15,13 +16,7 @@ from kpi_engine.reports.labels import (
 )
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
-__all__ = ["by_severity", "display_width", "render_text", "rows"]
-
-
-def by_severity(flags: tuple[Flag, ...]) -> list[Flag]:
-    """Most severe first; stable within a severity."""
-    rank = {"error": 0, "warning": 1, "info": 2}
-    return sorted(flags, key=lambda f: rank[f.severity])
+__all__ = ["display_width", "render_flags", "render_text", "rows"]
 
 
 def display_width(text: str) -> int:
@@ -56,29 +51,28 @@ def rows(evaluation: Evaluation) -> list[tuple[int, GroupResult | IndicatorResul
 def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
     """The evaluation as a table a person reads in a terminal."""
     places = evaluation.places
-    header = [
-        label(k, lang) for k in ("indicator", "weight", "target", "actual", "score", "status")
-    ]
-    table: list[list[str]] = [header]
+    keys = ["indicator", "weight", "target", "actual", "score", "status"]
+    review = any(r.reported_score is not None for r in evaluation.indicators)
+    if review:
+        keys.insert(5, "reported")  # the unit's own score beside the recomputed one
+    table: list[list[str]] = [[label(k, lang) for k in keys]]
     for depth, node in rows(evaluation):
         name = "  " * depth + name_of(node, lang)
+        weight = format(node.weight.normalize(), "f")
+        score = number(node.score, places)
         if isinstance(node, GroupResult):
-            weight = format(node.weight.normalize(), "f")
-            table.append([name, weight, "", "", number(node.score, places), ""])
+            row = [name, weight, "", "", score, ""]
+            reported = ""
         else:
             status = "" if node.status is Status.OK else status_text(node.status, lang)
-            table.append(
-                [
-                    name,
-                    format(node.weight.normalize(), "f"),
-                    node.target_text or "",
-                    actual_text(node, places, lang),
-                    number(node.score, places),
-                    status,
-                ]
-            )
-    widths = [max(display_width(row[i]) for row in table) for i in range(len(header))]
-    numeric = {1, 4}
+            actual = actual_text(node, places, lang)
+            row = [name, weight, node.target_text or "", actual, score, status]
+            reported = "" if node.reported_score is None else format(node.reported_score, "f")
+        if review:
+            row.insert(5, reported)
+        table.append(row)
+    widths = [max(display_width(row[i]) for row in table) for i in range(len(keys))]
+    numeric = {1, 4, 5} if review else {1, 4}
     lines = [
         evaluation.title if lang == "zh" or not evaluation.title_en else evaluation.title_en,
         "",
@@ -87,9 +81,21 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
         cells = [_pad(cell, widths[i], right=i in numeric) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
     lines += ["", total_line(evaluation, lang), ""]
-    lines.append(label("flags", lang) + ("：" if lang == "zh" else ":"))
-    if not evaluation.flags:
-        lines.append("  " + label("no_flags", lang))
-    for flag in by_severity(evaluation.flags):
-        lines.append(f"  [{label(flag.severity, lang)}] {flag.text(lang)}")
+    lines += render_flags(evaluation.flags, lang)
     return "\n".join(lines) + "\n"
+
+
+def render_flags(flags: tuple[Flag, ...], lang: Lang) -> list[str]:
+    """The problems found, grouped by severity, with each flag's suggestion."""
+    lines = [label("flags", lang) + ("：" if lang == "zh" else ":")]
+    if not flags:
+        return [*lines, "  " + label("no_flags", lang)]
+    for severity, group in by_severity(flags):
+        count = f"（{len(group)}）" if lang == "zh" else f" ({len(group)})"
+        lines.append(f"  {label(severity, lang)}{count}")
+        for flag in group:
+            lines.append(f"    - {flag.text(lang)}  [{flag.rule}]")
+            suggestion = flag.suggestion if lang == "zh" else flag.suggestion_en
+            if suggestion:
+                lines.append(f"      {label('suggestion', lang)}: {suggestion}")
+    return lines

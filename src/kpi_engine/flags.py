@@ -1,0 +1,170 @@
+"""Problem flags: run rule packs over the facts of a set (and of its evaluation).
+
+A rule fires for a subject (the set, a group, a leaf) when its condition is true. A condition that
+needs a fact nobody knows (no actual, no budget figure) does not apply; one that fails on the data
+(e.g. a division by zero) gives an ``error`` flag ``rule.failed`` for that subject, and the other
+rules still run. Flags are ordered by severity, then pack and rule order, then tree order.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from kpi_engine.compiler import CompiledSet
+from kpi_engine.errors import EvaluationError, Lang
+from kpi_engine.facts import Facts, Row, collect
+from kpi_engine.formula import Interpreter
+from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag
+from kpi_engine.rulepacks import CompiledRule, RulePack
+from kpi_engine.scoring import show
+
+__all__ = ["check", "sort_flags"]
+
+
+def _plain(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return show(value)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+class _Template(string.Formatter):
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            yes, no = ("是", "否") if self.lang == "zh" else ("yes", "no")
+            return yes if value else no
+        if isinstance(value, Decimal):
+            if format_spec == "pct":
+                return format(quantize_half_up(value * 100, 2).normalize(), "f") + "%"
+            if format_spec == "num":
+                return format(quantize_half_up(value, 2), "f")
+            return show(value)
+        return _plain(value)
+
+
+def _selected(rule: CompiledRule, row: Row) -> bool:
+    for key, wanted in rule.definition.select.items():
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if _plain(row.get(key)) not in {_plain(o) for o in options}:
+            return False
+    return True
+
+
+def _names(pack: RulePack, row: Row) -> dict[str, Value]:
+    names: dict[str, Value] = {}
+    for name, value in pack.params.items():
+        names[name] = "、".join(value) if isinstance(value, list) else value
+    names.update(row)
+    return names
+
+
+def _subjects(rule: CompiledRule, facts: Facts, set_id: str) -> Iterable[tuple[str, Row]]:
+    scope = rule.definition.scope
+    if scope == "set":
+        return [(set_id, facts.set)]
+    return facts.groups if scope == "group" else facts.indicators
+
+
+def _flag(rule: CompiledRule, pack: RulePack, subject: str, names: Mapping[str, Value]) -> Flag:
+    r = rule.definition
+    evidence = {
+        name: _plain(names.get(name)) for name in sorted(rule.when.names | rule.template_names)
+    }
+    if "name" in names:
+        evidence["subject_name"] = _plain(names["name"])
+    zh, en = _Template("zh"), _Template("en")
+    return Flag(
+        rule=r.id,
+        severity=r.severity,
+        subject=subject,
+        message=zh.format(r.message, **names),
+        message_en=en.format(r.message_en, **names),
+        evidence=evidence,
+        suggestion=zh.format(r.suggestion, **names),
+        suggestion_en=en.format(r.suggestion_en, **names),
+        problem=r.problem,
+        problem_en=r.problem_en,
+    )
+
+
+def _failed(
+    rule: CompiledRule, subject: str, names: Mapping[str, Value], why: str, why_en: str
+) -> Flag:
+    who = _plain(names.get("name")) or subject
+    return Flag(
+        rule="rule.failed",
+        severity="error",
+        subject=subject,
+        message=f"规则 {rule.definition.id} 无法在“{who}”上计算：{why}",
+        message_en=f"rule {rule.definition.id} could not be checked on {who!r}: {why_en}",
+        evidence={"rule": rule.definition.id},
+        suggestion="核对该对象的数据，或修正规则条件。",
+        suggestion_en="Check this subject's data or the rule's condition.",
+        problem="规则执行错误",
+        problem_en="Rule failed",
+    )
+
+
+def check(
+    compiled: CompiledSet, packs: Sequence[RulePack], evaluation: Evaluation | None = None
+) -> list[Flag]:
+    """Run every rule of every pack; without an evaluation only structural rules run."""
+    interpreter = Interpreter()
+    set_id = compiled.definition.id
+    order = {leaf.id: i for i, leaf in enumerate(compiled.leaves)}
+    order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
+    found: list[tuple[int, int, int, Flag]] = []
+    for p, pack in enumerate(packs):
+        facts = collect(compiled, pack.params, evaluation)
+        for rule in pack.rules:
+            if rule.needs_results and evaluation is None:
+                continue
+            for subject, row in _subjects(rule, facts, set_id):
+                if not _selected(rule, row):
+                    continue
+                names = _names(pack, row)
+                key = (p, rule.order, order.get(subject, -1))
+                try:
+                    fired = interpreter.evaluate(rule.when, names)
+                except EvaluationError as exc:
+                    if exc.code != "value.missing":
+                        found.append(
+                            (*key, _failed(rule, subject, names, exc.message, exc.message_en))
+                        )
+                    continue
+                if not isinstance(fired, bool):
+                    found.append(
+                        (
+                            *key,
+                            _failed(
+                                rule,
+                                subject,
+                                names,
+                                "条件的结果不是真或假",
+                                "the condition is not true or false",
+                            ),
+                        )
+                    )
+                elif fired:
+                    found.append((*key, _flag(rule, pack, subject, names)))
+    found.sort(key=lambda item: item[:3])
+    return [flag for *_, flag in found]
+
+
+def sort_flags(flags: Iterable[Flag]) -> tuple[Flag, ...]:
+    """Most severe first; the order within a severity is kept (stable sort)."""
+    return tuple(sorted(flags, key=lambda f: -SEVERITY_ORDER[f.severity]))

@@ -1,0 +1,294 @@
+"""Rule packs: problem checks as data. Load, check and compile them; resolve a set's packs.
+
+A pack is YAML (``kpi_rulepack: 1``): named parameters with defaults, and rules each with a
+scope, an optional selector, a ``when`` condition in the formula language and message templates.
+Built-in packs ship in ``kpi_engine/rulepacks/``; a set names the packs it uses and may override
+their parameters (``rules: {cn-fiscal: {overachievement: 0.3}}``). Every problem in a pack (or in
+a set's overrides) is reported with its location, like any other definition error.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+
+from kpi_engine.errors import (
+    DefinitionError,
+    FormulaError,
+    Issue,
+    SourceLocation,
+    did_you_mean,
+)
+from kpi_engine.facts import FACTS, RESULT_FACTS
+from kpi_engine.formula import Formula, compile_formula
+from kpi_engine.loading import load_rule_pack_file, parse_rule_pack
+from kpi_engine.models import IndicatorSet, ParamValue, RuleDef, RulePackDef, SourceMap
+
+__all__ = [
+    "BUILTIN_PACKS",
+    "DEFAULT_PACKS",
+    "CompiledRule",
+    "RulePack",
+    "builtin_pack",
+    "compile_pack",
+    "load_pack",
+    "packs_for",
+]
+
+DEFAULT_PACKS = ("cn-fiscal",)
+"""Packs applied when a set does not say (``rules: []`` turns them off)."""
+FORMATS = {"", "pct", "num"}
+"""Template formats: ``{x}`` as is, ``{x:pct}`` a ratio as a percentage, ``{x:num}`` 2 places."""
+SELECTABLE = {
+    "group": {"role", "depth", "is_first_level", "name"},
+    "indicator": {"kind", "method", "direction", "unit", "role", "dimension", "group", "status"},
+}
+
+
+def _builtin_names() -> tuple[str, ...]:
+    folder = resources.files("kpi_engine") / "rulepacks"
+    return tuple(
+        sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    )
+
+
+BUILTIN_PACKS = _builtin_names()
+"""Names of the packs shipped with kpi_engine."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A checked rule ready to run."""
+
+    definition: RuleDef
+    when: Formula
+    template_names: frozenset[str]
+    needs_results: bool
+    """Whether it reads facts only an evaluation gives (``kpi lint`` skips those)."""
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    """A compiled pack with its effective parameters (defaults plus the set's overrides)."""
+
+    id: str
+    title: str
+    title_en: str | None
+    params: Mapping[str, ParamValue]
+    rules: tuple[CompiledRule, ...]
+    source: str
+
+
+def _template_names(text: str) -> list[tuple[str, str]]:
+    """(name, format) pairs of a message template; raises ValueError on bad braces."""
+    return [
+        (field, spec or "")
+        for _, field, spec, _ in string.Formatter().parse(text)
+        if field is not None
+    ]
+
+
+def compile_pack(definition: RulePackDef) -> RulePack:
+    """Check every rule of a pack; raises DefinitionError listing every problem."""
+    smap = definition.source or SourceMap(f"<{definition.id}>", {}, {})
+    issues: list[Issue] = []
+
+    def add(code: str, zh: str, en: str, path: tuple[str | int, ...], col: int = 1) -> None:
+        base = smap.locate(path)
+        issues.append(Issue(code, zh, en, SourceLocation(base.file, base.line, base.col + col - 1)))
+
+    params = set(definition.params)
+    for name in params:
+        for scope, facts in FACTS.items():
+            if name in facts:
+                add(
+                    "rules.param-shadows-fact",
+                    f"参数 '{name}' 与{scope}范围的事实同名",
+                    f"parameter {name!r} has the name of a {scope} fact",
+                    ("params", name),
+                )
+    seen: dict[str, int] = {}
+    compiled: list[CompiledRule] = []
+    for i, rule in enumerate(definition.rules):
+        at = ("rules", i)
+        if rule.id in seen:
+            add(
+                "rules.duplicate-id",
+                f"规则 id '{rule.id}' 重复",
+                f"rule id {rule.id!r} is used twice",
+                (*at, "id"),
+            )
+        seen[rule.id] = i
+        known = set(FACTS[rule.scope]) | params
+        for key in rule.select:
+            allowed = SELECTABLE.get(rule.scope, set())
+            if key not in allowed:
+                zh, en = did_you_mean(key, allowed)
+                add(
+                    "rules.bad-select",
+                    f"{rule.scope} 范围不能按 '{key}' 选择{zh}",
+                    f"cannot select {rule.scope}s by {key!r}{en}",
+                    (*at, "select", key),
+                )
+        try:
+            when = compile_formula(rule.when)
+        except FormulaError as exc:
+            add(exc.code, exc.message, exc.message_en, (*at, "when"), exc.col)
+            continue
+        for name, col in when.unknown_names(known):
+            zh, en = did_you_mean(name, known)
+            add(
+                "rules.unknown-name",
+                f"规则 {rule.id} 的条件中 '{name}' 不是 {rule.scope} 范围的事实或参数{zh}",
+                f"{name!r} in rule {rule.id} is not a {rule.scope} fact or parameter{en}",
+                (*at, "when"),
+                col,
+            )
+        names: set[str] = set()
+        for key in ("message", "message_en", "suggestion", "suggestion_en"):
+            try:
+                pairs = _template_names(getattr(rule, key))
+            except ValueError as exc:
+                add(
+                    "rules.bad-template",
+                    f"消息模板有误：{exc}",
+                    f"bad message template: {exc}",
+                    (*at, key),
+                )
+                continue
+            for name, spec in pairs:
+                if name not in known:
+                    zh, en = did_you_mean(name, known)
+                    add(
+                        "rules.unknown-name",
+                        f"消息模板中的 '{{{name}}}' 不是事实或参数{zh}",
+                        f"{{{name}}} in the template is not a fact or parameter{en}",
+                        (*at, key),
+                    )
+                if spec not in FORMATS:
+                    add(
+                        "rules.bad-template",
+                        f"未知格式 '{spec}'，可用 pct 或 num",
+                        f"unknown format {spec!r}; use pct or num",
+                        (*at, key),
+                    )
+                names.add(name)
+        used = when.names | names
+        compiled.append(
+            CompiledRule(
+                rule,
+                when,
+                frozenset(names),
+                bool(used & RESULT_FACTS[rule.scope]),
+                i,
+            )
+        )
+    if issues:
+        raise DefinitionError(issues)
+    return RulePack(
+        definition.id,
+        definition.title,
+        definition.title_en,
+        MappingProxyType({name: p.default for name, p in definition.params.items()}),
+        tuple(compiled),
+        smap.file,
+    )
+
+
+def load_pack(path: str | Path) -> RulePack:
+    """Load and compile a pack file."""
+    return compile_pack(load_rule_pack_file(Path(path)))
+
+
+def builtin_pack(name: str) -> RulePack:
+    """A pack shipped with kpi_engine, by name (e.g. ``cn-fiscal``)."""
+    resource = resources.files("kpi_engine") / "rulepacks" / f"{name}.yaml"
+    return compile_pack(
+        parse_rule_pack(resource.read_text(encoding="utf-8"), f"<builtin:{name}.yaml>")
+    )
+
+
+def _override(
+    pack: RulePack, overrides: Mapping[str, object], where: tuple[str | int, ...], smap: SourceMap
+) -> tuple[RulePack, list[Issue]]:
+    issues: list[Issue] = []
+    params = dict(pack.params)
+    for name, value in overrides.items():
+        if name not in params:
+            zh, en = did_you_mean(name, params)
+            issues.append(
+                Issue(
+                    "rules.unknown-param",
+                    f"规则包 {pack.id} 没有参数 '{name}'{zh}",
+                    f"rule pack {pack.id} has no parameter {name!r}{en}",
+                    smap.locate((*where, name), key=True),
+                )
+            )
+            continue
+        default = params[name]
+        if isinstance(default, Decimal) != isinstance(value, Decimal) or isinstance(
+            default, list
+        ) != isinstance(value, list):
+            issues.append(
+                Issue(
+                    "rules.bad-param",
+                    f"参数 '{name}' 的类型应与默认值 {default!r} 相同",
+                    f"parameter {name!r} must have the type of its default {default!r}",
+                    smap.locate((*where, name)),
+                )
+            )
+            continue
+        params[name] = value  # type: ignore[assignment]
+    return (
+        RulePack(
+            pack.id, pack.title, pack.title_en, MappingProxyType(params), pack.rules, pack.source
+        ),
+        issues,
+    )
+
+
+def packs_for(indicator_set: IndicatorSet, extra: Sequence[RulePack] = ()) -> tuple[RulePack, ...]:
+    """The packs a set asks for (built-in names or paths relative to the set), with overrides."""
+    smap = indicator_set.source or SourceMap("<set>", {}, {})
+    requested = indicator_set.rules
+    if requested is None:
+        entries: list[tuple[str, Mapping[str, object], tuple[str | int, ...]]] = [
+            (name, {}, ("rules",)) for name in DEFAULT_PACKS
+        ]
+    elif isinstance(requested, dict):
+        entries = [(name, o, ("rules", name)) for name, o in requested.items()]
+    else:
+        entries = [(name, {}, ("rules", i)) for i, name in enumerate(requested)]
+    base = Path(smap.file).parent if indicator_set.source else Path.cwd()
+    packs: list[RulePack] = []
+    issues: list[Issue] = []
+    for name, overrides, where in entries:
+        is_path = name.endswith((".yaml", ".yml")) or "/" in name
+        if not is_path and name not in BUILTIN_PACKS:
+            zh, en = did_you_mean(name, BUILTIN_PACKS)
+            issues.append(
+                Issue(
+                    "rules.unknown-pack",
+                    f"没有名为 '{name}' 的内置规则包{zh}",
+                    f"no built-in rule pack named {name!r}{en}",
+                    smap.locate(where, key=isinstance(requested, dict)),
+                )
+            )
+            continue
+        try:
+            pack = load_pack(base / name) if is_path else builtin_pack(name)
+        except DefinitionError as exc:
+            issues.extend(exc.issues)
+            continue
+        pack, problems = _override(pack, overrides, where, smap)
+        issues.extend(problems)
+        packs.append(pack)
+    if issues:
+        raise DefinitionError(issues)
+    return (*packs, *extra)
