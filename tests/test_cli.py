@@ -124,3 +124,56 @@ def test_unknown_actuals_names_exit_2(
     actuals.write_text("inputs:\n  spnet: 1\n", encoding="utf-8")
     assert main(["evaluate", str(demo_dir), str(actuals)]) == 2
     assert f"{actuals}:2:3: actuals.unknown-input" in capsys.readouterr().err
+
+
+def test_lint_checks_structure_without_actuals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kpi lint` lists structural flags grouped by severity; --fail-on warning exits 1."""
+    path = tmp_path / "set.yaml"
+    path.write_text(
+        "kpi_engine: 1\nid: s\ntitle: 精细化不足的示例\ngoals: 持续提升服务水平\nindicators:\n"
+        "  - {id: a, name: 工作成效, weight: 100, kind: qualitative, target: 效果明显}\n",
+        encoding="utf-8",
+    )
+    assert main(["lint", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "警告（" in out
+    assert "末级指标仅 1 个，少于 3 个" in out
+    assert "措辞模糊（效果明显）" in out
+    assert main(["lint", str(path), "--fail-on", "warning"]) == 1
+    capsys.readouterr()
+    assert main(["lint", str(path), "--format", "json", "--lang", "en"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {f["rule"] for f in data["flags"]} >= {
+        "granularity.too_few_leaves",
+        "granularity.vague_target",
+    }
+
+
+def test_extra_rule_packs_from_the_command_line(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--rules FILE adds a pack; its flags appear in the JSON output."""
+    pack = tmp_path / "extra.yaml"
+    pack.write_text(
+        "kpi_rulepack: 1\nid: extra\ntitle: 额外\nrules:\n"
+        "  - {id: extra.any, problem: 示例, problem_en: demo, severity: info, scope: set,"
+        " when: leaf_count > 0, message: '共 {leaf_count} 个', message_en: '{leaf_count} leaves'}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(demo_dir), "--format", "json", "--rules", str(pack)]) == 0
+    flags = json.loads(capsys.readouterr().out)["flags"]
+    assert {"rule": "extra.any", "message": "共 12 个"}.items() <= next(
+        f for f in flags if f["rule"] == "extra.any"
+    ).items()
+
+
+def test_evaluate_lists_flags_in_english(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--lang en prints flag messages in English."""
+    assert main(["evaluate", str(demo_dir), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "warning (" in out
+    assert "reported 5, the rule gives 4.25" in out

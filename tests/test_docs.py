@@ -7,8 +7,10 @@ import re
 
 import pytest
 
-from kpi_engine import Method, compile_set, evaluate, parse_actuals, parse_indicator_set
+from kpi_engine import Engine, Method, evaluate, parse_actuals, parse_indicator_set
 from kpi_engine.functions import FUNCTIONS
+from kpi_engine.loading import parse_rule_pack
+from kpi_engine.rulepacks import compile_pack
 
 from .conftest import ROOT
 
@@ -36,10 +38,12 @@ def test_docs_have_yaml_examples() -> None:
 
 @pytest.mark.parametrize(("name", "line", "text"), BLOCKS, ids=[f"{n}:{ln}" for n, ln, _ in BLOCKS])
 def test_every_yaml_example_is_valid(name: str, line: int, text: str) -> None:
-    """Set examples compile; actuals examples parse."""
+    """Set examples compile (with their rule packs); pack and actuals examples parse."""
     source = f"{name}:{line}"
     if text.startswith("kpi_engine:"):
-        compile_set(parse_indicator_set(text, source))
+        Engine(parse_indicator_set(text, source))
+    elif text.startswith("kpi_rulepack:"):
+        compile_pack(parse_rule_pack(text, source))
     else:
         parse_actuals(text, source)
 
@@ -61,3 +65,16 @@ def test_every_method_and_function_is_documented() -> None:
         assert f"`{method.value}`" in guide, method
     for name in FUNCTIONS:
         assert f"`{name}(" in guide, name
+
+
+def test_every_fact_and_builtin_rule_is_documented() -> None:
+    """docs/flags.md lists every fact of every scope and every rule of cn-fiscal."""
+    from kpi_engine.facts import FACTS
+    from kpi_engine.rulepacks import builtin_pack
+
+    text = (DOCS / "flags.md").read_text(encoding="utf-8")
+    for facts in FACTS.values():
+        for name in facts:
+            assert f"`{name}`" in text, name
+    for rule in builtin_pack("cn-fiscal").rules:
+        assert f"`{rule.definition.id}`" in text, rule.definition.id

@@ -9,6 +9,8 @@ a set's overrides) is reported with its location, like any other definition erro
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -206,8 +208,9 @@ def load_pack(path: str | Path) -> RulePack:
     return compile_pack(load_rule_pack_file(Path(path)))
 
 
+@functools.cache
 def builtin_pack(name: str) -> RulePack:
-    """A pack shipped with kpi_engine, by name (e.g. ``cn-fiscal``)."""
+    """A pack shipped with kpi_engine, by name (e.g. ``cn-fiscal``); compiled once, immutable."""
     resource = resources.files("kpi_engine") / "rulepacks" / f"{name}.yaml"
     return compile_pack(
         parse_rule_pack(resource.read_text(encoding="utf-8"), f"<builtin:{name}.yaml>")
@@ -219,7 +222,8 @@ def _override(
 ) -> tuple[RulePack, list[Issue]]:
     issues: list[Issue] = []
     params = dict(pack.params)
-    for name, value in overrides.items():
+    for name, given in overrides.items():
+        value = given
         if name not in params:
             zh, en = did_you_mean(name, params)
             issues.append(
@@ -232,6 +236,9 @@ def _override(
             )
             continue
         default = params[name]
+        if isinstance(default, Decimal) and isinstance(value, str):
+            with contextlib.suppress(ArithmeticError):  # a quoted number is still a number
+                value = Decimal(value)
         if isinstance(default, Decimal) != isinstance(value, Decimal) or isinstance(
             default, list
         ) != isinstance(value, list):
