@@ -60,6 +60,13 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
     ),
     ("granularity.text_actual", [], [(("indicators", "count", "actual"), "完成")], [], []),
     (
+        "granularity.missing_target",
+        [(leaf(0, 0, "target"), DELETE)],
+        [],
+        [(leaf(0, 0, "target"), DELETE), (leaf(0, 0, "method"), "execution_rate")],
+        [(("indicators", "count", "actual"), 100)],
+    ),
+    (
         "granularity.missing_dimensions",
         [(leaf(0, 2, "dimension"), "成本")],
         [],

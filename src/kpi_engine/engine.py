@@ -388,9 +388,12 @@ class _Run:
                 if cause is not None:
                     return self.failed(base, Status.ERROR, cause, explanation)
                 if exc.code == "value.missing":
-                    missing = [u.name for u in used if u.kind == "input" and u.value is None]
-                    zh = "缺少输入数据：" + "、".join(missing or exc.missing)
-                    en = "missing input: " + ", ".join(missing or exc.missing)
+                    absent = [u for u in used if u.kind == "input" and u.value is None]
+                    zh = "缺少输入数据：" + "、".join(
+                        [f"{u.label}（{u.name}）" if u.label else u.name for u in absent]
+                        or list(exc.missing)
+                    )
+                    en = "missing input: " + ", ".join([u.name for u in absent] or exc.missing)
                     return self.failed(
                         base, Status.MISSING_INPUT, ("value.missing", zh, en), explanation
                     )
@@ -639,6 +642,8 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
         evidence = {"indicator": r.id, "name": r.name}
         if r.problem_code:
             evidence["code"] = r.problem_code
+        if r.status is Status.MISSING_INPUT and r.problem_code == "target.missing":
+            continue  # a definition gap, not missing data: rule packs report it (one flag per set)
         if r.status is Status.MISSING_INPUT:
             flags.append(
                 Flag(

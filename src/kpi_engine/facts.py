@@ -43,6 +43,11 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "missing_dimension_count": ("缺少的维度个数", "number of missing dimensions"),
         "vague_count": ("目标值措辞模糊的指标个数", "leaves whose target wording is vague"),
         "vague_names": ("这些指标的名称", "their names"),
+        "untargeted_count": (
+            "未设定年度指标值的定量指标个数",
+            "quantitative leaves without a target",
+        ),
+        "untargeted_names": ("这些指标的名称", "their names"),
         "benefit_leaf_count": ("效益类末级指标个数", "benefit leaves"),
         "benefit_weight": ("效益类指标分值合计", "benefit weight"),
         "satisfaction_leaf_count": ("满意度末级指标个数", "satisfaction leaves"),
@@ -172,6 +177,15 @@ def _numeric_target(leaf: CompiledLeaf) -> bool:
     )
 
 
+def _needs_target(leaf: CompiledLeaf) -> bool:
+    """A quantitative leaf whose method compares with a target, but which has none."""
+    return leaf.target is None and leaf.method not in (
+        Method.BANDS,
+        Method.EXECUTION_RATE,
+        Method.FORMULA,
+    )
+
+
 def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
     d = compiled.definition
     words = [str(w) for w in params.get("vague_terms", [])]  # type: ignore[attr-defined]
@@ -189,6 +203,7 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
     present = {leaf.dimension for leaf in outputs if leaf.dimension}
     missing = [dim for dim in required if dim not in present]
     vague = [leaf for leaf in leaves if _vague(leaf.target_text, words)]
+    untargeted = [leaf for leaf in leaves if leaf.kind is Kind.QUANTITATIVE and _needs_target(leaf)]
     heaviest = max(leaves, key=lambda leaf: leaf.weight)
     split = [role_weight(r) for r in (NodeRole.OUTPUT, NodeRole.BENEFIT, NodeRole.SATISFACTION)]
     split.append(role_weight(NodeRole.EXECUTION))
@@ -212,6 +227,8 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
         "missing_dimension_count": Decimal(len(missing)),
         "vague_count": Decimal(len(vague)),
         "vague_names": _names([leaf.name for leaf in vague]),
+        "untargeted_count": Decimal(len(untargeted)),
+        "untargeted_names": _names([leaf.name for leaf in untargeted]),
         "benefit_leaf_count": Decimal(sum(1 for leaf in leaves if leaf.role is NodeRole.BENEFIT)),
         "benefit_weight": role_weight(NodeRole.BENEFIT),
         "satisfaction_leaf_count": Decimal(

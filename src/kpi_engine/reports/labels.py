@@ -62,8 +62,10 @@ def label(key: str, lang: Lang) -> str:
     return zh if lang == "zh" else en
 
 
-def status_text(status: Status, lang: Lang) -> str:
-    """An indicator status as a reader says it."""
+def status_text(status: Status, lang: Lang, problem_code: str | None = None) -> str:
+    """An indicator status as a reader says it (a missing target is named as such)."""
+    if problem_code == "target.missing":
+        return "未设目标" if lang == "zh" else "no target"
     return status.label if lang == "zh" else _STATUS_EN[status]
 
 
@@ -87,7 +89,8 @@ def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
         return result.actual_text or ""
     value = result.value
     exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
+    # Figures as reported (2.1377 万家) keep their digits; long computed fractions are rounded.
+    if isinstance(exponent, int) and -exponent > max(places, 4):
         value = quantize_half_up(value, places)
     unit = result.unit or ""
     text = format(value.normalize() if value == value.to_integral_value() else value, "f")

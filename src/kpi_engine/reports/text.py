@@ -64,7 +64,11 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
             row = [name, weight, "", "", score, ""]
             reported = ""
         else:
-            status = "" if node.status is Status.OK else status_text(node.status, lang)
+            status = (
+                ""
+                if node.status is Status.OK
+                else status_text(node.status, lang, node.problem_code)
+            )
             actual = actual_text(node, places, lang)
             row = [name, weight, node.target_text or "", actual, score, status]
             reported = "" if node.reported_score is None else format(node.reported_score, "f")
