@@ -16,7 +16,7 @@ __all__ = [
     "label",
     "name_of",
     "number",
-    "status_text",
+    "row_status",
     "total_line",
 ]
 
@@ -62,11 +62,13 @@ def label(key: str, lang: Lang) -> str:
     return zh if lang == "zh" else en
 
 
-def status_text(status: Status, lang: Lang, problem_code: str | None = None) -> str:
-    """An indicator status as a reader says it (a missing target is named as such)."""
-    if problem_code == "target.missing":
+def row_status(result: IndicatorResult, lang: Lang) -> str:
+    """The status column: blank when scored; a missing target is named as such."""
+    if result.status is Status.OK:
+        return ""
+    if result.problem_code == "target.missing":
         return "未设目标" if lang == "zh" else "no target"
-    return status.label if lang == "zh" else _STATUS_EN[status]
+    return result.status.label if lang == "zh" else _STATUS_EN[result.status]
 
 
 def name_of(item: IndicatorResult | GroupResult, lang: Lang) -> str:

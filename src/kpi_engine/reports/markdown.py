@@ -9,7 +9,6 @@ from kpi_engine.reports.labels import (
     label,
     name_of,
     number,
-    status_text,
     total_line,
 )
 from kpi_engine.reports.text import rows

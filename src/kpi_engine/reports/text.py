@@ -11,7 +11,6 @@ from kpi_engine.reports.labels import (
     label,
     name_of,
     number,
-    status_text,
     total_line,
 )
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
