@@ -80,11 +80,7 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
             cells = [f"**{name}**", weight, "", "", f"**{number(node.score, places)}**", ""]
             reported = ""
         else:
-            status = (
-                ""
-                if node.status is Status.OK
-                else status_text(node.status, lang, node.problem_code)
-            )
+            status = row_status(node, lang)
             target = _cell(node.target_text or "")
             actual = _cell(actual_text(node, places, lang))
             cells = [name, weight, target, actual, number(node.score, places), status]

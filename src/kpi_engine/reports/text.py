@@ -13,7 +13,7 @@ from kpi_engine.reports.labels import (
     number,
     total_line,
 )
-from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
+from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult
 
 __all__ = ["display_width", "render_flags", "render_text", "rows"]
 
@@ -63,11 +63,7 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
             row = [name, weight, "", "", score, ""]
             reported = ""
         else:
-            status = (
-                ""
-                if node.status is Status.OK
-                else status_text(node.status, lang, node.problem_code)
-            )
+            status = row_status(node, lang)
             actual = actual_text(node, places, lang)
             row = [name, weight, node.target_text or "", actual, score, status]
             reported = "" if node.reported_score is None else format(node.reported_score, "f")
