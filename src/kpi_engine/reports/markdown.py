@@ -9,6 +9,7 @@ from kpi_engine.reports.labels import (
     label,
     name_of,
     number,
+    row_status,
     total_line,
 )
 from kpi_engine.reports.text import rows

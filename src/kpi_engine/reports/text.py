@@ -11,6 +11,7 @@ from kpi_engine.reports.labels import (
     label,
     name_of,
     number,
+    row_status,
     total_line,
 )
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult
