@@ -655,6 +655,8 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
                     evidence,
                     "补充实际完成值或年度指标值后重新评价。",
                     "Supply the missing actual or target and evaluate again.",
+                    "评价数据不完整",
+                    "Incomplete data",
                 )
             )
         elif r.status is Status.ERROR:
@@ -668,6 +670,8 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
                     evidence,
                     "核对该指标的数据与目标值。",
                     "Check this indicator's data and target.",
+                    "数据有误",
+                    "Bad data",
                 )
             )
         elif r.reported_actual is not None and r.reported_actual != r.value:
@@ -684,6 +688,8 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
                     | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},
                     "核对填报数据与原始数据。",
                     "Reconcile the reported figure with the raw data.",
+                    "数据不一致",
+                    "Inconsistent data",
                 )
             )
     if coverage < 1:
@@ -699,6 +705,8 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
                 {"coverage": format(coverage, "f")},
                 "补齐缺失数据后重新评价。",
                 "Complete the missing data and evaluate again.",
+                "评价数据不完整",
+                "Incomplete data",
             )
         )
     return flags

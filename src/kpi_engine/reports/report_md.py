@@ -1,0 +1,51 @@
+"""The self-evaluation report as Markdown (no extra dependencies)."""
+
+from __future__ import annotations
+
+from kpi_engine.reports.document import Bullets, Chart, Document, Heading, Paragraph, Table
+from kpi_engine.reports.labels import number
+
+__all__ = ["render_report_markdown"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(
+    header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], numeric: frozenset[int]
+) -> list[str]:
+    align = ["---:" if i in numeric else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def render_report_markdown(document: Document) -> str:
+    """Headings as #, tables as pipe tables, the chart as a table of scores and shares."""
+    lines: list[str] = []
+    for block in document.blocks:
+        if isinstance(block, Heading):
+            lines += ["#" * block.level + " " + block.text, ""]
+        elif isinstance(block, Paragraph):
+            lines += [block.text, ""]
+        elif isinstance(block, Bullets):
+            lines += [f"- {item}" for item in block.items] + [""]
+        elif isinstance(block, Table):
+            lines += _table(block.header, block.rows, block.numeric)
+        elif isinstance(block, Chart):
+            share = "得分率" if document.lang == "zh" else "Share"
+            rows = tuple(
+                (
+                    label,
+                    format(weight.normalize(), "f"),
+                    number(score, 2),
+                    (number(score * 100 / weight, 2) + "%") if weight else "—",
+                )
+                for label, weight, score in block.bars
+            )
+            lines += [f"**{block.title}**", ""]
+            lines += _table(
+                ("", block.weight_label, block.score_label, share), rows, frozenset({1, 2, 3})
+            )
+    return "\n".join(lines).rstrip() + "\n"
