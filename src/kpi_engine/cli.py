@@ -89,6 +89,29 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
     lint.add_argument("--format", choices=["text", "json"], default="text", help="输出格式 (text)")
 
+    report = sub.add_parser(
+        "report",
+        parents=[lang, rules],
+        help="生成自评报告（md/html/docx）/ write the self-evaluation report",
+    )
+    report.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
+    report.add_argument("actuals", metavar="ACTUALS", nargs="?", help="实际值文件 / actuals")
+    report.add_argument(
+        "--format", choices=["md", "html", "docx"], default="md", help="报告格式 (md)"
+    )
+    report.add_argument(
+        "-o", "--output", metavar="FILE", help="输出文件；docx 默认 SET-id.docx / output file"
+    )
+
+    table = sub.add_parser(
+        "table", parents=[lang, rules], help="生成绩效自评表 xlsx / write the score table (.xlsx)"
+    )
+    table.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
+    table.add_argument("actuals", metavar="ACTUALS", nargs="?", help="实际值文件 / actuals")
+    table.add_argument(
+        "-o", "--output", metavar="FILE", help="输出文件，默认 SET-id-score-table.xlsx / output"
+    )
+
     schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
     schema.add_argument(
         "--actuals", action="store_true", help="实际值文件的 Schema / schema of actuals files"
@@ -97,13 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write the whole text or nothing: a temporary file in the same folder, then rename."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write the whole content or nothing: a temporary file in the same folder, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -186,6 +210,44 @@ def _lint(args: argparse.Namespace) -> int:
     return EXIT_FLAGS if _fails(flags, args.fail_on) else EXIT_OK
 
 
+def _evaluated(args: argparse.Namespace) -> tuple[IndicatorSet, Evaluation]:
+    indicator_set, actuals = _load(args.set, args.actuals)
+    return indicator_set, _engine(indicator_set, args).evaluate(actuals)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from kpi_engine.reports.document import build_report  # noqa: PLC0415 - CLI only
+
+    indicator_set, evaluation = _evaluated(args)
+    document = build_report(indicator_set, evaluation, args.lang)
+    if args.format == "docx":
+        from kpi_engine.reports.report_docx import render_report_docx  # noqa: PLC0415
+
+        target = Path(args.output or f"{indicator_set.id}.docx")
+        write_atomically(target, render_report_docx(document))
+        print(target, file=sys.stderr)
+        return EXIT_OK
+    if args.format == "html":
+        from kpi_engine.reports.report_html import render_report_html  # noqa: PLC0415
+
+        _emit(render_report_html(document), args.output)
+    else:
+        from kpi_engine.reports.report_md import render_report_markdown  # noqa: PLC0415
+
+        _emit(render_report_markdown(document), args.output)
+    return EXIT_OK
+
+
+def _table(args: argparse.Namespace) -> int:
+    from kpi_engine.reports.score_table import render_score_table  # noqa: PLC0415 - CLI only
+
+    indicator_set, evaluation = _evaluated(args)
+    target = Path(args.output or f"{indicator_set.id}-score-table.xlsx")
+    write_atomically(target, render_score_table(indicator_set, evaluation, args.lang))
+    print(target, file=sys.stderr)
+    return EXIT_OK
+
+
 def _schema(args: argparse.Namespace) -> int:
     model = Actuals if args.actuals else IndicatorSet
     schema = model.model_json_schema(mode="validation")
@@ -197,7 +259,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kpi`` command; returns the exit code."""
     args = _parser().parse_args(argv)
     lang = cast(Lang, getattr(args, "lang", "zh"))
-    handlers = {"validate": _validate, "evaluate": _evaluate, "lint": _lint, "schema": _schema}
+    handlers = {
+        "validate": _validate,
+        "evaluate": _evaluate,
+        "lint": _lint,
+        "report": _report,
+        "table": _table,
+        "schema": _schema,
+    }
     try:
         return handlers[args.command](args)
     except DefinitionError as exc:

@@ -127,7 +127,7 @@ class _Builder:
     def leaves_under(self, group_id: str) -> list[IndicatorResult]:
         return [r for r in self.e.indicators if group_id in r.group_ids]
 
-    # --- 一、基本情况 ------------------------------------------------------------------------------
+    # --- 一、基本情况 ---------------------------------------------------------------------
 
     def basics(self) -> None:
         t = self.t
@@ -233,9 +233,10 @@ class _Builder:
         start, income = get.get(InputRole.CARRYOVER_START), get.get(InputRole.INCOME)
         spent, end = get.get(InputRole.EXPENDITURE), get.get(InputRole.CARRYOVER_END)
         if None not in (start, income, spent, end):
-            assert (
-                start is not None and income is not None and spent is not None and end is not None
-            )
+            assert start is not None
+            assert income is not None
+            assert spent is not None
+            assert end is not None
             balanced = not any(f.rule == "data.budget_identity" for f in self.e.flags)
             verdict = (
                 t("收支衔接一致。", "The figures reconcile.")
@@ -248,9 +249,10 @@ class _Builder:
             self.add(
                 Paragraph(
                     t(
-                        f"年初结转和结余 {_money(start)} 万元 + 本年收入 {_money(income)} 万元 − 本年支出 "
-                        f"{_money(spent)} 万元 = {_money(start + income - spent)} 万元，年末结转和结余 "
-                        f"{_money(end)} 万元。",
+                        f"年初结转和结余 {_money(start)} 万元 + 本年收入 {_money(income)} 万元"
+                        f" − 本年支出 {_money(spent)} 万元"
+                        f" = {_money(start + income - spent)} 万元，"
+                        f"年末结转和结余 {_money(end)} 万元。",
                         f"Start {_money(start)} + income {_money(income)} − expenditure "
                         f"{_money(spent)} = {_money(start + income - spent)}; end {_money(end)}.",
                     )
@@ -263,7 +265,7 @@ class _Builder:
             return self.s.inputs[name].unit or ""
         return self.s.derived[name].unit or "" if name in self.s.derived else ""
 
-    # --- 二、绩效自评情况 ----------------------------------------------------------------------------
+    # --- 二、绩效自评情况 -----------------------------------------------------------------
 
     def assessment(self) -> None:
         t, e, places = self.t, self.e, self.e.places
@@ -374,7 +376,7 @@ class _Builder:
         if reasons:
             self.add(Bullets(tuple(reasons)))
 
-    # --- 三、四 ----------------------------------------------------------------------------------------
+    # --- 三、四 ---------------------------------------------------------------------------
 
     def problems(self) -> None:
         t = self.t

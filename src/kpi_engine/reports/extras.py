@@ -20,7 +20,8 @@ def require(module: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError:
         raise MissingExtraError(
-            f"此格式需要安装可选依赖：python -m pip install 'kpi_engine[reports]'（缺少 {module}）/ "
+            "此格式需要安装可选依赖：python -m pip install 'kpi_engine[reports]'"
+            f"（缺少 {module}）/ "
             f"this format needs the reports extra: python -m pip install 'kpi_engine[reports]' "
             f"(missing {module})"
         ) from None
