@@ -177,3 +177,46 @@ def test_evaluate_lists_flags_in_english(
     out = capsys.readouterr().out
     assert "warning (" in out
     assert "reported 5, the rule gives 4.25" in out
+
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "indicator_sets" / "gz-haizhu-amr-2023"
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_report_writes_each_format(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kpi report --format md|html|docx -o FILE writes a complete file."""
+    out = tmp_path / f"report.{fmt}"
+    assert main(["report", str(SEED_DIR), "--format", fmt, "-o", str(out)]) == 0
+    data = out.read_bytes()
+    if fmt == "docx":
+        assert data[:2] == b"PK"
+    else:
+        assert "三、存在的主要问题" in data.decode("utf-8")
+    capsys.readouterr()
+
+
+def test_report_markdown_to_stdout_in_english(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without -o, text formats go to standard output."""
+    assert main(["report", str(SEED_DIR), "--lang", "en"]) == 0
+    assert "## 4. Next steps" in capsys.readouterr().out
+
+
+def test_table_writes_the_score_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kpi table SET -o FILE writes an .xlsx workbook."""
+    out = tmp_path / "score-table.xlsx"
+    assert main(["table", str(SEED_DIR), "-o", str(out)]) == 0
+    import openpyxl
+
+    assert openpyxl.load_workbook(out).sheetnames == ["绩效自评表"]
+    assert str(out) in capsys.readouterr().err
+
+
+def test_missing_report_extra_is_explained() -> None:
+    """A missing optional dependency names the extra to install."""
+    from kpi_engine.reports.extras import MissingExtraError, require
+
+    with pytest.raises(MissingExtraError) as info:
+        require("kpi_engine_no_such_module")
+    assert "kpi_engine[reports]" in str(info.value)
