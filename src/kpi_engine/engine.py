@@ -617,6 +617,11 @@ class _Run:
             flags=tuple(_data_flags(results, coverage, places)),
             reported_total=self.actuals.reported_total,
             values={name: _decimal(value) for name, value in self.data.values.items()},
+            sources={
+                name: entry.source
+                for name, entry in self.actuals.inputs.items()
+                if isinstance(entry, InputEntry) and entry.source
+            },
         )
 
 

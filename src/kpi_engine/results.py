@@ -292,6 +292,8 @@ class Evaluation:
     reported_total: Decimal | None = None
     values: Mapping[str, Decimal | None] = field(default_factory=dict)
     """Every input and derived value as used (None where missing or not computable)."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Where each input's figure comes from, as stated in the actuals (``{value, source}``)."""
 
     @property
     def total_rounded(self) -> Decimal | None:
@@ -320,6 +322,7 @@ class Evaluation:
             "places": self.places,
             "reported_total": _num(self.reported_total),
             "values": {name: _num(value) for name, value in self.values.items()},
+            "sources": dict(self.sources),
             "indicators": [i.to_dict(self.places) for i in self.indicators],
             "groups": [g.to_dict(self.places) for g in self.groups],
             "flags": [f.to_dict() for f in self.flags],

@@ -179,15 +179,13 @@ class _Builder:
             else:
                 shown = actual_text(r, places, self.lang)
             sub_group = r.path[1] if len(r.path) > 1 else ""
-            table_rows.append(
-                (
-                    sub_group,
-                    name_of(r, self.lang),
-                    shown,
-                    r.target_text or t("未设定", "none"),
-                    r.source or "",
+            source = r.source or "；".join(
+                dict.fromkeys(
+                    self.e.sources[u.name] for u in r.explanation.used if u.name in self.e.sources
                 )
             )
+            target = r.target_text or t("未设定", "none")
+            table_rows.append((sub_group, name_of(r, self.lang), shown, target, source))
         if not table_rows:
             return
         self.add(
