@@ -47,7 +47,7 @@ __all__ = [
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Largest definition file accepted (bytes)."""
-MAX_NODES = 200_000
+MAX_NODES = 50_000
 """Most YAML nodes a document may expand to, counting every use of an alias."""
 MAX_NESTING = 64
 """Deepest nesting of mappings and lists."""
