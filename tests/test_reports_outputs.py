@@ -179,6 +179,14 @@ def test_xlsx_has_the_funds_block_and_a_merged_tree() -> None:
         "得分",
     ]
     assert ws.cell(5, 4).value == pytest.approx(722.38)
+    target_col = next(c for c in range(1, 9) if ws.cell(7, c).value == "年度指标值")
+    equals = [
+        ws.cell(r, target_col)
+        for r in range(8, 20)
+        if str(ws.cell(r, target_col).value).startswith("=")
+    ]
+    assert equals, "the demo has '= …' targets"
+    assert all(c.data_type == "s" for c in equals)  # text, never a formula
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert "A8:A14" in merged  # 产出指标 spans its seven leaves
     assert ws.cell(8, 1).value == "产出指标"

@@ -16,6 +16,7 @@ from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.models import IndicatorSet, InputRole, Method
 from kpi_engine.reports.extras import require
+from kpi_engine.reports.text import display_width
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 
 __all__ = ["render_score_table"]
@@ -54,6 +55,8 @@ class _Sheet:
         align: str | None = None,
     ) -> Any:
         c = self.ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # text such as "= 0 起" is a target, never a formula
         c.border = self.border
         c.font = self.bold if head else self.font
         if head:
@@ -100,14 +103,15 @@ class _Writer:
     def title(self) -> None:
         styles, ws = self.openpyxl.styles, self.ws
         ws.title = self.t("绩效自评表", "Score table")
-        ws.cell(row=1, column=1, value=self.e.title).font = styles.Font(
-            name="黑体", size=14, bold=True
-        )
+        title = ws.cell(row=1, column=1, value=self.e.title)
+        title.data_type = "s"
+        title.font = styles.Font(name="黑体", size=14, bold=True)
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=self.levels + 5)
         ws.cell(row=1, column=1).alignment = styles.Alignment(horizontal="center")
         year = f"{self.s.year}" if self.s.year else ""
         meta = " ".join(x for x in (self.s.organization, year) if x)
-        ws.cell(row=2, column=1, value=meta or None)
+        if meta:
+            ws.cell(row=2, column=1, value=meta).data_type = "s"
 
     def funds(self, row: int) -> tuple[int, set[str]]:
         """The funds block; returns the next free row and the leaves it shows."""
@@ -206,13 +210,23 @@ class _Writer:
                 f"注：计分覆盖率 {share}%，缺少数据的指标未计分，总分不完整。",
                 f"Note: only {share}% of the weight was scored.",
             )
-            self.ws.cell(row=row + 1, column=1, value=note)
+            self.ws.cell(row=row + 1, column=1, value=note).data_type = "s"
 
     def finish(self, first: int) -> bytes:
         ws = self.ws
         widths = [14] * self.levels + [18, 16, 8, 8, 40]
         for i, width in enumerate(widths, start=1):
             ws.column_dimensions[self.openpyxl.utils.get_column_letter(i)].width = width
+        # Spreadsheet programs do not grow rows for wrapped text on their own: estimate lines.
+        for row in ws.iter_rows(min_row=first - 1):
+            lines = 1
+            for c in row:
+                if isinstance(c.value, str) and c.column <= len(widths):
+                    per_line = max(1, int(widths[c.column - 1] * 0.9))
+                    lines = max(lines, -(-display_width(c.value) // per_line))
+            ws.row_dimensions[row[0].row].height = 15 * lines + 3
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToHeight = 0
         ws.freeze_panes = ws.cell(row=first, column=1)
         ws.print_title_rows = f"{first - 1}:{first - 1}"
         ws.page_setup.orientation = "landscape"
