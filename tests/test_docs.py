@@ -78,3 +78,16 @@ def test_every_fact_and_builtin_rule_is_documented() -> None:
             assert f"`{name}`" in text, name
     for rule in builtin_pack("cn-fiscal").rules:
         assert f"`{rule.definition.id}`" in text, rule.definition.id
+
+
+def test_readme_shows_what_the_main_command_prints() -> None:
+    """The README's sample output is the seed set's real output, character for character."""
+    from kpi_engine import Engine, load_actuals, load_indicator_set
+    from kpi_engine.reports import render_text
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "python -m pip install '.[reports]' && kpi evaluate indicator_sets/gz-haizhu-amr-2023" in readme
+    shown = readme.split("```text\n", 1)[1].split("```\n", 1)[0]
+    seed = ROOT / "indicator_sets" / "gz-haizhu-amr-2023"
+    e = Engine(load_indicator_set(seed)).evaluate(load_actuals(seed / "actuals.yaml"))
+    assert shown == render_text(e)
