@@ -86,7 +86,10 @@ def test_readme_shows_what_the_main_command_prints() -> None:
     from kpi_engine.reports import render_text
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "python -m pip install '.[reports]' && kpi evaluate indicator_sets/gz-haizhu-amr-2023" in readme
+    assert (
+        "python -m pip install '.[reports]' && kpi evaluate indicator_sets/gz-haizhu-amr-2023"
+        in readme
+    )
     shown = readme.split("```text\n", 1)[1].split("```\n", 1)[0]
     seed = ROOT / "indicator_sets" / "gz-haizhu-amr-2023"
     e = Engine(load_indicator_set(seed)).evaluate(load_actuals(seed / "actuals.yaml"))

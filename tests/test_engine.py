@@ -195,11 +195,11 @@ def test_division_by_zero_in_a_derived_value_is_an_error_on_dependent_rows() -> 
 
 
 def test_non_numeric_input_is_an_error_on_dependent_rows() -> None:
-    """An input given as '—' is reported on every row that reads it."""
+    """An input given as '十二' is reported on every row that reads it."""
     s = make_set(
         "inputs: {x: {}}\nindicators:\n  - {id: a, name: 甲, weight: 5, target: 1, value: x}\n"
     )
-    r = evaluate(s, {"inputs": {"x": "—"}}).indicator("a")
+    r = evaluate(s, {"inputs": {"x": "十二"}}).indicator("a")
     assert r.status is Status.ERROR
     assert r.problem_code == "input.not-numeric"
 

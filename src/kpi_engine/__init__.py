@@ -44,8 +44,7 @@ from kpi_engine.results import (
 )
 from kpi_engine.rulepacks import RulePack, builtin_pack, load_pack
 from kpi_engine.targets import Target, parse_target
-
-__version__ = "0.1.0"
+from kpi_engine.version import __version__
 
 __all__ = [
     "NATIONAL",

@@ -8,11 +8,15 @@ still evaluates, and nothing missing is ever counted as zero without saying so.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
+
+from pydantic import BaseModel
 
 from kpi_engine import scoring
 from kpi_engine.compiler import CompiledLeaf, CompiledSet, compile_set
@@ -50,10 +54,26 @@ from kpi_engine.results import (
 from kpi_engine.rulepacks import RulePack, packs_for
 from kpi_engine.scoring import Outcome, show
 from kpi_engine.targets import Op, Target, normalize_unit
+from kpi_engine.version import __version__
 
-__all__ = ["Engine", "evaluate", "lint"]
+__all__ = [
+    "BLANKS",
+    "Engine",
+    "digest",
+    "evaluate",
+    "lint",
+    "parse_number_text",
+    "read_figure",
+]
 
 _NUMBER_TEXT = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+BLANKS = frozenset({"", "—", "——", "–", "-", "－", "/", "无", "暂无", "N/A", "n/a", "NA", "null"})
+"""Texts that mean "no figure" in spreadsheets: read as missing, never as zero."""
+_NON_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+_FIGURE_PROBLEMS = {
+    "not-numeric": ("不是数字", "not a number"),
+    "not-finite": ("不是有限数（NaN 或无穷大）", "not a finite number (NaN or infinity)"),
+}
 
 
 def parse_number_text(text: str, unit: str | None = None) -> Decimal | None:
@@ -67,6 +87,22 @@ def parse_number_text(text: str, unit: str | None = None) -> Decimal | None:
         return Decimal(s.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
         return None
+
+
+def read_figure(raw: Decimal | str | None, unit: str | None) -> tuple[Decimal | None, str | None]:
+    """A supplied figure as (number, problem): problem is None, "blank", "not-finite" or
+    "not-numeric". Blank-like text ("", "—", "无") is missing data, never zero."""
+    if raw is None:
+        return None, "blank"
+    if isinstance(raw, Decimal):
+        return (raw, None) if raw.is_finite() else (None, "not-finite")
+    text = raw.strip()
+    if text in BLANKS:
+        return None, "blank"
+    if text.lower() in _NON_FINITE:
+        return None, "not-finite"
+    number = parse_number_text(text, unit)
+    return (number, None) if number is not None else (None, "not-numeric")
 
 
 class _Data:
@@ -95,11 +131,12 @@ class Engine:
     ('9.00', '优')
     """
 
-    __slots__ = ("_compiled", "_packs")
+    __slots__ = ("_compiled", "_packs", "_set_digest")
 
     def __init__(self, indicator_set: IndicatorSet, extra_rules: Sequence[RulePack] = ()) -> None:
         self._compiled = compile_set(indicator_set)
         self._packs = packs_for(indicator_set, extra_rules)
+        self._set_digest = digest(indicator_set)
 
     @property
     def rule_packs(self) -> tuple[RulePack, ...]:
@@ -131,7 +168,15 @@ class Engine:
         with localcontext(ARITHMETIC):
             evaluation = _Run(self._compiled, actuals).evaluate()
             found = check(self._compiled, self._packs, evaluation)
-        return replace(evaluation, flags=sort_flags((*evaluation.flags, *found)))
+        provenance = {
+            "engine": f"kpi_engine {__version__}",
+            "set_sha256": self._set_digest,
+            "actuals_sha256": digest(actuals),
+            "rule_packs": ", ".join(pack.id for pack in self._packs),
+        }
+        return replace(
+            evaluation, flags=sort_flags((*evaluation.flags, *found)), provenance=provenance
+        )
 
     def _check(self, actuals: Actuals) -> None:
         c = self._compiled
@@ -214,20 +259,17 @@ class _Run:
             raw = self.actuals.inputs.get(name)
             if isinstance(raw, InputEntry):
                 raw = raw.value
-            if raw is None:
-                self.data.values[name] = None
+            number, kind = read_figure(raw, normalize_unit(definition.unit))
+            self.data.values[name] = number
+            if kind == "blank":
                 self.data.missing.add(name)
-            elif isinstance(raw, Decimal):
-                self.data.values[name] = raw
-            else:
-                number = parse_number_text(raw, normalize_unit(definition.unit))
-                self.data.values[name] = number
-                if number is None:
-                    self.data.problems[name] = (
-                        "input.not-numeric",
-                        f"输入项 {name} 的值 '{raw}' 不是数字",
-                        f"input {name} is {raw!r}, not a number",
-                    )
+            elif kind is not None:
+                zh, en = _FIGURE_PROBLEMS[kind]
+                self.data.problems[name] = (
+                    f"input.{kind}",
+                    f"输入项 {name} 的值 '{raw}' {zh}",
+                    f"input {name} is {raw!r}: {en}",
+                )
 
     def compute_derived(self) -> None:
         for name, formula, _ in self.c.derived:
@@ -412,29 +454,26 @@ class _Run:
                 base["reported_actual"] = entry.actual
         else:
             explanation = Explanation(leaf.method.value)
-            if entry.actual is None:
+            actual, kind = read_figure(entry.actual, leaf.unit)
+            if kind == "blank":
                 return self.failed(
                     base,
                     Status.MISSING_INPUT,
                     ("actual.missing", "未提供实际完成值", "no actual value supplied"),
                     explanation,
                 )
-            if isinstance(entry.actual, Decimal):
-                actual = entry.actual
-            else:
-                actual = parse_number_text(entry.actual, leaf.unit)
-                if actual is None:
-                    base_text = dict(base, actual_text=entry.actual)
-                    return self.failed(
-                        base_text,
-                        Status.ERROR,
-                        (
-                            "actual.not-numeric",
-                            f"实际完成值 '{entry.actual}' 不是数字，定量指标无法计分",
-                            f"the actual {entry.actual!r} is not a number",
-                        ),
-                        explanation,
-                    )
+            if kind is not None or actual is None:
+                zh, en = _FIGURE_PROBLEMS[kind or "not-numeric"]
+                return self.failed(
+                    dict(base, actual_text=str(entry.actual)),
+                    Status.ERROR,
+                    (
+                        f"actual.{kind}",
+                        f"实际完成值 '{entry.actual}' {zh}，定量指标无法计分",
+                        f"the actual {entry.actual!r}: {en}",
+                    ),
+                    explanation,
+                )
         try:
             outcome = self.score(leaf, actual)
         except EvaluationError as exc:
@@ -623,6 +662,15 @@ class _Run:
                 if isinstance(entry, InputEntry) and entry.source
             },
         )
+
+
+def digest(model: BaseModel) -> str:
+    """SHA-256 of a model's canonical JSON: the same content gives the same digest, whatever
+    the formatting or key order of the file it came from."""
+    canonical = json.dumps(
+        model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _decimal(value: Value) -> Decimal | None:

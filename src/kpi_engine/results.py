@@ -294,6 +294,8 @@ class Evaluation:
     """Every input and derived value as used (None where missing or not computable)."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each input's figure comes from, as stated in the actuals (``{value, source}``)."""
+    provenance: Mapping[str, str] = field(default_factory=dict)
+    """Engine version and SHA-256 digests of the set and the actuals: enough to reproduce it."""
 
     @property
     def total_rounded(self) -> Decimal | None:
@@ -311,6 +313,7 @@ class Evaluation:
         """The JSON contract of DESIGN.md; numbers are decimal strings."""
         return {
             "set": self.set_id,
+            "provenance": dict(self.provenance),
             "title": self.title,
             "title_en": self.title_en,
             "total": _num(self.total_rounded),

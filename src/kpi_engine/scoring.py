@@ -247,7 +247,13 @@ def bands(w: Decimal, steps: Sequence[Step], a: Decimal) -> Outcome:
 
 
 def execution_rate(w: Decimal, rate: Decimal) -> Outcome:
-    """预算执行率 (percent): s = w × min(1, rate ÷ 100), at least 0."""
+    """预算执行率 (percent): s = w × min(1, rate ÷ 100). A negative rate is bad data, not 0."""
+    if rate < 0:
+        raise EvaluationError(
+            "score.negative-rate",
+            f"执行率为负数（{show(rate)}%），请核对预算数和执行数",
+            f"the execution rate is negative ({show(rate)}%): check budget and spending",
+        )
     score = _clip(w * min(ONE, rate / HUNDRED), w)
     return Outcome(
         score,
