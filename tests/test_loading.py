@@ -249,3 +249,11 @@ def test_nan_and_infinity_are_rejected_as_weights(text: str) -> None:
     assert err.codes == ("schema.invalid",)
     assert "有限" in err.issues[0].message
     assert err.issues[0].location == SourceLocation("t.yaml", 5, 31)
+
+
+@pytest.mark.parametrize("char", ["\x1f", "\x00", "\x7f"])
+def test_control_characters_are_located(char: str) -> None:
+    """PyYAML's reader refuses control characters; the refusal is a located issue (found by fuzzing)."""
+    err = errors_of(VALID.replace("title: 测试", f"title: 测{char}试"))
+    assert err.codes == ("yaml.control-character",)
+    assert err.issues[0].location == SourceLocation("t.yaml", 3, 9)

@@ -241,7 +241,7 @@ def _decimal_literals(text: str, tree: ast.AST) -> None:
                 )
             literal = raw[node.col_offset : node.end_col_offset].decode("utf-8")
             try:
-                node.value = Decimal(literal)  # type: ignore[assignment]
+                number = Decimal(literal)
             except decimal.InvalidOperation:
                 raise _fail(
                     text,
@@ -250,6 +250,15 @@ def _decimal_literals(text: str, tree: ast.AST) -> None:
                     f"只支持十进制数字，不支持 {literal}",
                     f"only decimal numbers are supported, not {literal}",
                 ) from None
+            if number and not ARITHMETIC.Emin <= number.adjusted() <= ARITHMETIC.Emax:
+                raise _fail(
+                    text,
+                    node,
+                    "formula.literal",
+                    f"数字 {literal} 超出范围",
+                    f"the number {literal} is out of range",
+                )
+            node.value = number  # type: ignore[assignment]
 
 
 def _check(text: str, tree: ast.expr) -> list[tuple[str, int]]:

@@ -25,7 +25,7 @@ from pydantic_core import ErrorDetails
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
-from yaml.reader import Reader
+from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
@@ -259,6 +259,20 @@ def _decode(raw: bytes, source: str) -> str:
         ) from None
 
 
+def _reader_issue(exc: ReaderError, text: str, source: str) -> Issue:
+    """PyYAML refuses control characters (e.g. \\x1f) before parsing; locate them."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    return Issue(
+        "yaml.control-character",
+        f"文件含有不允许的控制字符 U+{code:04X}（多见于从其他系统复制的文本），请删除",
+        f"the file contains the control character U+{code:04X}, which YAML does not allow",
+        SourceLocation(source, line, col),
+    )
+
+
 def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
     """Parse YAML text into plain data (Decimal numbers), its source map and any problems.
 
@@ -278,9 +292,14 @@ def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
                 )
             ]
         )
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except ReaderError as exc:
+        raise DefinitionError([_reader_issue(exc, text, source)]) from None
     try:
         node = loader.get_single_node()
+    except ReaderError as exc:
+        raise DefinitionError([_reader_issue(exc, text, source)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = SourceLocation(source, mark.line + 1, mark.column + 1) if mark else start
