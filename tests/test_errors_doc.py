@@ -21,7 +21,7 @@ def _codes() -> set[str]:
                     found.add(node.value)
             elif isinstance(node, ast.JoinedStr):
                 text = "".join(
-                    v.value if isinstance(v, ast.Constant) else "{}" for v in node.values
+                    str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values
                 )
                 if text in ("input.{}", "actual.{}"):
                     prefix = text.split(".")[0]
