@@ -220,3 +220,40 @@ def test_missing_report_extra_is_explained() -> None:
     with pytest.raises(MissingExtraError) as info:
         require("kpi_engine_no_such_module")
     assert "kpi_engine[reports]" in str(info.value)
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the final rename fails, the previous output is untouched and no partial file remains."""
+    import os
+
+    out = tmp_path / "result.json"
+    out.write_text("previous", encoding="utf-8")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)])
+    assert out.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
+
+
+def test_inputs_are_never_modified(demo_dir: Path, tmp_path: Path) -> None:
+    """Running every command leaves the set and actuals files byte for byte as they were."""
+    import shutil
+
+    work = tmp_path / "set"
+    shutil.copytree(demo_dir, work)
+    before = {p.name: p.read_bytes() for p in work.iterdir()}
+    for args in (
+        ["validate", str(work)],
+        ["evaluate", str(work)],
+        ["lint", str(work)],
+        ["report", str(work), "-o", str(tmp_path / "r.md")],
+        ["table", str(work), "-o", str(tmp_path / "t.xlsx")],
+    ):
+        main(args)
+    assert {p.name: p.read_bytes() for p in work.iterdir()} == before

@@ -10,6 +10,8 @@ import tracemalloc
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kpi_engine import DefinitionError, Engine, Status, parse_indicator_set
 
@@ -108,3 +110,43 @@ def test_nan_and_infinity_inputs_are_error_statuses() -> None:
             engine.evaluate({"inputs": {"x": bad}}).indicator("a").problem_code
             == "input.not-finite"
         )
+
+
+_atoms = st.one_of(
+    st.sampled_from(["x", "0", "1", "2.5", "-3", "1e308", "9e999999", "0.0001", "'t'"]),
+    st.decimals(min_value=-1000, max_value=1000, places=3, allow_nan=False).map(str),
+)
+_binary = ["+", "-", "*", "/", "//", "%", "**", "<", "<=", "==", "!=", "and", "or"]
+
+
+def _trees() -> st.SearchStrategy[str]:
+    return st.recursive(
+        _atoms,
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(_binary), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            inner.map(lambda e: f"(-{e})"),
+            inner.map(lambda e: f"(not {e})"),
+            st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+            st.tuples(
+                st.sampled_from(["min", "max", "sum", "avg", "abs", "coalesce", "round_half_up"]),
+                inner,
+            ).map(lambda t: f"{t[0]}({t[1]})"),
+            st.tuples(inner, inner).map(lambda t: f"safe_div({t[0]}, {t[1]}, 0)"),
+            st.tuples(inner, inner, inner).map(lambda t: f"clamp({t[0]}, {t[1]}, {t[2]})"),
+        ),
+        max_leaves=15,
+    )
+
+
+@given(_trees(), st.sampled_from([3, 0, -2, "1e999", "NaN", None, "—"]))
+def test_generated_formulas_score_or_give_an_error_status(formula: str, x: object) -> None:
+    """Any generated formula, any input: a status; a scored row has a finite score in [0, w]."""
+    e = Engine(parse_indicator_set(_set(formula))).evaluate({"inputs": {"x": x}})
+    r = e.indicator("a")
+    assert r.status in (Status.OK, Status.ERROR, Status.MISSING_INPUT)
+    if r.status is Status.OK:
+        assert r.score is not None
+        assert r.score.is_finite()
+        assert 0 <= r.score <= r.weight
