@@ -9,6 +9,7 @@ Figures depend on the machine; compare ratios, and compare runs on the same mach
 
 from __future__ import annotations
 
+import decimal
 import statistics
 import subprocess
 import sys
@@ -21,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from kpi_engine import Engine, load_actuals, load_indicator_set, parse_indicator_set  # noqa: E402
-from kpi_engine.formula import Interpreter, compile_formula  # noqa: E402
+from kpi_engine import Engine, load_indicator_set, parse_indicator_set  # noqa: E402
+from kpi_engine.formula import ARITHMETIC, Interpreter, compile_formula  # noqa: E402
 
 
 def best_of(fn: Callable[[], object], repeat: int = 5, number: int = 1000) -> float:
@@ -44,29 +45,39 @@ def formula() -> None:
     names = {"spent": Decimal("722.38"), "budget": Decimal("760")}
     code = compile(text, "<f>", "eval")
     env = {"min": min, **names}
-    floor = best_of(lambda: eval(code, {"__builtins__": {}}, env))  # noqa: S307 - trusted benchmark text
+    floor = best_of(lambda: eval(code, {"__builtins__": {}}, env))
     parsed = simpleeval.SimpleEval(names=names, functions={"min": min})
     tree = parsed.parse(text)
     simple = best_of(lambda: parsed.eval(text, previously_parsed=tree))
     ours_formula = compile_formula(text)
-    interpreter = Interpreter()
-    ours = best_of(lambda: interpreter.evaluate(ours_formula, names))
-    print(f"formula: CPython eval {floor * 1e6:.2f} µs; simpleeval parsed once "
-          f"{simple * 1e6:.2f} µs ({simple / floor:.1f}× floor); kpi_engine {ours * 1e6:.2f} µs "
-          f"({ours / floor:.1f}× floor)")
+    standalone = Interpreter()
+    alone = best_of(lambda: standalone.evaluate(ours_formula, names))
+    in_engine = Interpreter(own_context=False)  # as the engine runs it: context entered once
+    with decimal.localcontext(ARITHMETIC):
+        ours = best_of(lambda: in_engine.evaluate(ours_formula, names))
+    print(
+        f"formula: CPython eval {floor * 1e6:.2f} µs; simpleeval parsed once "
+        f"{simple * 1e6:.2f} µs ({simple / floor:.1f}× floor); kpi_engine compiled "
+        f"{ours * 1e6:.2f} µs ({ours / floor:.1f}× floor), {alone * 1e6:.2f} µs standalone "
+        f"({alone / floor:.1f}×, entering its Decimal context per call)"
+    )
 
 
 def _thirty() -> tuple[str, dict[str, object]]:
     lines = ["kpi_engine: 1", "id: bench30", "title: 基准30", "kind: project", "inputs:"]
     lines += [f"  x{i}: {{unit: 个}}" for i in range(30)]
     lines += ["indicators:"]
-    for g, (name, weight) in enumerate([("产出指标", 50), ("效益指标", 30), ("满意度指标", 10), ("其他", 10)]):
+    for g, (name, weight) in enumerate(
+        [("产出指标", 50), ("效益指标", 30), ("满意度指标", 10), ("其他", 10)]
+    ):
         count = [10, 10, 5, 5][g]
         lines += [f"  - id: g{g}", f"    name: {name}", f"    weight: {weight}", "    children:"]
         base = sum([10, 10, 5, 5][:g])
         share = Decimal(weight) / count
         for i in range(base, base + count):
-            lines.append(f'      - {{id: i{i}, name: 指标{i}, weight: {share}, target: "≥ 100 个", value: x{i}}}')
+            lines.append(
+                f'      - {{id: i{i}, name: 指标{i}, weight: {share}, target: "≥ 100 个", value: x{i}}}'
+            )
     actuals = {"inputs": {f"x{i}": 80 + i for i in range(30)}}
     return "\n".join(lines) + "\n", actuals
 
@@ -78,15 +89,19 @@ def unit() -> None:
     without = Engine(parse_indicator_set(text.replace("kind: project", "kind: project\nrules: []")))
     a = best_of(lambda: without.evaluate(actuals), number=200)
     b = best_of(lambda: with_rules.evaluate(actuals), number=200)
-    print(f"unit (30 indicators): {a * 1e3:.2f} ms without rule packs ({30 / a:,.0f} rows/s); "
-          f"{b * 1e3:.2f} ms with cn-fiscal ({30 / b:,.0f} rows/s; {b / a:.1f}×)")
+    print(
+        f"unit (30 indicators): {a * 1e3:.2f} ms without rule packs ({30 / a:,.0f} rows/s); "
+        f"{b * 1e3:.2f} ms with cn-fiscal ({30 / b:,.0f} rows/s; {b / a:.1f}×)"
+    )
 
 
 def batch(units: int = 10_000) -> None:
     """(c) A batch of units × 30 indicators: wall time, rows per second, peak memory."""
     text, actuals = _thirty()
     engine = Engine(parse_indicator_set(text.replace("kind: project", "kind: project\nrules: []")))
-    rows = ({"inputs": {k: v + (n % 7) for k, v in actuals["inputs"].items()}} for n in range(units))  # type: ignore[union-attr]
+    rows = (
+        {"inputs": {k: v + (n % 7) for k, v in actuals["inputs"].items()}} for n in range(units)
+    )  # type: ignore[union-attr]
     tracemalloc.start()
     start = time.perf_counter()
     count = 0
@@ -95,8 +110,10 @@ def batch(units: int = 10_000) -> None:
     wall = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"batch: {count:,} units × 30 in {wall:.1f} s = {count * 30 / wall:,.0f} rows/s; "
-          f"peak traced memory {peak / 2**20:.1f} MiB")
+    print(
+        f"batch: {count:,} units × 30 in {wall:.1f} s = {count * 30 / wall:,.0f} rows/s; "
+        f"peak traced memory {peak / 2**20:.1f} MiB"
+    )
 
 
 def load() -> None:
@@ -105,7 +122,9 @@ def load() -> None:
     largest = sets[-1]
     read = best_of(largest.read_bytes, number=50)
     full = best_of(lambda: Engine(load_indicator_set(largest)), number=20)
-    print(f"load+compile {largest.parent.name}: {full * 1e3:.1f} ms ({full / read:,.0f}× reading the file)")
+    print(
+        f"load+compile {largest.parent.name}: {full * 1e3:.1f} ms ({full / read:,.0f}× reading the file)"
+    )
 
 
 def startup() -> None:
@@ -122,8 +141,10 @@ def startup() -> None:
     bare = run("-c", "pass")
     imported = run("-c", "import kpi_engine")
     cli = run("-m", "kpi_engine.cli", "--help")
-    print(f"startup: python {bare * 1e3:.0f} ms; import kpi_engine +{(imported - bare) * 1e3:.0f} ms; "
-          f"kpi --help +{(cli - bare) * 1e3:.0f} ms")
+    print(
+        f"startup: python {bare * 1e3:.0f} ms; import kpi_engine +{(imported - bare) * 1e3:.0f} ms; "
+        f"kpi --help +{(cli - bare) * 1e3:.0f} ms"
+    )
 
 
 BENCHMARKS = {"formula": formula, "unit": unit, "batch": batch, "load": load, "startup": startup}

@@ -210,3 +210,51 @@ def test_evaluating_generated_formulas_gives_a_value_or_an_evaluation_error(
     assert isinstance(result, D | bool | str)
     if isinstance(result, D):
         assert result.is_finite()
+
+
+_names = st.sampled_from([D(0), D(1), D("-2.5"), D("1e30"), D("0.001"), None, "t", True])
+
+
+@given(_expressions(), _names, _names)
+def test_compiled_closures_agree_with_simpleeval(text: str, x: object, y: object) -> None:
+    """Differential: the compiled closures give simpleeval's value, or the same error code."""
+    formula = compile_formula(text)
+    names = {"x": x, "y": y}
+
+    def outcome(interpreter: Interpreter) -> tuple[str, object]:
+        try:
+            return ("value", interpreter.evaluate(formula, names))  # type: ignore[arg-type]
+        except EvaluationError as exc:
+            return ("error", exc.code)
+
+    assert outcome(Interpreter()) == outcome(Interpreter(reference=True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 < 2 < 3",
+        "1 < 3 < 2",
+        "x and y",
+        "x or y",
+        "0 or y",
+        "x if y else 5",
+        "not x",
+        "-x + 1",
+        "min(x, 2) ** 2",
+        "'t' == 't'",
+        "coalesce(x, y, 1)",
+    ],
+)
+def test_compiled_and_reference_agree_on_chained_and_lazy_forms(text: str) -> None:
+    """Chained comparisons, short-circuits and conditionals behave identically."""
+    for x, y in [(D(0), D(1)), (D(2), None), (None, D(3)), (D(1), D(0))]:
+        names = {"x": x, "y": y}
+        formula = compile_formula(text)
+        results = []
+        for interpreter in (Interpreter(), Interpreter(reference=True)):
+            try:
+                results.append(interpreter.evaluate(formula, names))
+            except EvaluationError as exc:
+                results.append(exc.code)
+        assert results[0] == results[1]

@@ -248,7 +248,7 @@ class _Run:
     def __init__(self, compiled: CompiledSet, actuals: Actuals) -> None:
         self.c = compiled
         self.actuals = actuals
-        self.interpreter = Interpreter()
+        self.interpreter = Interpreter(own_context=False)  # evaluate() enters ARITHMETIC
         self.data = _Data()
         self.derived_formulas = {name: (f, d) for name, f, d in compiled.derived}
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.errors import EvaluationError, Lang
 from kpi_engine.facts import Facts, Row, collect
-from kpi_engine.formula import Interpreter
+from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
 from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag
 from kpi_engine.rulepacks import CompiledRule, RulePack
@@ -123,7 +123,14 @@ def check(
     compiled: CompiledSet, packs: Sequence[RulePack], evaluation: Evaluation | None = None
 ) -> list[Flag]:
     """Run every rule of every pack; without an evaluation only structural rules run."""
-    interpreter = Interpreter()
+    with localcontext(ARITHMETIC):
+        return _check(compiled, packs, evaluation)
+
+
+def _check(
+    compiled: CompiledSet, packs: Sequence[RulePack], evaluation: Evaluation | None
+) -> list[Flag]:
+    interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
     set_id = compiled.definition.id
     order = {leaf.id: i for i, leaf in enumerate(compiled.leaves)}
     order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
