@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -177,6 +177,18 @@ class Engine:
         return replace(
             evaluation, flags=sort_flags((*evaluation.flags, *found)), provenance=provenance
         )
+
+    def evaluate_many(
+        self, rows: Iterable[Actuals | Mapping[str, Any]]
+    ) -> Iterator[Evaluation | DefinitionError]:
+        """Evaluate a stream of actuals lazily, in order. A row whose actuals are structurally
+        wrong yields its ``DefinitionError`` as a value instead of stopping the stream, so every
+        row gives exactly one result."""
+        for row in rows:
+            try:
+                yield self.evaluate(row)
+            except DefinitionError as exc:
+                yield exc
 
     def _check(self, actuals: Actuals) -> None:
         c = self._compiled

@@ -1,0 +1,180 @@
+"""Batch evaluation: streaming, one output row per input row, identical results in a process pool."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from kpi_engine import DefinitionError, Engine, Evaluation, load_indicator_set
+from kpi_engine.batch import UnitFailure, UnitRow, evaluate_rows, read_rows
+from kpi_engine.cli import main
+
+from .conftest import SETS
+
+DEMO = SETS / "project-demo-2024"
+INPUTS = [
+    "budget_initial",
+    "budget_adjusted",
+    "spent",
+    "samples_done",
+    "markets_checked",
+    "reports_total",
+    "reports_valid",
+    "nonconforming_found",
+    "nonconforming_handled",
+    "publish_days",
+    "disposal_days",
+    "accidents",
+    "respondents",
+    "satisfied",
+]
+
+
+def _row(i: int) -> list[object]:
+    return [
+        f"U{i:03d}",
+        800,
+        760,
+        700 + i % 60,
+        2900 + i,
+        48,
+        3126,
+        3100,
+        94,
+        90,
+        20 + i % 6,
+        30,
+        0,
+        412,
+        370 + i % 40,
+        "达成",
+    ]
+
+
+@pytest.fixture
+def units_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "units.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["unit", *INPUTS, "mechanism.tier"])
+        for i in range(60):
+            row = _row(i)
+            if i == 7:
+                row[3] = "完成"  # bad data in one unit: an indicator status, not a lost row
+            writer.writerow(row)
+    return path
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return Engine(load_indicator_set(DEMO))
+
+
+def test_evaluate_many_equals_evaluate_row_by_row(engine: Engine) -> None:
+    """The streaming API gives exactly what one evaluate per row gives, in order."""
+    rows = [{"inputs": {"spent": 700 + i, "budget_adjusted": 760}} for i in range(5)]
+    rows.insert(2, {"inputs": {"spnet": 1}})
+    results = list(engine.evaluate_many(iter(rows)))
+    assert len(results) == len(rows)
+    assert isinstance(results[2], DefinitionError)
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, Evaluation):
+            assert result.to_dict() == engine.evaluate(row).to_dict()
+
+
+def test_csv_batch_writes_one_row_per_unit(
+    units_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kpi batch: counts in and out match; the long file has unit × indicator rows."""
+    out, long = tmp_path / "out.csv", tmp_path / "long.jsonl"
+    assert (
+        main(["batch", str(DEMO), "--inputs", str(units_csv), "-o", str(out), "--long", str(long)])
+        == 0
+    )
+    assert "读入 60 个单位，写出 60 行" in capsys.readouterr().err
+    with out.open(encoding="utf-8-sig") as handle:
+        records = list(csv.DictReader(handle))
+    assert [r["unit"] for r in records] == [f"U{i:03d}" for i in range(60)]
+    # The bad figure became error statuses and flags on the rows that read it (two indicators).
+    assert records[7]["flags.error"] == "2"
+    assert records[6]["flags.error"] == "0"
+    assert len(long.read_text(encoding="utf-8").splitlines()) == 60 * 12
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_process_pool_gives_identical_results(units_csv: Path, tmp_path: Path) -> None:
+    """--jobs 2 writes the same file as the serial run, in input order."""
+    serial, pooled = tmp_path / "serial.csv", tmp_path / "pooled.csv"
+    assert main(["batch", str(DEMO), "--inputs", str(units_csv), "-o", str(serial)]) == 0
+    assert (
+        main(["batch", str(DEMO), "--inputs", str(units_csv), "-o", str(pooled), "--jobs", "2"])
+        == 0
+    )
+    assert serial.read_bytes() == pooled.read_bytes()
+
+
+def test_bad_rows_become_error_records_never_dropped(engine: Engine, tmp_path: Path) -> None:
+    """Broken JSON, a non-object and an unknown indicator each yield an error record."""
+    path = tmp_path / "units.jsonl"
+    lines = [
+        json.dumps({"unit": "A", "inputs": {"spent": 700, "budget_adjusted": 760}}),
+        "{not json",
+        "[1, 2]",
+        json.dumps({"unit": "D", "indicators": {"samplez": {"actual": 1}}}),
+        "",
+        json.dumps({"unit": "E", "spent": 10, "budget_adjusted": 20}),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results = list(evaluate_rows(engine, read_rows(path, engine.compiled)))
+    assert [type(r).__name__ for _, r in results] == [
+        "Evaluation",
+        "UnitFailure",
+        "UnitFailure",
+        "UnitFailure",
+        "Evaluation",
+    ]
+    failure = results[3][1]
+    assert isinstance(failure, UnitFailure)
+    assert "samples" in failure.message
+
+
+def test_unknown_columns_stop_the_file_with_a_suggestion(engine: Engine, tmp_path: Path) -> None:
+    """A misspelt header is a definition error for the whole file, with its column."""
+    path = tmp_path / "units.csv"
+    path.write_text("unit,spnet\nA,1\n", encoding="utf-8")
+    with pytest.raises(DefinitionError) as info:
+        list(read_rows(path, engine.compiled))
+    assert info.value.codes == ("batch.unknown-column",)
+    assert info.value.issues[0].location is not None
+    assert info.value.issues[0].location.col == 2
+    assert "spent" in info.value.issues[0].message
+
+
+def test_xlsx_in_and_out(engine: Engine, units_csv: Path, tmp_path: Path) -> None:
+    """An .xlsx table in, an .xlsx summary out, numbers as numbers."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    with units_csv.open(encoding="utf-8") as handle:
+        for row in csv.reader(handle):
+            sheet.append([float(c) if c.replace(".", "").isdigit() else c for c in row])
+    source = tmp_path / "units.xlsx"
+    book.save(source)
+    out = tmp_path / "out.xlsx"
+    assert main(["batch", str(DEMO), "--inputs", str(source), "-o", str(out)]) == 0
+    result = openpyxl.load_workbook(out).worksheets[0]
+    header = [c.value for c in result[1]]
+    assert result.max_row == 61
+    assert isinstance(result.cell(2, header.index("total") + 1).value, int | float)
+
+
+def test_rows_from_python_objects(engine: Engine) -> None:
+    """evaluate_rows accepts UnitRow objects built by an application."""
+    rows = [UnitRow(f"u{i}", "app", {"inputs": {"spent": 700 + i}}) for i in range(3)]
+    keys = [row.key for row, _ in evaluate_rows(engine, rows)]  # type: ignore[union-attr]
+    assert keys == ["u0", "u1", "u2"]
