@@ -30,7 +30,9 @@ __all__ = [
     "LONG_COLUMNS",
     "UnitFailure",
     "UnitRow",
+    "check_columns",
     "evaluate_rows",
+    "flat_actuals",
     "group_columns",
     "long_records",
     "read_rows",
@@ -71,7 +73,7 @@ class UnitFailure:
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _columns(compiled: CompiledSet, key: str, header: Sequence[str], source: str) -> None:
+def check_columns(compiled: CompiledSet, key: str, header: Sequence[str], source: str) -> None:
     """Refuse unknown columns up front (with did-you-mean), for the whole file."""
     leaves = {leaf.id for leaf in compiled.leaves}
     known = {key, *compiled.inputs} | {f"{i}.{f}" for i in leaves for f in INDICATOR_FIELDS}
@@ -100,7 +102,8 @@ def _columns(compiled: CompiledSet, key: str, header: Sequence[str], source: str
         raise DefinitionError(issues)
 
 
-def _flat_to_actuals(row: Mapping[str, Any], key: str, inputs: Iterable[str]) -> dict[str, Any]:
+def flat_actuals(row: Mapping[str, Any], key: str, inputs: Iterable[str]) -> dict[str, Any]:
+    """Actuals from a flat row: input columns, and ``<indicator id>.<field>`` columns."""
     actuals: dict[str, Any] = {"inputs": {}, "indicators": {}}
     for name in inputs:
         if name in row:
@@ -157,12 +160,12 @@ def read_rows(path: Path, compiled: CompiledSet, key: str = "unit") -> Iterator[
 def _read_csv(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        _columns(compiled, key, reader.fieldnames or [], str(path))
+        check_columns(compiled, key, reader.fieldnames or [], str(path))
         for line, row in enumerate(reader, start=2):
             yield UnitRow(
                 str(row.get(key) or f"row {line}"),
                 f"{path}:{line}",
-                _flat_to_actuals(row, key, compiled.inputs),
+                flat_actuals(row, key, compiled.inputs),
             )
 
 
@@ -184,8 +187,8 @@ def _read_jsonl(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow
             if "inputs" in record or "indicators" in record:
                 actuals = {k: v for k, v in record.items() if k != key}
             else:
-                _columns(compiled, key, [k for k in record if k != key] + [key], origin)
-                actuals = _flat_to_actuals(record, key, compiled.inputs)
+                check_columns(compiled, key, [k for k in record if k != key] + [key], origin)
+                actuals = flat_actuals(record, key, compiled.inputs)
             yield UnitRow(unit, origin, actuals)
 
 
@@ -198,7 +201,7 @@ def _read_xlsx(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = [str(h) if h is not None else "" for h in next(rows, ())]
-        _columns(compiled, key, header, str(path))
+        check_columns(compiled, key, header, str(path))
         for line, values in enumerate(rows, start=2):
             row = dict(zip(header, values, strict=False))
             if all(v is None for v in values):
@@ -206,7 +209,7 @@ def _read_xlsx(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]
             yield UnitRow(
                 str(row.get(key) or f"row {line}"),
                 f"{path}:{line}",
-                _flat_to_actuals(row, key, compiled.inputs),
+                flat_actuals(row, key, compiled.inputs),
             )
     finally:
         workbook.close()
