@@ -204,6 +204,8 @@ class Formula:
     """Every variable the formula reads."""
     tree: ast.expr = field(repr=False, compare=False)
     name_columns: tuple[tuple[str, int], ...] = field(repr=False, compare=False, default=())
+    spans: tuple[tuple[int, int, str], ...] = field(repr=False, compare=False, default=())
+    """Byte spans of the variables in the text, for :meth:`substitute`."""
     run: Callable[[Mapping[str, Value]], Value] = field(
         repr=False, compare=False, default=lambda names: None
     )
@@ -215,19 +217,15 @@ class Formula:
 
     def substitute(self, values: Mapping[str, Value]) -> str:
         """The formula text with each variable replaced by its value (for explanations)."""
+        if not self.spans:
+            return self.text
         raw = self.text.encode("utf-8")
-        spans = sorted(
-            (node.col_offset, node.end_col_offset or node.col_offset, node.id)
-            for node in ast.walk(self.tree)
-            if isinstance(node, ast.Name) and node.id in self.names
-        )
         out: list[bytes] = []
         last = 0
-        for start, end, name in spans:
+        for start, end, name in self.spans:
             value = values.get(name)
-            shown = "缺失" if value is None else str(value)
             out.append(raw[last:start])
-            out.append(shown.encode("utf-8"))
+            out.append(("缺失" if value is None else str(value)).encode("utf-8"))
             last = end
         out.append(raw[last:])
         return b"".join(out).decode("utf-8")
@@ -405,6 +403,13 @@ def compile_formula(text: str) -> Formula:
         names=frozenset(name for name, _ in names),
         tree=module.body,
         name_columns=tuple(dict.fromkeys(names)),
+        spans=tuple(
+            sorted(
+                (node.col_offset, node.end_col_offset or node.col_offset, node.id)
+                for node in ast.walk(module.body)
+                if isinstance(node, ast.Name) and node.id not in FUNCTIONS
+            )
+        ),
         run=_closure(module.body),
     )
 

@@ -77,11 +77,15 @@ def show(value: Decimal) -> str:
     """A number as a reader writes it: no exponent, long fractions cut to 6 places with ≈."""
     if value == 0:
         return "0"
-    with localcontext(Context(prec=200)):
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -6:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -6:
+        # Only long fractions need a wide context to cut without trapping.
+        with localcontext(Context(prec=200)):
             cut = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
             return "≈" + format(cut.normalize(), "f")
+    if exponent == 0:
+        return format(value, "f")
+    with localcontext(Context(prec=200)):
         return format(value.normalize(), "f")
 
 
