@@ -77,16 +77,15 @@ def show(value: Decimal) -> str:
     """A number as a reader writes it: no exponent, long fractions cut to 6 places with ≈."""
     if value == 0:
         return "0"
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -6:
-        # Only long fractions need a wide context to cut without trapping.
-        with localcontext(Context(prec=200)):
-            cut = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-            return "≈" + format(cut.normalize(), "f")
-    if exponent == 0:
-        return format(value, "f")
-    with localcontext(Context(prec=200)):
-        return format(value.normalize(), "f")
+    text = format(value, "f")
+    whole, dot, fraction = text.partition(".")
+    if not dot:
+        return text
+    if len(fraction) <= 6:
+        return f"{whole}.{fraction}".rstrip("0").rstrip(".")
+    with localcontext(Context(prec=200)):  # wide enough to cut any fraction without trapping
+        cut = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    return "≈" + f"{cut:f}".rstrip("0").rstrip(".")
 
 
 def _ratio(a: Decimal, t: Decimal) -> Decimal | None:
