@@ -60,3 +60,21 @@ def test_flags_serialise_with_evidence() -> None:
     assert flag["rule"] == "data.missing_input"
     assert {"severity", "subject", "message", "message_en", "evidence", "suggestion"} <= set(flag)
     assert flag["evidence"]["indicator"] == "a"
+
+
+def test_explanations_are_lazy_but_equal_and_picklable(demo_dir: Path) -> None:
+    """A lazily explained result gives the same text when read, survives pickling, and compares
+    equal to a fresh evaluation's."""
+    import pickle
+
+    s, a = load_indicator_set(demo_dir), load_actuals(demo_dir / "actuals.yaml")
+    first, second = evaluate(s, a), evaluate(s, a)
+    row = first.indicator("disposal")
+    assert row.explanation == second.indicator("disposal").explanation
+    copy = pickle.loads(pickle.dumps(first))
+    assert copy.to_dict() == first.to_dict()
+    assert (
+        copy.indicator("disposal").explanation.calculation
+        == "36 > 30 → s = 5 × 30 ÷ 36 = ≈4.166667"
+    )
+    assert [u.name for u in row.explanation.used] == ["disposal_days"]

@@ -422,22 +422,22 @@ class _Run:
                 (exc.code, exc.message, exc.message_en),
                 Explanation(leaf.method.value),
             )
-        return self.scored(leaf, base, outcome, None, None, ())
+        return self.scored(leaf, base, outcome, None, Explanation(leaf.method.value))
 
     def quantitative(
         self, leaf: CompiledLeaf, entry: IndicatorActual, base: dict[str, Any]
     ) -> IndicatorResult:
-        used: tuple[UsedValue, ...] = ()
-        substituted = None
         actual: Decimal | None = None
         base["reported_actual"] = None
         if leaf.value is not None:
-            used = self.used(leaf.value.names)
-            substituted = leaf.value.substitute(self.data.values)
-            explanation = Explanation(leaf.method.value, used, leaf.value.text, substituted)
+            formula = leaf.value
             try:
-                result = self.interpreter.evaluate(leaf.value, self.data.values)
+                result = self.interpreter.evaluate(formula, self.data.values)
             except EvaluationError as exc:
+                used = self.used(formula.names)
+                explanation = Explanation(
+                    leaf.method.value, used, formula.text, formula.substitute(self.data.values)
+                )
                 cause = self.root_problem(used)
                 if cause is not None:
                     return self.failed(base, Status.ERROR, cause, explanation)
@@ -454,6 +454,14 @@ class _Run:
                 return self.failed(
                     base, Status.ERROR, (exc.code, exc.message, exc.message_en), explanation
                 )
+            values = self.data.values
+
+            def details() -> tuple[tuple[UsedValue, ...], str | None]:
+                return self.used(formula.names), formula.substitute(values)
+
+            explanation = Explanation(
+                leaf.method.value, value_formula=formula.text, details=details
+            )
             if not isinstance(result, Decimal):
                 return self.failed(
                     base,
@@ -495,7 +503,7 @@ class _Run:
                 (exc.code, exc.message, exc.message_en),
                 explanation,
             )
-        return self.scored(leaf, base, outcome, actual, substituted, used)
+        return self.scored(leaf, base, outcome, actual, explanation)
 
     def score(self, leaf: CompiledLeaf, a: Decimal) -> Outcome:
         w, m, t = leaf.weight, leaf.method, leaf.target
@@ -546,8 +554,7 @@ class _Run:
         base: dict[str, Any],
         outcome: Outcome,
         actual: Decimal | None,
-        substituted: str | None,
-        used: tuple[UsedValue, ...],
+        value: Explanation,
     ) -> IndicatorResult:
         score = outcome.score
         notes_zh: tuple[str, ...] = ()
@@ -559,14 +566,13 @@ class _Run:
                 notes_en = (f"rounded half up to {self.c.places} places before adding: {score}",)
         explanation = Explanation(
             leaf.method.value,
-            used,
-            leaf.value.text if leaf.value else None,
-            substituted,
-            outcome.rule_zh,
-            outcome.rule_en,
-            outcome.calculation,
-            notes_zh,
-            notes_en,
+            value_formula=value.value_formula,
+            rule_zh=outcome.rule_zh,
+            rule_en=outcome.rule_en,
+            calculation=outcome.calc,
+            notes_zh=notes_zh,
+            notes_en=notes_en,
+            details=lambda: (value.used, value.value_substituted),
         )
         base.setdefault("actual_text", None)
         return IndicatorResult(

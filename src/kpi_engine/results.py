@@ -8,7 +8,7 @@ rounded for display (``score``, ``total``) and exact (``score_exact``, ``total_e
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -84,19 +84,73 @@ class UsedValue:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Everything a reviewer needs to recompute a score by hand."""
+Details = Callable[[], tuple[tuple[UsedValue, ...], str | None]]
 
-    method: str | None
-    used: tuple[UsedValue, ...] = ()
-    value_formula: str | None = None
-    value_substituted: str | None = None
-    rule_zh: str = ""
-    rule_en: str = ""
-    calculation: str = ""
-    notes_zh: tuple[str, ...] = ()
-    notes_en: tuple[str, ...] = ()
+
+class Explanation:
+    """Everything a reviewer needs to recompute a score by hand.
+
+    The data read, the substituted formula and the arithmetic are worked out when first read:
+    a batch of a million units is never asked to explain most of its scores, so it does not pay
+    for formatting them. Reading any attribute gives the same text as computing it eagerly.
+    """
+
+    __slots__ = (
+        "_calc",
+        "_details",
+        "_resolved",
+        "method",
+        "notes_en",
+        "notes_zh",
+        "rule_en",
+        "rule_zh",
+        "value_formula",
+    )
+
+    def __init__(
+        self,
+        method: str | None,
+        used: tuple[UsedValue, ...] = (),
+        value_formula: str | None = None,
+        value_substituted: str | None = None,
+        rule_zh: str = "",
+        rule_en: str = "",
+        calculation: object = "",
+        notes_zh: tuple[str, ...] = (),
+        notes_en: tuple[str, ...] = (),
+        *,
+        details: Details | None = None,
+    ) -> None:
+        self.method = method
+        self.value_formula = value_formula
+        self.rule_zh, self.rule_en = rule_zh, rule_en
+        self.notes_zh, self.notes_en = notes_zh, notes_en
+        self._calc = calculation
+        self._details = details
+        self._resolved: tuple[tuple[UsedValue, ...], str | None] | None = (
+            None if details else (used, value_substituted)
+        )
+
+    def _detail(self) -> tuple[tuple[UsedValue, ...], str | None]:
+        if self._resolved is None:
+            assert self._details is not None
+            self._resolved = self._details()
+        return self._resolved
+
+    @property
+    def used(self) -> tuple[UsedValue, ...]:
+        """The inputs and derived values read, dependencies first."""
+        return self._detail()[0]
+
+    @property
+    def value_substituted(self) -> str | None:
+        """The value formula with each name replaced by its value."""
+        return self._detail()[1]
+
+    @property
+    def calculation(self) -> str:
+        """The numbers substituted into the rule, e.g. ``95 < 100 → 10 × 95 ÷ 100 = 9.5``."""
+        return str(self._calc)
 
     def rule(self, lang: str = "zh") -> str:
         """The scoring rule in words."""
@@ -123,6 +177,33 @@ class Explanation:
             out["notes_zh"] = list(self.notes_zh)
             out["notes_en"] = list(self.notes_en)
         return out
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling (process pools) resolves the lazy parts: closures do not cross processes.
+        used, substituted = self._detail()
+        return (
+            Explanation,
+            (
+                self.method,
+                used,
+                self.value_formula,
+                substituted,
+                self.rule_zh,
+                self.rule_en,
+                self.calculation,
+                self.notes_zh,
+                self.notes_en,
+            ),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Explanation) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.method, self.rule_zh, self.calculation))
+
+    def __repr__(self) -> str:
+        return f"Explanation({self.to_dict()!r})"
 
 
 @dataclass(frozen=True, slots=True)

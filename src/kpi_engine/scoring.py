@@ -16,6 +16,7 @@ from kpi_engine.errors import EvaluationError
 
 __all__ = [
     "TIER_BANDS",
+    "Calc",
     "Outcome",
     "Step",
     "bands",
@@ -46,6 +47,22 @@ TIER_BANDS: dict[str, tuple[Decimal, Decimal, bool]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Calc:
+    """A calculation to show, formatted on demand: most scores are never explained, so the
+    batch path should not pay for formatting every number."""
+
+    template: str
+    args: tuple[object, ...]
+
+    def __init__(self, template: str, *args: object) -> None:
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "args", args)
+
+    def __str__(self) -> str:
+        return self.template.format(*(show(a) if isinstance(a, Decimal) else a for a in self.args))
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """The result of scoring one indicator."""
 
@@ -56,8 +73,13 @@ class Outcome:
     """A ÷ T where that ratio means something, else None."""
     rule_zh: str
     rule_en: str
-    calculation: str
-    """The numbers substituted into the rule, e.g. ``95 < 100 → 10 × 95 ÷ 100 = 9.5``."""
+    calc: Calc | str
+    """The numbers substituted into the rule, formatted only when read (see ``calculation``)."""
+
+    @property
+    def calculation(self) -> str:
+        """The arithmetic, e.g. ``95 < 100 → 10 × 95 ÷ 100 = 9.5``."""
+        return str(self.calc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +142,9 @@ def proportional(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
     rule_zh = "A ≥ T 得满分；否则 s = w × A ÷ T（最低 0 分）"
     rule_en = "full marks when A ≥ T; otherwise s = w × A ÷ T (at least 0)"
     if a >= t:
-        return Outcome(w, True, a / t, rule_zh, rule_en, f"{show(a)} ≥ {show(t)} → s = {show(w)}")
+        return Outcome(w, True, a / t, rule_zh, rule_en, Calc("{} ≥ {} → s = {}", a, t, w))
     score = _clip(w * a / t, w)
-    calc = f"{show(a)} < {show(t)} → s = {show(w)} × {show(a)} ÷ {show(t)} = {show(score)}"
+    calc = Calc("{} < {} → s = {} × {} ÷ {} = {}", a, t, w, a, t, score)
     return Outcome(score, False, a / t, rule_zh, rule_en, calc)
 
 
@@ -135,17 +157,12 @@ def reverse_linear(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
     rule_zh = "A ≤ T 得满分；T < A < 2T 时 s = w × (1 − (A − T) ÷ T)；A ≥ 2T 得 0 分"
     rule_en = "full marks when A ≤ T; s = w × (1 − (A − T) ÷ T) when T < A < 2T; 0 when A ≥ 2T"
     if a <= t:
-        return Outcome(
-            w, True, _ratio(a, t), rule_zh, rule_en, f"{show(a)} ≤ {show(t)} → s = {show(w)}"
-        )
+        return Outcome(w, True, _ratio(a, t), rule_zh, rule_en, Calc("{} ≤ {} → s = {}", a, t, w))
     if a >= 2 * t:
-        calc = f"{show(a)} ≥ 2 × {show(t)} → s = 0"
+        calc = Calc("{} ≥ 2 × {} → s = 0", a, t)
         return Outcome(ZERO, False, _ratio(a, t), rule_zh, rule_en, calc)
     score = _clip(w * (1 - (a - t) / t), w)
-    calc = (
-        f"{show(t)} < {show(a)} < {show(2 * t)} → s = {show(w)} × (1 − ({show(a)} − {show(t)}) "
-        f"÷ {show(t)}) = {show(score)}"
-    )
+    calc = Calc("{} < {} < {} → s = {} × (1 − ({} − {}) ÷ {}) = {}", t, a, 2 * t, w, a, t, t, score)
     return Outcome(score, False, a / t, rule_zh, rule_en, calc)
 
 
@@ -155,11 +172,9 @@ def reverse_ratio(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
     rule_zh = "A ≤ T 得满分；否则 s = w × T ÷ A"
     rule_en = "full marks when A ≤ T; otherwise s = w × T ÷ A"
     if a <= t:
-        return Outcome(
-            w, True, _ratio(a, t), rule_zh, rule_en, f"{show(a)} ≤ {show(t)} → s = {show(w)}"
-        )
+        return Outcome(w, True, _ratio(a, t), rule_zh, rule_en, Calc("{} ≤ {} → s = {}", a, t, w))
     score = _clip(w * t / a, w)
-    calc = f"{show(a)} > {show(t)} → s = {show(w)} × {show(t)} ÷ {show(a)} = {show(score)}"
+    calc = Calc("{} > {} → s = {} × {} ÷ {} = {}", a, t, w, t, a, score)
     return Outcome(score, False, _ratio(a, t), rule_zh, rule_en, calc)
 
 
@@ -167,8 +182,8 @@ def _zero_target(w: Decimal, a: Decimal) -> Outcome:
     rule_zh = "目标值为 0：A ≤ 0 得满分，否则 0 分"
     rule_en = "target 0: full marks when A ≤ 0, otherwise 0"
     if a <= 0:
-        return Outcome(w, True, None, rule_zh, rule_en, f"{show(a)} ≤ 0 → s = {show(w)}")
-    return Outcome(ZERO, False, None, rule_zh, rule_en, f"{show(a)} > 0 → s = 0")
+        return Outcome(w, True, None, rule_zh, rule_en, Calc("{} ≤ 0 → s = {}", a, w))
+    return Outcome(ZERO, False, None, rule_zh, rule_en, Calc("{} > 0 → s = 0", a))
 
 
 def equal(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
@@ -186,7 +201,7 @@ def equal_symmetric(w: Decimal, t: Decimal, a: Decimal) -> Outcome:
     rule_zh = "s = w × max(0, 1 − |A − T| ÷ T)"
     rule_en = "s = w × max(0, 1 − |A − T| ÷ T)"
     score = _clip(w * max(ZERO, 1 - abs(a - t) / t), w)
-    calc = f"s = {show(w)} × max(0, 1 − |{show(a)} − {show(t)}| ÷ {show(t)}) = {show(score)}"
+    calc = Calc("s = {} × max(0, 1 − |{} − {}| ÷ {}) = {}", w, a, t, t, score)
     return Outcome(score, a == t, a / t, rule_zh, rule_en, calc)
 
 
@@ -195,13 +210,13 @@ def range_score(w: Decimal, low: Decimal, high: Decimal, a: Decimal) -> Outcome:
     rule_zh = "区间内得满分；低于下限 s = w × A ÷ 下限；高于上限按反向线性规则（T = 上限）"
     rule_en = "full marks inside; below: s = w × A ÷ low; above: reverse linear rule with T = high"
     if low <= a <= high:
-        calc = f"{show(low)} ≤ {show(a)} ≤ {show(high)} → s = {show(w)}"
+        calc = Calc("{} ≤ {} ≤ {} → s = {}", low, a, high, w)
         return Outcome(w, True, None, rule_zh, rule_en, calc)
     if a < low:
         score = _clip(w * a / low, w) if low > 0 else ZERO
-        calc = f"{show(a)} < {show(low)} → s = {show(w)} × {show(a)} ÷ {show(low)} = {show(score)}"
+        calc = Calc("{} < {} → s = {} × {} ÷ {} = {}", a, low, w, a, low, score)
         if low <= 0:
-            calc = f"{show(a)} < {show(low)} ≤ 0 → s = 0"
+            calc = Calc("{} < {} ≤ 0 → s = 0", a, low)
         return Outcome(score, False, _ratio(a, low), rule_zh, rule_en, calc)
     above = reverse_linear(w, high, a)
     return Outcome(
@@ -210,7 +225,7 @@ def range_score(w: Decimal, low: Decimal, high: Decimal, a: Decimal) -> Outcome:
         above.achievement,
         rule_zh,
         rule_en,
-        f"{show(a)} > {show(high)}: " + above.calculation,
+        Calc("{} > {}: {}", a, high, above.calc),
     )
 
 
@@ -223,7 +238,7 @@ def threshold(w: Decimal, met: bool, comparison: str) -> Outcome:
         None,
         "达到目标得满分，否则 0 分",
         "full marks when the target is met, otherwise 0",
-        f"{comparison} → s = {show(score)}",
+        Calc("{} → s = {}", comparison, score),
     )
 
 
@@ -240,7 +255,7 @@ def bands(w: Decimal, steps: Sequence[Step], a: Decimal) -> Outcome:
                 None,
                 "按分档表计分：A 落在 [下限, 上限) 的档得该档分数",
                 "stepwise table: the step [low, high) holding A gives its points",
-                f"{show(a)} ∈ [{low}, {high}) → s = {show(score)}",
+                Calc("{} ∈ [{}, {}) → s = {}", a, low, high, score),
             )
     raise EvaluationError(
         "score.no-band",
@@ -264,7 +279,7 @@ def execution_rate(w: Decimal, rate: Decimal) -> Outcome:
         rate / HUNDRED,
         "s = w × min(1, 执行率 ÷ 100%)",
         "s = w × min(1, execution rate ÷ 100%)",
-        f"s = {show(w)} × min(1, {show(rate)}% ÷ 100%) = {show(score)}",
+        Calc("s = {} × min(1, {}% ÷ 100%) = {}", w, rate, score),
     )
 
 
@@ -292,10 +307,10 @@ def qualitative(
                 f"给定得分 {show(given)} 不在“{label}”档的区间 {band} 内",
                 f"the given score {show(given)} is outside the {tier} band {band}",
             )
-        calc = f"{label} {band}，给定 s = {show(given)}"
+        calc = Calc("{} {}，给定 s = {}", label, band, given)
         return Outcome(given, tier == "achieved", None, rule_zh, rule_en, calc)
     score = w * default_share
-    calc = f"{label} {band}，未给分，取默认 {show(default_share * HUNDRED)}%：s = {show(score)}"
+    calc = Calc("{} {}，未给分，取默认 {}%：s = {}", label, band, default_share * HUNDRED, score)
     return Outcome(score, tier == "achieved", None, rule_zh, rule_en, calc)
 
 
