@@ -143,3 +143,14 @@ def test_any_values_for_known_names_evaluate_without_raising(
         if r.score is not None:
             assert 0 <= r.score <= r.weight
     assert e.total is None or 0 <= e.total <= e.scale
+
+
+def test_values_at_the_decimal_limits_are_statuses_not_crashes() -> None:
+    """-9e999999 on a ≥ row (found by fuzzing): the score overflows and becomes an error status."""
+    e = evaluate(SET, {"inputs": {"x": "-9e999999", "budget": "9e999999", "spent": "9e999999"}})
+    assert e.indicator("a").problem_code in {"score.overflow", "input.not-numeric"}
+    e = evaluate(
+        SET, {"inputs": {"x": Decimal("-9e999999"), "budget": 1, "spent": Decimal("9e999999")}}
+    )
+    assert e.indicator("a").problem_code == "score.overflow"
+    assert e.indicator("e").status in (Status.OK, Status.ERROR)

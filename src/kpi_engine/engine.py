@@ -12,8 +12,9 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation, localcontext
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,12 +29,13 @@ from kpi_engine.errors import (
     did_you_mean,
 )
 from kpi_engine.flags import check, sort_flags
-from kpi_engine.formula import ARITHMETIC, Interpreter
+from kpi_engine.formula import ARITHMETIC, Formula, Interpreter
 from kpi_engine.functions import Value, exact_sum, quantize_half_up
 from kpi_engine.grading import grade
 from kpi_engine.loading import validate
 from kpi_engine.models import (
     Actuals,
+    DerivedDef,
     IndicatorActual,
     IndicatorSet,
     InputEntry,
@@ -131,12 +133,13 @@ class Engine:
     ('9.00', '优')
     """
 
-    __slots__ = ("_compiled", "_packs", "_set_digest")
+    __slots__ = ("_compiled", "_packs", "_plan", "_set_digest")
 
     def __init__(self, indicator_set: IndicatorSet, extra_rules: Sequence[RulePack] = ()) -> None:
         self._compiled = compile_set(indicator_set)
         self._packs = packs_for(indicator_set, extra_rules)
         self._set_digest = digest(indicator_set)
+        self._plan = _Plan.of(self._compiled)
 
     @property
     def rule_packs(self) -> tuple[RulePack, ...]:
@@ -166,7 +169,7 @@ class Engine:
             actuals = validate(Actuals, dict(actuals), SourceMap("<actuals>", {}, {}))
         self._check(actuals)
         with localcontext(ARITHMETIC):
-            evaluation = _Run(self._compiled, actuals).evaluate()
+            evaluation = _Run(self._compiled, actuals, self._plan).evaluate()
             found = check(self._compiled, self._packs, evaluation)
         provenance = {
             "engine": f"kpi_engine {__version__}",
@@ -254,24 +257,65 @@ class Engine:
             raise DefinitionError(issues)
 
 
+_NO_ENTRY = IndicatorActual()
+
+
+def _static(leaf: CompiledLeaf) -> Mapping[str, Any]:
+    """The parts of a leaf's result that do not depend on the actuals."""
+    return MappingProxyType(
+        {
+            "id": leaf.id,
+            "name": leaf.name,
+            "name_en": leaf.name_en,
+            "path": leaf.path,
+            "group_ids": leaf.group_ids,
+            "kind": leaf.kind.value,
+            "method": leaf.method.value,
+            "weight": leaf.weight,
+            "target": leaf.target,
+            "target_text": leaf.target_text,
+            "unit": leaf.unit,
+            "dimension": leaf.dimension,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every evaluation of one engine shares, worked out once in ``Engine.__init__``."""
+
+    leaves: Mapping[str, Mapping[str, Any]]
+    derived: Mapping[str, tuple[Formula, DerivedDef]]
+    units: Mapping[str, str | None]
+
+    @classmethod
+    def of(cls, compiled: CompiledSet) -> _Plan:
+        return cls(
+            MappingProxyType({leaf.id: _static(leaf) for leaf in compiled.leaves}),
+            MappingProxyType({name: (f, d) for name, f, d in compiled.derived}),
+            MappingProxyType({n: normalize_unit(d.unit) for n, d in compiled.inputs.items()}),
+        )
+
+
 class _Run:
     """One evaluation: not shared, so it may hold an interpreter and scratch state."""
 
-    def __init__(self, compiled: CompiledSet, actuals: Actuals) -> None:
+    def __init__(self, compiled: CompiledSet, actuals: Actuals, plan: _Plan) -> None:
         self.c = compiled
         self.actuals = actuals
+        self.plan = plan
         self.interpreter = Interpreter(own_context=False)  # evaluate() enters ARITHMETIC
         self.data = _Data()
-        self.derived_formulas = {name: (f, d) for name, f, d in compiled.derived}
+        self.derived_formulas = plan.derived
 
     # --- inputs and derived values -------------------------------------------------------------
 
     def load_inputs(self) -> None:
-        for name, definition in self.c.inputs.items():
+        for name, unit in self.plan.units.items():
             raw = self.actuals.inputs.get(name)
             if isinstance(raw, InputEntry):
                 raw = raw.value
-            number, kind = read_figure(raw, normalize_unit(definition.unit))
+            number, kind = read_figure(raw, unit)
             self.data.values[name] = number
             if kind == "blank":
                 self.data.missing.add(name)
@@ -355,23 +399,12 @@ class _Run:
     # --- leaves ---------------------------------------------------------------------------------
 
     def leaf(self, leaf: CompiledLeaf) -> IndicatorResult:
-        entry = self.actuals.indicators.get(leaf.id) or IndicatorActual()
+        entry = self.actuals.indicators.get(leaf.id) or _NO_ENTRY
         base: dict[str, Any] = {
-            "id": leaf.id,
-            "name": leaf.name,
-            "name_en": leaf.name_en,
-            "path": leaf.path,
-            "group_ids": leaf.group_ids,
-            "kind": leaf.kind.value,
-            "method": leaf.method.value,
-            "weight": leaf.weight,
-            "target": leaf.target,
-            "target_text": leaf.target_text,
-            "unit": leaf.unit,
+            **self.plan.leaves[leaf.id],
             "reported_score": entry.reported_score,
             "reason": entry.reason,
             "source": entry.source,
-            "dimension": leaf.dimension,
             "tier": entry.tier.value if entry.tier else None,
             "given_score": entry.score,
             "last_year": entry.last_year,
@@ -501,6 +534,13 @@ class _Run:
                 dict(base, value=actual),
                 Status.MISSING_INPUT if exc.code == "target.missing" else Status.ERROR,
                 (exc.code, exc.message, exc.message_en),
+                explanation,
+            )
+        except ArithmeticError:  # e.g. a value near the Decimal limits divided by its target
+            return self.failed(
+                dict(base, value=actual),
+                Status.ERROR,
+                ("score.overflow", "数值超出可计算范围，无法计分", "the value is out of range"),
                 explanation,
             )
         return self.scored(leaf, base, outcome, actual, explanation)

@@ -8,7 +8,7 @@ The full list, with meanings, is in docs/flags.md and :data:`FACTS`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -287,14 +287,22 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
     return Facts(set_row, tuple(groups), tuple(indicators))
 
 
+def _safe(compute: Callable[[], Decimal]) -> Decimal | None:
+    """A derived fact, or None when the figures are beyond what Decimal can compute."""
+    try:
+        return compute()
+    except ArithmeticError:
+        return None
+
+
 def _over_ratio(r: IndicatorResult) -> Decimal | None:
     t, a = r.target, r.value
     if r.status is not Status.OK or t is None or a is None:
         return None
     if t.op is Op.GE and t.value > 0:
-        return a / t.value - 1
+        return _safe(lambda: a / t.value - 1)
     if t.op is Op.LE and a > 0:
-        return t.value / a - 1
+        return _safe(lambda: t.value / a - 1)
     return None
 
 
@@ -328,7 +336,7 @@ def _results(facts: Facts, compiled: CompiledSet, e: Evaluation) -> Facts:
     execution_rate = execution.value if execution else None
     spent, adjusted = role(InputRole.SPENT), role(InputRole.BUDGET_ADJUSTED)
     if execution_rate is None and spent is not None and adjusted:
-        execution_rate = spent / adjusted * 100
+        execution_rate = _safe(lambda: spent / adjusted * 100)
     start, end = role(InputRole.CARRYOVER_START), role(InputRole.CARRYOVER_END)
     income, expenditure = role(InputRole.INCOME), role(InputRole.EXPENDITURE)
     initial = role(InputRole.BUDGET_INITIAL)
@@ -347,7 +355,9 @@ def _results(facts: Facts, compiled: CompiledSet, e: Evaluation) -> Facts:
         "reported_total": e.reported_total,
         "reported_sum": reported_sum if reported else None,
         "reported_count": Decimal(len(reported)),
-        "reported_gap": overall - e.total if overall is not None and e.total is not None else None,
+        "reported_gap": _safe(lambda: overall - e.total)  # type: ignore[operator]
+        if overall is not None and e.total is not None
+        else None,
         "total_row_gap": e.reported_total - reported_sum
         if e.reported_total is not None and reported
         else None,
@@ -364,12 +374,16 @@ def _results(facts: Facts, compiled: CompiledSet, e: Evaluation) -> Facts:
         "carryover_end": end,
         "income": income,
         "expenditure": expenditure,
-        "identity_gap": start + income - expenditure - end  # type: ignore[operator]
+        "identity_gap": _safe(lambda: start + income - expenditure - end)  # type: ignore[operator]
         if all(p is not None for p in parts)
         else None,
-        "carryover_rate": end / expenditure * 100 if end is not None and expenditure else None,
-        "carryover_change": (end - start) / start * 100 if end is not None and start else None,
-        "adjustment_rate": (adjusted - initial) / initial * 100
+        "carryover_rate": _safe(lambda: end / expenditure * 100)
+        if end is not None and expenditure
+        else None,
+        "carryover_change": _safe(lambda: (end - start) / start * 100)
+        if end is not None and start
+        else None,
+        "adjustment_rate": _safe(lambda: (adjusted - initial) / initial * 100)
         if adjusted is not None and initial
         else None,
         "satisfaction_numeric": any(

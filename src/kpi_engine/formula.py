@@ -496,14 +496,17 @@ class Interpreter:
     """
 
     def __init__(self, *, reference: bool = False, own_context: bool = True) -> None:
-        self._reference = reference
         # The engine enters ARITHMETIC once per evaluation; entering it per formula costs more
         # than evaluating most formulas.
         self._own_context = own_context
-        self._eval = simpleeval.SimpleEval(operators=_OPERATORS, functions=_FUNCTIONS, names={})
+        self._eval = (
+            simpleeval.SimpleEval(operators=_OPERATORS, functions=_FUNCTIONS, names={})
+            if reference
+            else None
+        )
 
     def _run(self, formula: Formula, names: Mapping[str, Value]) -> Value:
-        if self._reference:
+        if self._eval is not None:
             self._eval.names = names
             value: Value = self._eval.eval(formula.text, previously_parsed=formula.tree)
             return value
