@@ -48,10 +48,13 @@ class _Template(string.Formatter):
             yes, no = ("是", "否") if self.lang == "zh" else ("yes", "no")
             return yes if value else no
         if isinstance(value, Decimal):
-            if format_spec == "pct":
-                return format(quantize_half_up(value * 100, 2).normalize(), "f") + "%"
-            if format_spec == "num":
-                return format(quantize_half_up(value, 2), "f")
+            try:
+                if format_spec == "pct":
+                    return format(quantize_half_up(value * 100, 2).normalize(), "f") + "%"
+                if format_spec == "num":
+                    return format(quantize_half_up(value, 2), "f")
+            except ArithmeticError:  # figures at the Decimal limits: show them as they are
+                pass
             return show(value)
         return _plain(value)
 
