@@ -258,6 +258,13 @@ class Engine:
 
 
 _NO_ENTRY = IndicatorActual()
+_TARGET_RULES = {
+    Method.PROPORTIONAL: scoring.proportional,
+    Method.REVERSE_LINEAR: scoring.reverse_linear,
+    Method.REVERSE_RATIO: scoring.reverse_ratio,
+    Method.EQUAL: scoring.equal,
+    Method.EQUAL_SYMMETRIC: scoring.equal_symmetric,
+}
 
 
 def _static(leaf: CompiledLeaf) -> Mapping[str, Any]:
@@ -563,14 +570,7 @@ class _Run:
         if m is Method.RANGE:
             assert t.high is not None
             return scoring.range_score(w, t.low, t.high, a)
-        functions = {
-            Method.PROPORTIONAL: scoring.proportional,
-            Method.REVERSE_LINEAR: scoring.reverse_linear,
-            Method.REVERSE_RATIO: scoring.reverse_ratio,
-            Method.EQUAL: scoring.equal,
-            Method.EQUAL_SYMMETRIC: scoring.equal_symmetric,
-        }
-        return functions[m](w, t.value, a)
+        return _TARGET_RULES[m](w, t.value, a)
 
     def custom(self, leaf: CompiledLeaf, a: Decimal) -> Outcome:
         assert leaf.score_formula is not None
