@@ -45,6 +45,7 @@ from kpi_engine.models import (
     Tier,
 )
 from kpi_engine.results import (
+    Details,
     Evaluation,
     Explanation,
     Flag,
@@ -462,7 +463,7 @@ class _Run:
                 (exc.code, exc.message, exc.message_en),
                 Explanation(leaf.method.value),
             )
-        return self.scored(leaf, base, outcome, None, Explanation(leaf.method.value))
+        return self.scored(leaf, base, outcome, None, None)
 
     def quantitative(
         self, leaf: CompiledLeaf, entry: IndicatorActual, base: dict[str, Any]
@@ -502,6 +503,7 @@ class _Run:
             explanation = Explanation(
                 leaf.method.value, value_formula=formula.text, details=details
             )
+            read = details
             if not isinstance(result, Decimal):
                 return self.failed(
                     base,
@@ -514,6 +516,7 @@ class _Run:
                 base["reported_actual"] = entry.actual
         else:
             explanation = Explanation(leaf.method.value)
+            read = None
             actual, kind = read_figure(entry.actual, leaf.unit)
             if kind == "blank":
                 return self.failed(
@@ -550,7 +553,7 @@ class _Run:
                 ("score.overflow", "数值超出可计算范围，无法计分", "the value is out of range"),
                 explanation,
             )
-        return self.scored(leaf, base, outcome, actual, explanation)
+        return self.scored(leaf, base, outcome, actual, read)
 
     def score(self, leaf: CompiledLeaf, a: Decimal) -> Outcome:
         w, m, t = leaf.weight, leaf.method, leaf.target
@@ -594,7 +597,7 @@ class _Run:
         base: dict[str, Any],
         outcome: Outcome,
         actual: Decimal | None,
-        value: Explanation,
+        details: Details | None,
     ) -> IndicatorResult:
         score = outcome.score
         notes_zh: tuple[str, ...] = ()
@@ -606,13 +609,13 @@ class _Run:
                 notes_en = (f"rounded half up to {self.c.places} places before adding: {score}",)
         explanation = Explanation(
             leaf.method.value,
-            value_formula=value.value_formula,
+            value_formula=leaf.value.text if leaf.value else None,
             rule_zh=outcome.rule_zh,
             rule_en=outcome.rule_en,
             calculation=outcome.calc,
             notes_zh=notes_zh,
             notes_en=notes_en,
-            details=lambda: (value.used, value.value_substituted),
+            details=details,
         )
         base.setdefault("actual_text", None)
         return IndicatorResult(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import NamedTuple
 
 from kpi_engine.errors import EvaluationError
 
@@ -46,25 +47,33 @@ TIER_BANDS: dict[str, tuple[Decimal, Decimal, bool]] = {
 """Official qualitative bands: 达成 80–100 %, 部分达成 60–<80 %, 未达成 0–<60 % of the weight."""
 
 
-@dataclass(frozen=True, slots=True)
 class Calc:
     """A calculation to show, formatted on demand: most scores are never explained, so the
     batch path should not pay for formatting every number."""
 
-    template: str
-    args: tuple[object, ...]
+    __slots__ = ("args", "template")
 
     def __init__(self, template: str, *args: object) -> None:
-        object.__setattr__(self, "template", template)
-        object.__setattr__(self, "args", args)
+        self.template = template
+        self.args = args
 
     def __str__(self) -> str:
         return self.template.format(*(show(a) if isinstance(a, Decimal) else a for a in self.args))
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Calc):
+            return (self.template, self.args) == (other.template, other.args)
+        return isinstance(other, str) and str(self) == other
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of scoring one indicator."""
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __repr__(self) -> str:
+        return f"Calc({str(self)!r})"
+
+
+class Outcome(NamedTuple):
+    """The result of scoring one indicator (a named tuple: built for every row of a batch)."""
 
     score: Decimal
     met: bool
