@@ -500,22 +500,18 @@ class _Run:
             def details() -> tuple[tuple[UsedValue, ...], str | None]:
                 return self.used(formula.names), formula.substitute(values)
 
-            explanation = Explanation(
-                leaf.method.value, value_formula=formula.text, details=details
-            )
             read = details
             if not isinstance(result, Decimal):
                 return self.failed(
                     base,
                     Status.ERROR,
                     ("formula.not-a-number", "取值公式的结果不是数字", "the value is not a number"),
-                    explanation,
+                    Explanation(base["method"], value_formula=formula.text, details=details),
                 )
             actual = result
             if entry.actual is not None:
                 base["reported_actual"] = entry.actual
         else:
-            explanation = Explanation(leaf.method.value)
             read = None
             actual, kind = read_figure(entry.actual, leaf.unit)
             if kind == "blank":
@@ -523,7 +519,7 @@ class _Run:
                     base,
                     Status.MISSING_INPUT,
                     ("actual.missing", "未提供实际完成值", "no actual value supplied"),
-                    explanation,
+                    Explanation(base["method"]),
                 )
             if kind is not None or actual is None:
                 zh, en = _FIGURE_PROBLEMS[kind or "not-numeric"]
@@ -535,24 +531,30 @@ class _Run:
                         f"实际完成值 '{entry.actual}' {zh}，定量指标无法计分",
                         f"the actual {entry.actual!r}: {en}",
                     ),
-                    explanation,
+                    Explanation(base["method"]),
                 )
         try:
             outcome = self.score(leaf, actual)
-        except EvaluationError as exc:
+        except (EvaluationError, ArithmeticError) as exc:
+            explanation = Explanation(
+                base["method"],
+                value_formula=leaf.value.text if leaf.value else None,
+                details=read,
+            )
+            if isinstance(exc, ArithmeticError):
+                return self.failed(
+                    dict(base, value=actual),
+                    Status.ERROR,
+                    ("score.overflow", "数值超出可计算范围，无法计分", "the value is out of range"),
+                    explanation,
+                )
             return self.failed(
                 dict(base, value=actual),
                 Status.MISSING_INPUT if exc.code == "target.missing" else Status.ERROR,
                 (exc.code, exc.message, exc.message_en),
                 explanation,
             )
-        except ArithmeticError:  # e.g. a value near the Decimal limits divided by its target
-            return self.failed(
-                dict(base, value=actual),
-                Status.ERROR,
-                ("score.overflow", "数值超出可计算范围，无法计分", "the value is out of range"),
-                explanation,
-            )
+
         return self.scored(leaf, base, outcome, actual, read)
 
     def score(self, leaf: CompiledLeaf, a: Decimal) -> Outcome:
@@ -608,7 +610,7 @@ class _Run:
                 notes_zh = (f"按规定四舍五入到 {self.c.places} 位小数后计入总分：{score}",)
                 notes_en = (f"rounded half up to {self.c.places} places before adding: {score}",)
         explanation = Explanation(
-            leaf.method.value,
+            base["method"],
             value_formula=leaf.value.text if leaf.value else None,
             rule_zh=outcome.rule_zh,
             rule_en=outcome.rule_en,
