@@ -128,6 +128,8 @@ def _binary(fn: Callable[[Decimal, Decimal], Decimal]) -> Callable[[Value, Value
 
 def _compare(fn: Callable[[Decimal, Decimal], bool]) -> Callable[[Value, Value], bool]:
     def apply(a: Value, b: Value) -> bool:
+        if type(a) is Decimal and type(b) is Decimal:  # the usual case first
+            return fn(a, b)
         if a is None or b is None:
             raise MissingOperandError
         if isinstance(a, str) or isinstance(b, str):
@@ -467,6 +469,10 @@ def _closure(node: ast.expr) -> Closure:
             for op, c in zip(node.ops, node.comparators, strict=True)
         )
 
+        if len(chain) == 1:  # a single comparison needs no loop
+            ((test, comparator),) = chain
+            return lambda names: test(first(names), comparator(names))
+
         def compare(names: Mapping[str, Value]) -> Value:
             right = first(names)
             result: Value = True
@@ -484,7 +490,13 @@ def _closure(node: ast.expr) -> Closure:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         function = _FUNCTIONS[node.func.id]
         args = tuple(_closure(a) for a in node.args)
-        return lambda names: function(*(a(names) for a in args))
+        if len(args) == 1:
+            (only,) = args
+            return lambda names: function(only(names))
+        if len(args) == 2:  # the common min(a, b) / percent(a, b): no generator per call
+            first, second = args
+            return lambda names: function(first(names), second(names))
+        return lambda names: function(*[a(names) for a in args])
     raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
 
 
@@ -504,6 +516,7 @@ class Interpreter:
             if reference
             else None
         )
+        self._fast = not reference and not own_context
 
     def _run(self, formula: Formula, names: Mapping[str, Value]) -> Value:
         if self._eval is not None:
@@ -519,7 +532,9 @@ class Interpreter:
         ``value.missing`` listing the missing names.
         """
         try:
-            if self._own_context:
+            if self._fast:
+                result = formula.run(names)  # the engine's path: compiled, context already set
+            elif self._own_context:
                 with decimal.localcontext(ARITHMETIC):
                     result = self._run(formula, names)
             else:
@@ -558,7 +573,7 @@ class Interpreter:
                 f"missing data: {', '.join(missing)}",
                 missing=missing,
             )
-        if isinstance(result, Decimal) and not result.is_finite():
+        if type(result) is Decimal and not result.is_finite():
             raise EvaluationError(
                 "formula.not-finite", "计算结果不是有限数", "the result is not a finite number"
             )

@@ -17,6 +17,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from typing import cast
 
 from kpi_engine.errors import EvaluationError
 
@@ -86,12 +87,19 @@ def round_half_up(value: Value, places: Value = Decimal(0)) -> Decimal:
     return quantize_half_up(x, int(p))
 
 
+def _decimals(values: tuple[Value, ...]) -> tuple[Decimal, ...]:
+    for v in values:  # a plain loop: a generator here costs more than the min itself
+        if type(v) is not Decimal:
+            return tuple(number(x) for x in values)
+    return cast(tuple[Decimal, ...], values)
+
+
 def _min(*values: Value) -> Decimal:
-    return min(number(v) for v in values)
+    return min(_decimals(values))
 
 
 def _max(*values: Value) -> Decimal:
-    return max(number(v) for v in values)
+    return max(_decimals(values))
 
 
 def _abs(value: Value) -> Decimal:
@@ -126,7 +134,10 @@ def _coalesce(*values: Value) -> Value:
 
 def divide(numerator: Value, denominator: Value) -> Decimal:
     """``numerator / denominator`` with a clear error for a zero denominator."""
-    a, b = number(numerator), number(denominator)
+    if type(numerator) is Decimal and type(denominator) is Decimal:
+        a, b = numerator, denominator
+    else:
+        a, b = number(numerator), number(denominator)
     if b == 0:
         raise EvaluationError("formula.division-by-zero", "除数为零", "division by zero")
     return a / b
