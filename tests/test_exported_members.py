@@ -18,13 +18,21 @@ def test_all_is_sorted() -> None:
 
 
 def test_every_public_member_is_exported() -> None:
-    """Every public name defined at package level is in __all__, and vice versa."""
+    """Every public name of the package (loaded lazily or not) is in __all__, and vice versa."""
     public = {
         name
-        for name, value in vars(kpi_engine).items()
-        if not name.startswith("_") and not isinstance(value, type(kpi_engine))
+        for name in dir(kpi_engine)
+        if not name.startswith("_") and not isinstance(getattr(kpi_engine, name), type(kpi_engine))
     }
     assert public | {"__version__"} == set(kpi_engine.__all__)
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    """The lazy loader does not invent names."""
+    import pytest
+
+    with pytest.raises(AttributeError):
+        _ = kpi_engine.no_such_name  # type: ignore[attr-defined]
 
 
 def test_every_exported_member_has_a_docstring() -> None:

@@ -13,15 +13,15 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from kpi_engine import __version__
-from kpi_engine.engine import Engine
 from kpi_engine.errors import DefinitionError, KpiEngineError, Lang
-from kpi_engine.loading import load_actuals, load_indicator_set, resolve_set_paths
-from kpi_engine.models import Actuals, IndicatorSet
-from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag
-from kpi_engine.rulepacks import load_pack
+from kpi_engine.version import __version__
+
+if TYPE_CHECKING:  # loaded inside the commands, so `kpi --help` starts fast
+    from kpi_engine.engine import Engine
+    from kpi_engine.models import Actuals, IndicatorSet
+    from kpi_engine.results import Evaluation, Flag
 
 __all__ = ["main"]
 
@@ -160,6 +160,8 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _load(set_arg: str, actuals_arg: str | None) -> tuple[IndicatorSet, Actuals | None]:
+    from kpi_engine.loading import load_actuals, load_indicator_set, resolve_set_paths  # noqa: PLC0415
+
     set_path, default_actuals = resolve_set_paths(set_arg)
     indicator_set = load_indicator_set(set_path)
     actuals_path = actuals_arg or default_actuals
@@ -176,10 +178,15 @@ def _render(evaluation: Evaluation, fmt: str, lang: Lang) -> str:
 
 
 def _engine(indicator_set: IndicatorSet, args: argparse.Namespace) -> Engine:
+    from kpi_engine.engine import Engine  # noqa: PLC0415
+    from kpi_engine.rulepacks import load_pack  # noqa: PLC0415
+
     return Engine(indicator_set, tuple(load_pack(path) for path in args.rules))
 
 
 def _fails(flags: Sequence[Flag], level: str | None) -> bool:
+    from kpi_engine.results import SEVERITY_ORDER  # noqa: PLC0415
+
     if level is None:
         return False
     return any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[level] for f in flags)
@@ -214,6 +221,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
+    from kpi_engine.loading import load_indicator_set, resolve_set_paths  # noqa: PLC0415
+
     set_path, _ = resolve_set_paths(args.set)
     indicator_set = load_indicator_set(set_path)
     flags = _engine(indicator_set, args).lint()
@@ -268,6 +277,7 @@ def _table(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from kpi_engine import batch  # noqa: PLC0415 - CLI only
+    from kpi_engine.loading import load_indicator_set, resolve_set_paths  # noqa: PLC0415
 
     set_path, _ = resolve_set_paths(args.set)
     indicator_set = load_indicator_set(set_path)
@@ -329,6 +339,8 @@ def _progress() -> Callable[[int], None]:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from kpi_engine.models import Actuals, IndicatorSet  # noqa: PLC0415
+
     model = Actuals if args.actuals else IndicatorSet
     schema = model.model_json_schema(mode="validation")
     _emit(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", args.output)
