@@ -95,10 +95,18 @@ def _decimals(values: tuple[Value, ...]) -> tuple[Decimal, ...]:
 
 
 def _min(*values: Value) -> Decimal:
+    if len(values) == 2:
+        a, b = values
+        if type(a) is Decimal and type(b) is Decimal:
+            return a if a <= b else b  # min() of two, without building a tuple
     return min(_decimals(values))
 
 
 def _max(*values: Value) -> Decimal:
+    if len(values) == 2:
+        a, b = values
+        if type(a) is Decimal and type(b) is Decimal:
+            return a if a >= b else b  # max() of two: the first wins a tie, as max() does
     return max(_decimals(values))
 
 
