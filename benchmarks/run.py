@@ -95,7 +95,7 @@ def unit() -> None:
     )
 
 
-def batch(units: int = 20_000) -> None:
+def batch(units: int = 100_000) -> None:
     """(c) A batch of units × 30 indicators: wall time and rows per second (no tracing), then
     peak memory for 1× and 4× as many units (traced, so slower): flat means streaming works."""
     text, actuals = _thirty()
