@@ -126,6 +126,19 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--key", default="unit", help="单位列名 / unit key column (unit)")
     batch.add_argument("--jobs", type=int, default=1, help="并行进程数 / worker processes (1)")
 
+    explain = sub.add_parser(
+        "explain", parents=[lang, rules], help="逐步说明一个指标的得分 / explain one score"
+    )
+    explain.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
+    explain.add_argument("actuals", metavar="ACTUALS", nargs="?", help="实际值文件 / actuals")
+    explain.add_argument("indicator", metavar="INDICATOR", help="指标 id / indicator id")
+
+    diff = sub.add_parser(
+        "diff", parents=[lang], help="比较两次评价结果（JSON）/ compare two evaluations"
+    )
+    diff.add_argument("before", metavar="A.json", help="kpi evaluate --format json 的输出")
+    diff.add_argument("after", metavar="B.json", help="另一次评价 / the other evaluation")
+
     schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
     schema.add_argument(
         "--actuals", action="store_true", help="实际值文件的 Schema / schema of actuals files"
@@ -338,6 +351,38 @@ def _progress() -> Callable[[int], None]:
     return show
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from kpi_engine.errors import Issue  # noqa: PLC0415
+    from kpi_engine.explain import explain_text  # noqa: PLC0415
+
+    indicator_set, evaluation = _evaluated(args)
+    compiled = _engine(indicator_set, args).compiled
+    leaf = compiled.leaf(args.indicator)
+    if leaf is None:
+        from kpi_engine.errors import did_you_mean  # noqa: PLC0415
+
+        zh, en = did_you_mean(args.indicator, [x.id for x in compiled.leaves])
+        raise DefinitionError(
+            [
+                Issue(
+                    "cli.unknown-indicator",
+                    f"没有末级指标 '{args.indicator}'{zh}",
+                    f"no leaf indicator {args.indicator!r}{en}",
+                )
+            ]
+        )
+    sys.stdout.write(explain_text(evaluation, leaf, compiled.grades, args.lang))
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from kpi_engine.diff import diff_text, read_evaluation  # noqa: PLC0415
+
+    before, after = read_evaluation(Path(args.before)), read_evaluation(Path(args.after))
+    sys.stdout.write(diff_text(before, after, args.lang))
+    return EXIT_OK
+
+
 def _schema(args: argparse.Namespace) -> int:
     from kpi_engine.models import Actuals, IndicatorSet  # noqa: PLC0415
 
@@ -358,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
         "table": _table,
         "batch": _batch,
+        "explain": _explain,
+        "diff": _diff,
         "schema": _schema,
     }
     try:

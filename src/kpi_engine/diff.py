@@ -1,0 +1,123 @@
+"""Compare two evaluations (year on year, or before and after a rule change), row by row.
+
+Works on the JSON contract (``kpi evaluate --format json``), so evaluations made by different
+versions or on different machines can be compared.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kpi_engine.errors import DefinitionError, Issue, Lang, SourceLocation
+
+__all__ = ["diff_rows", "diff_text", "read_evaluation"]
+
+
+def read_evaluation(path: Path) -> dict[str, Any]:
+    """An evaluation's JSON as written by ``kpi evaluate --format json``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DefinitionError(
+            [
+                Issue(
+                    "diff.unreadable",
+                    f"无法读取评价结果：{exc}",
+                    f"cannot read the evaluation: {exc}",
+                    SourceLocation(str(path), 1, 1),
+                )
+            ]
+        ) from None
+    if not isinstance(data, dict) or "indicators" not in data:
+        raise DefinitionError(
+            [
+                Issue(
+                    "diff.not-evaluation",
+                    "不是 kpi evaluate --format json 的输出",
+                    "not the output of kpi evaluate --format json",
+                    SourceLocation(str(path), 1, 1),
+                )
+            ]
+        )
+    return data
+
+
+def _num(text: Any) -> Decimal | None:
+    return None if text is None else Decimal(str(text))
+
+
+def diff_rows(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Indicators whose score, status or actual changed (or that exist on one side only)."""
+    a = {r["id"]: r for r in before["indicators"]}
+    b = {r["id"]: r for r in after["indicators"]}
+    rows = []
+    for key in [*a, *(k for k in b if k not in a)]:
+        x, y = a.get(key), b.get(key)
+        if (
+            x is not None
+            and y is not None
+            and all(x.get(f) == y.get(f) for f in ("score", "status", "actual", "weight", "target"))
+        ):
+            continue
+        sx = _num(x.get("score")) if x else None
+        sy = _num(y.get("score")) if y else None
+        rows.append(
+            {
+                "id": key,
+                "name": (y or x or {}).get("name", key),
+                "before": x,
+                "after": y,
+                "delta": sy - sx if sx is not None and sy is not None else None,
+            }
+        )
+    return rows
+
+
+def diff_text(before: dict[str, Any], after: dict[str, Any], lang: Lang = "zh") -> str:
+    """The changes as text: one line per changed indicator, then total and grade."""
+
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en
+
+    rows = diff_rows(before, after)
+    lines = []
+    for row in rows:
+        x, y = row["before"], row["after"]
+        if x is None:
+            lines.append(
+                t(
+                    f"+ {row['name']}（新增）得分 {y.get('score')}",
+                    f"+ {row['name']} (new) score {y.get('score')}",
+                )
+            )
+        elif y is None:
+            lines.append(
+                t(
+                    f"- {row['name']}（删除）原得分 {x.get('score')}",
+                    f"- {row['name']} (removed) was {x.get('score')}",
+                )
+            )
+        else:
+            delta = row["delta"]
+            change = "" if delta is None else f" ({'+' if delta >= 0 else ''}{delta})"
+            status = "" if x["status"] == y["status"] else f" [{x['status']} → {y['status']}]"
+            lines.append(
+                f"~ {row['name']}: {x.get('actual')} → {y.get('actual')}; "
+                + t("得分", "score")
+                + f" {x.get('score')} → {y.get('score')}{change}{status}"
+            )
+    tx, ty = _num(before.get("total")), _num(after.get("total"))
+    if tx != ty or before.get("grade") != after.get("grade"):
+        delta = "" if tx is None or ty is None else f" ({'+' if ty >= tx else ''}{ty - tx})"
+        lines.append(
+            t("总分", "Total")
+            + f" {before.get('total')} → {after.get('total')}{delta}; "
+            + t("等级", "grade")
+            + f" {before.get('grade')} → {after.get('grade')}"
+        )
+    if not lines:
+        return t("两次评价没有差异。\n", "No differences.\n")
+    return "\n".join(lines) + "\n"
