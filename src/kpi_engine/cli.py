@@ -384,11 +384,9 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from kpi_engine.models import Actuals, IndicatorSet  # noqa: PLC0415
+    from kpi_engine.schema import schema_text  # noqa: PLC0415
 
-    model = Actuals if args.actuals else IndicatorSet
-    schema = model.model_json_schema(mode="validation")
-    _emit(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", args.output)
+    _emit(schema_text(actuals=args.actuals), args.output)
     return EXIT_OK
 
 

@@ -1,0 +1,170 @@
+"""JSON Schema for editors: generated from the models, draft-07, with Chinese and English help.
+
+The VS Code YAML extension (and other editors) use it for completion, hover text and checks while
+an auditor types a set. It is generated, never written by hand; ``docs/indicator-set.schema.json``
+is a committed copy that a test keeps in sync with the models.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kpi_engine.models import Actuals, IndicatorSet, Method, Tier
+
+__all__ = ["FIELD_HELP", "json_schema", "schema_text"]
+
+FIELD_HELP: dict[str, tuple[str, str]] = {
+    "kpi_engine": ("格式版本，目前为 1", "format version, currently 1"),
+    "kpi_actuals": ("实际值文件格式版本，目前为 1", "actuals format version, currently 1"),
+    "id": ("标识：不含空格和冒号", "identifier: no spaces or colons"),
+    "title": ("标题，如“2024年度××项目支出绩效自评”", "title"),
+    "title_en": ("英文标题", "English title"),
+    "name": ("名称（评分表中的指标名称）", "name as printed in the score table"),
+    "name_en": ("英文名称", "English name"),
+    "kind": (
+        "评价类型（project 项目支出 / department 部门整体），或指标类型（quantitative 定量 / "
+        "qualitative 定性）",
+        "evaluation kind (project / department), or indicator kind (quantitative / qualitative)",
+    ),
+    "organization": ("单位名称", "organization"),
+    "year": ("年度", "year"),
+    "scale": ("满分；省略时为一级指标分值之和", "full marks; default: sum of top-level weights"),
+    "grading": (
+        "等级：national（优≥90、良≥80、中≥60、差）或自定义列表（以百分制计）",
+        "grades: national, or a list of {grade, min} on a 100-point basis",
+    ),
+    "grade": ("等级名称，如“优”", "grade name"),
+    "grade_en": ("等级英文名称", "English grade name"),
+    "min": ("下限（含）", "lower bound (inclusive)"),
+    "max": ("上限（不含）", "upper bound (exclusive)"),
+    "rounding": ("四舍五入设置", "rounding (half up)"),
+    "places": ("保留小数位数", "decimal places"),
+    "apply": (
+        "display：仅显示时四舍五入；indicator：各指标先四舍五入再合计",
+        "display: round when shown; indicator: round each score before adding",
+    ),
+    "qualitative": ("定性档次未给分时的默认得分比例（%）", "default tier points (%)"),
+    "achieved": ("“达成”默认得分比例（80–100）", "achieved: default share (80–100)"),
+    "partly": ("“部分达成”默认得分比例（60–<80）", "partly: default share (60–<80)"),
+    "not_achieved": ("“未达成”默认得分比例（0–<60）", "not achieved: default share (0–<60)"),
+    "inputs": ("原始数据的声明（实际值文件中提供数值）", "declared raw figures"),
+    "derived": ("派生值：由公式计算", "derived values computed by formula"),
+    "formula": ("公式，如 spent / budget * 100", "formula, e.g. spent / budget * 100"),
+    "label": ("中文名称", "Chinese label"),
+    "label_en": ("英文名称", "English label"),
+    "unit": ("单位，如 万元、人、%", "unit, e.g. 万元, 人, %"),
+    "role": (
+        "标准含义，供问题检查使用（如 spent 全年执行数；output 产出、benefit 效益）",
+        "standard meaning for rule packs (e.g. spent; output, benefit)",
+    ),
+    "description": ("说明（部门职能或项目概况）", "description"),
+    "goals": ("绩效目标", "performance goals"),
+    "weights_note": ("权重调整说明", "why the weights depart from the standard split"),
+    "rules": (
+        "问题检查规则包：名称或文件路径，可覆盖参数，如 {cn-fiscal: {overachievement: 0.3}}",
+        "rule packs: names or paths, with parameter overrides",
+    ),
+    "indicators": ("指标树：有 children 的为指标组，其余为末级指标", "indicator tree"),
+    "children": ("下级指标；分值之和必须等于本级分值", "children; their weights sum to this one"),
+    "weight": ("分值", "weight (points)"),
+    "target": (
+        "年度指标值，如 “≥ 500 人”、“≤ 90 万元”、“= 0 起”、“[95, 100] %”",
+        "target, e.g. '≥ 500 人', '≤ 90 万元', '= 0 起', '[95, 100] %'",
+    ),
+    "value": (
+        "取值：公式或输入项名称；省略时从实际值的 actual 读取",
+        "value: a formula or input name; default: the actual given",
+    ),
+    "method": ("计分方法；省略时按目标值比较符选择", "scoring method; default from the target"),
+    "bands": ("分档表：[min, max) 内得 points 分", "stepwise table: [min, max) earns points"),
+    "points": ("该档得分", "points of the step"),
+    "score_formula": (
+        "自定义计分公式，可用 A（实际值）、T（目标值）、w（分值）",
+        "custom score formula using A, T, w",
+    ),
+    "dimension": ("产出维度：数量、质量、时效、成本", "output dimension"),
+    "note": ("备注", "note"),
+    "set": ("对应指标体系的 id", "id of the set these actuals are for"),
+    "actual": ("实际完成值", "actual value achieved"),
+    "tier": ("定性档次：达成 / 部分达成 / 未达成", "qualitative tier"),
+    "score": ("定性指标的评分（须在档次区间内）", "qualitative score (within its tier band)"),
+    "not_applicable": ("不适用：不计入满分", "not applicable: excluded from full marks"),
+    "reported_score": ("单位自评得分（供复核）", "score the unit reported (for review)"),
+    "reported_total": ("单位自评总分（供复核）", "total the unit reported (for review)"),
+    "reason": ("偏差原因分析及改进措施", "reason for the deviation and measures"),
+    "source": ("数据来源", "where the figure comes from"),
+    "last_year": ("上年实际完成值", "last year's actual"),
+}
+"""Hover text for every field, in Chinese and English (a test checks none is missing)."""
+
+_METHOD_HELP = {
+    Method.PROPORTIONAL: "≥：A ≥ T 满分，否则 w×A÷T",
+    Method.REVERSE_LINEAR: "≤：A ≤ T 满分；T<A<2T 时 w×(1−(A−T)÷T)；≥2T 为 0",
+    Method.REVERSE_RATIO: "≤：A ≤ T 满分，否则 w×T÷A",
+    Method.EQUAL: "=：T=0 时 A≤0 满分否则 0；T>0 同 ≥",
+    Method.EQUAL_SYMMETRIC: "=：w×max(0, 1−|A−T|÷T)",
+    Method.RANGE: "区间：区间内满分，低于下限按比例，高于上限按反向线性",
+    Method.THRESHOLD: "达标满分，否则 0",
+    Method.BANDS: "分档表",
+    Method.FORMULA: "自定义计分公式 score_formula",
+    Method.EXECUTION_RATE: "预算执行率：w×min(1, 执行率÷100%)",
+    Method.QUALITATIVE: "定性档次",
+}
+_TIER_WORDS = [*[t.value for t in Tier], "达成", "部分达成", "未达成", "完成", "部分完成", "未完成"]
+
+
+def _describe(node: Any) -> None:
+    if isinstance(node, dict):
+        for name, prop in node.get("properties", {}).items():
+            if name in FIELD_HELP and isinstance(prop, dict):
+                zh, en = FIELD_HELP[name]
+                prop["description"] = f"{zh} — {en}"
+                prop["markdownDescription"] = f"**{zh}**\n\n{en}"
+        for value in node.values():
+            _describe(value)
+    elif isinstance(node, list):
+        for value in node:
+            _describe(value)
+
+
+def _draft07(node: Any) -> Any:
+    """$defs → definitions, and their references, for draft-07 readers."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                out[key] = value.replace("#/$defs/", "#/definitions/")
+            else:
+                out["definitions" if key == "$defs" else key] = _draft07(value)
+        return out
+    if isinstance(node, list):
+        return [_draft07(v) for v in node]
+    return node
+
+
+def json_schema(actuals: bool = False) -> dict[str, Any]:
+    """The draft-07 JSON Schema of indicator sets (or of actuals files)."""
+    model = Actuals if actuals else IndicatorSet
+    schema = model.model_json_schema(mode="validation")
+    _describe(schema)
+    definitions = schema.get("$defs", {})
+    if "Method" in definitions:
+        methods = [m.value for m in Method]
+        definitions["Method"]["enumDescriptions"] = [_METHOD_HELP[Method(m)] for m in methods]
+    if actuals:
+        tier = definitions.get("IndicatorActual", {}).get("properties", {}).get("tier")
+        if tier is not None:
+            tier.pop("anyOf", None)
+            tier["enum"] = [*_TIER_WORDS, None]
+    result = _draft07(schema)
+    result["$schema"] = "http://json-schema.org/draft-07/schema#"
+    result["$id"] = "https://kpi-engine.invalid/schema/" + (
+        "actuals" if actuals else "indicator-set"
+    )
+    return dict(result)
+
+
+def schema_text(actuals: bool = False) -> str:
+    """The schema as JSON text (what ``kpi schema`` prints and docs/ holds)."""
+    return json.dumps(json_schema(actuals), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
