@@ -139,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("before", metavar="A.json", help="kpi evaluate --format json 的输出")
     diff.add_argument("after", metavar="B.json", help="另一次评价 / the other evaluation")
 
+    init = sub.add_parser(
+        "init", parents=[lang], help="按模板新建指标体系 / start a set from a template"
+    )
+    init.add_argument("folder", metavar="DIR", nargs="?", help="新建到此目录 / target folder")
+    init.add_argument("--template", default="project", help="模板名称 (project)")
+    init.add_argument("--list", action="store_true", help="列出模板 / list the templates")
+
     schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
     schema.add_argument(
         "--actuals", action="store_true", help="实际值文件的 Schema / schema of actuals files"
@@ -383,6 +390,18 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _init(args: argparse.Namespace) -> int:
+    from kpi_engine.scaffold import TEMPLATES, init  # noqa: PLC0415
+
+    if args.list or not args.folder:
+        for name, (zh, en) in TEMPLATES.items():
+            print(f"{name:<10} {zh if args.lang == 'zh' else en}")
+        return EXIT_OK
+    for path in init(args.template, Path(args.folder)):
+        print(path)
+    return EXIT_OK
+
+
 def _schema(args: argparse.Namespace) -> int:
     from kpi_engine.schema import schema_text  # noqa: PLC0415
 
@@ -403,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "batch": _batch,
         "explain": _explain,
         "diff": _diff,
+        "init": _init,
         "schema": _schema,
     }
     try:

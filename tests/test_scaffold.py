@@ -1,0 +1,66 @@
+"""kpi init: every template validates, evaluates fully and lints; files are never overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpi_engine import DefinitionError, Engine, load_actuals, load_indicator_set
+from kpi_engine.cli import main
+from kpi_engine.scaffold import TEMPLATES, init
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_template_validates_evaluates_and_lints(name: str, tmp_path: Path) -> None:
+    """A fresh template scores every row, and lint finds nothing structural to complain about."""
+    folder = tmp_path / name
+    written = init(name, folder)
+    assert {p.name for p in written} == {
+        "set.yaml",
+        "actuals.yaml",
+        "indicator-set.schema.json",
+        "actuals.schema.json",
+    }
+    engine = Engine(load_indicator_set(folder))
+    e = engine.evaluate(load_actuals(folder / "actuals.yaml"))
+    assert e.coverage == 1
+    assert all(r.status.value == "ok" for r in e.indicators)
+    assert [f.rule for f in engine.lint() if f.severity != "info"] == []
+
+
+def test_project_template_has_the_national_split(tmp_path: Path) -> None:
+    """产出 50 / 效益 30 / 满意度 10 / 预算执行率 10, with the four output dimensions."""
+    init("project", tmp_path)
+    compiled = Engine(load_indicator_set(tmp_path)).compiled
+    top = {g.name: g.weight for g in compiled.groups if g.depth == 1}
+    assert top == {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
+    assert {leaf.dimension for leaf in compiled.leaves if leaf.dimension} >= {
+        "数量",
+        "质量",
+        "时效",
+        "成本",
+    }
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    """A second init into the same folder refuses, naming the files."""
+    init("project", tmp_path)
+    with pytest.raises(DefinitionError) as info:
+        init("project", tmp_path)
+    assert set(info.value.codes) == {"init.exists"}
+
+
+def test_init_cli_lists_and_suggests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kpi init --list names every template; a typo gets a suggestion and exit 2."""
+    assert main(["init", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in TEMPLATES)
+    assert main(["init", "--template", "projcet", str(tmp_path / "x")]) == 2
+    assert "project" in capsys.readouterr().err
+    assert main(["init", "--template", "guangdong", str(tmp_path / "g")]) == 0
+    assert (
+        (tmp_path / "g" / "set.yaml")
+        .read_text(encoding="utf-8")
+        .startswith("# yaml-language-server: $schema=./indicator-set.schema.json")
+    )
