@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from kpi_engine.errors import DefinitionError, KpiEngineError, Lang
 from kpi_engine.version import __version__
@@ -112,6 +112,18 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="输出文件，默认 SET-id-score-table.xlsx / output"
     )
 
+    _more_commands(sub, lang, rules)
+
+    schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
+    schema.add_argument(
+        "--actuals", action="store_true", help="实际值文件的 Schema / schema of actuals files"
+    )
+    schema.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
+    return parser
+
+
+def _more_commands(sub: Any, lang: argparse.ArgumentParser, rules: argparse.ArgumentParser) -> None:
+    """batch, explain, diff, init and import (kept apart to keep _parser readable)."""
     batch = sub.add_parser(
         "batch", parents=[rules], help="批量评价多个单位 / evaluate many units from a table"
     )
@@ -146,12 +158,14 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--template", default="project", help="模板名称 (project)")
     init.add_argument("--list", action="store_true", help="列出模板 / list the templates")
 
-    schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
-    schema.add_argument(
-        "--actuals", action="store_true", help="实际值文件的 Schema / schema of actuals files"
+    imp = sub.add_parser(
+        "import", parents=[lang], help="从 Excel 绩效自评表导入 / import a filled score table"
     )
-    schema.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
-    return parser
+    imp.add_argument("workbook", metavar="XLSX", help="绩效自评表 .xlsx")
+    imp.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="写入 set.yaml 与 actuals.yaml"
+    )
+    imp.add_argument("--id", help="指标体系 id（默认取文件名）/ set id (default: file name)")
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:
@@ -402,6 +416,33 @@ def _init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import(args: argparse.Namespace) -> int:
+    from kpi_engine.importing import import_score_table  # noqa: PLC0415
+    from kpi_engine.loading import dump_yaml  # noqa: PLC0415
+
+    result = import_score_table(Path(args.workbook), args.id)
+    folder = Path(args.output)
+    targets = {folder / "set.yaml": result.set_data, folder / "actuals.yaml": result.actuals_data}
+    existing = [p for p in targets if p.exists()]
+    if existing:
+        print(
+            f"kpi: 文件已存在，不会覆盖 / exists, not overwritten: {existing[0]}", file=sys.stderr
+        )
+        return EXIT_DEFINITION
+    header = f"# 由 kpi import 从 {Path(args.workbook).name} 生成；请核对后使用。\n"
+    for path, data in targets.items():
+        write_atomically(path, dump_yaml(data, header))
+        print(path)
+    for issue in result.problems:
+        print(issue.format(args.lang), file=sys.stderr)
+    if result.problems:
+        print(
+            f"{len(result.problems)} 行未能识别，已跳过 / rows skipped: {len(result.problems)}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 def _schema(args: argparse.Namespace) -> int:
     from kpi_engine.schema import schema_text  # noqa: PLC0415
 
@@ -423,6 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "explain": _explain,
         "diff": _diff,
         "init": _init,
+        "import": _import,
         "schema": _schema,
     }
     try:

@@ -36,6 +36,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_NESTING",
     "MAX_NODES",
+    "dump_yaml",
     "load_actuals",
     "load_indicator_set",
     "load_rule_pack_file",
@@ -560,3 +561,22 @@ def parse_rule_pack(text: str, source: str = "<string>") -> RulePackDef:
 def load_rule_pack_file(path: Path) -> RulePackDef:
     """Load a rule pack definition from a YAML file."""
     return parse_rule_pack(_read_file(path), str(path))
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes Decimals as plain numbers (read back exactly by this module's loader)."""
+
+
+def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value, "f")
+    tag = "tag:yaml.org,2002:int" if value == value.to_integral_value() else _NUM
+    return dumper.represent_scalar(tag, text.rstrip("0").rstrip(".") if "." in text else text)
+
+
+_Dumper.add_representer(Decimal, _decimal_scalar)
+
+
+def dump_yaml(data: Any, header: str = "") -> str:
+    """YAML text for generated files (``kpi import``): Chinese kept readable, key order kept."""
+    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+    return header + str(body)
