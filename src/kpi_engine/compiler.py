@@ -566,6 +566,16 @@ class _Compiler:
             )
         grades = self.grades()
         roles = self.roles()
+        known = set(d.inputs) | set(d.derived)
+        for i, cap in enumerate(d.caps):
+            if cap.value not in known:
+                zh, en = did_you_mean(cap.value, known)
+                self.add(
+                    "caps.unknown-value",
+                    f"总分上限引用了未定义的值 '{cap.value}'{zh}",
+                    f"the cap refers to an undefined value {cap.value!r}{en}",
+                    ("caps", i, "value"),
+                )
         if self.issues:
             raise DefinitionError(self.issues)
         shares = {

@@ -35,6 +35,7 @@ from kpi_engine.grading import grade
 from kpi_engine.loading import validate
 from kpi_engine.models import (
     Actuals,
+    Cap,
     DerivedDef,
     IndicatorActual,
     IndicatorSet,
@@ -662,6 +663,9 @@ class _Run:
 
     # --- totals and flags --------------------------------------------------------------------
 
+    def cap(self, total: Decimal) -> tuple[Decimal, str | None]:
+        return _capped(total, self.c.scale, self.c.definition.caps, self.data.values)
+
     def evaluate(self) -> Evaluation:
         self.load_inputs()
         self.compute_derived()
@@ -698,6 +702,10 @@ class _Run:
             coverage = scored_weight / applicable
         places = self.c.places
         result_grade = None
+        total_uncapped = total
+        cap_note = None
+        if total is not None:
+            total, cap_note = self.cap(total)
         if total is not None:
             # Graded on the percentage of full marks as reported (rounded to the set's places):
             # with a 100-point scale that is the printed total, and scaling every weight and
@@ -718,6 +726,8 @@ class _Run:
             top=self.c.top,
             flags=tuple(_data_flags(results, coverage, places)),
             reported_total=self.actuals.reported_total,
+            cap=cap_note,
+            total_uncapped=total_uncapped,
             values={name: _decimal(value) for name, value in self.data.values.items()},
             sources={
                 name: entry.source
@@ -734,6 +744,24 @@ def digest(model: BaseModel) -> str:
         model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _capped(
+    total: Decimal, scale: Decimal, caps: Sequence[Cap], values: Mapping[str, Value]
+) -> tuple[Decimal, str | None]:
+    """Apply the strictest cap whose value is below its threshold (caps are on 100 points)."""
+    best: tuple[Decimal, str] | None = None
+    for cap in caps:
+        value = values.get(cap.value)
+        if not isinstance(value, Decimal) or value >= cap.below:
+            continue
+        ceiling = cap.max_total * scale / 100
+        if best is None or ceiling < best[0]:
+            note = f"{cap.value} {show(value)} < {show(cap.below)} → ≤ {show(cap.max_total)}"
+            best = (ceiling, note)
+    if best is None or total <= best[0]:
+        return total, None  # no ceiling binds: nothing to report
+    return best[0], best[1]
 
 
 def _decimal(value: Value) -> Decimal | None:

@@ -29,6 +29,7 @@ from kpi_engine.errors import SourceLocation
 __all__ = [
     "Actuals",
     "Band",
+    "Cap",
     "DerivedDef",
     "GradeBand",
     "Group",
@@ -268,6 +269,17 @@ class Band(_Model):
     points: NonNegative
 
 
+class Cap(_Model):
+    """A ceiling on the total when a value falls below a threshold (e.g. 执行率 < 80% → ≤ 89)."""
+
+    value: Name
+    """Input or derived value tested, e.g. ``execution_rate``."""
+    below: Number
+    """The cap applies when the value is below this."""
+    max_total: NonNegative
+    """The highest total allowed then, on a 100-point basis."""
+
+
 class Leaf(_Model):
     """An indicator that is scored (三级指标 or any leaf of the tree)."""
 
@@ -349,6 +361,8 @@ class IndicatorSet(_Model):
     """绩效目标 as stated by the unit (checked for being narrative only)."""
     weights_note: str | None = None
     """Why the weights depart from the standard split, when they do."""
+    caps: tuple[Cap, ...] = ()
+    """Ceilings on the total, e.g. by budget execution rate; the strictest that applies wins."""
     rules: tuple[str, ...] | dict[str, dict[str, Number | str | list[str]]] | None = None
     """Rule packs to apply: names of built-in packs or paths of pack files (relative to the set),
     as a list, or as a mapping to parameter overrides. Default: ``[cn-fiscal]``; ``[]`` for none."""

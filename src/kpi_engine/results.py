@@ -379,6 +379,10 @@ class Evaluation:
     """Every input and derived value as used (None where missing or not computable)."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each input's figure comes from, as stated in the actuals (``{value, source}``)."""
+    cap: str | None = None
+    """Which ceiling limited the total, if one did (e.g. ``execution_rate 75 < 80 → ≤ 89``)."""
+    total_uncapped: Decimal | None = None
+    """The total before any cap (equal to ``total`` when none applied)."""
     provenance: Mapping[str, str] = field(default_factory=dict)
     """Engine version and SHA-256 digests of the set and the actuals: enough to reproduce it."""
 
@@ -407,6 +411,8 @@ class Evaluation:
             "grade": self.grade.label if self.grade else None,
             "grade_en": self.grade.label_en if self.grade else None,
             "coverage": _num(self.coverage),
+            "cap": self.cap,
+            "total_uncapped": _num(self.total_uncapped),
             "places": self.places,
             "reported_total": _num(self.reported_total),
             "values": {name: _num(value) for name, value in self.values.items()},

@@ -61,6 +61,12 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "description": ("说明（部门职能或项目概况）", "description"),
     "goals": ("绩效目标", "performance goals"),
     "weights_note": ("权重调整说明", "why the weights depart from the standard split"),
+    "caps": (
+        "总分上限：某值低于 below 时总分不超过 max_total（百分制），如按预算执行率封顶",
+        "total caps: when a value is below `below`, the total is at most `max_total`",
+    ),
+    "below": ("低于此值时封顶", "the cap applies below this value"),
+    "max_total": ("此时总分上限（百分制）", "highest total then (100-point basis)"),
     "rules": (
         "问题检查规则包：名称或文件路径，可覆盖参数，如 {cn-fiscal: {overachievement: 0.3}}",
         "rule packs: names or paths, with parameter overrides",

@@ -112,6 +112,13 @@ def total_line(evaluation: Evaluation, lang: Lang) -> str:
     )
     if evaluation.coverage < 1:
         line += label("incomplete", lang)
+    if evaluation.cap:
+        uncapped = number(evaluation.total_uncapped, places)
+        line += (
+            f"（封顶：{evaluation.cap}，封顶前 {uncapped}）"
+            if lang == "zh"
+            else f" (capped: {evaluation.cap}; {uncapped} before the cap)"
+        )
     if evaluation.reported_total is not None:
         line += f"    {label('reported_total', lang)} {format(evaluation.reported_total, 'f')}"
     return line
