@@ -4,6 +4,8 @@ function is documented."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
@@ -94,3 +96,42 @@ def test_readme_shows_what_the_main_command_prints() -> None:
     seed = ROOT / "indicator_sets" / "gz-haizhu-amr-2023"
     e = Engine(load_indicator_set(seed)).evaluate(load_actuals(seed / "actuals.yaml"))
     assert shown == render_text(e)
+
+
+def _pairs() -> list[tuple[str, str, str]]:
+    """(where, set text, actuals text) for each set block followed by an actuals block."""
+    pairs = []
+    for name in ("cookbook.md",):
+        blocks = [(n, line, t) for n, line, t in BLOCKS if n == name]
+        for (n, line, first), (_, _, second) in pairwise(blocks):
+            if first.startswith("kpi_engine:") and second.startswith("kpi_actuals:"):
+                pairs.append((f"{n}:{line}", first, second))
+    return pairs
+
+
+PAIRS = _pairs()
+
+
+def test_cookbook_has_its_four_recipes() -> None:
+    """Project table, whole-department table, custom weights, execution-rate caps."""
+    assert len(PAIRS) == 4
+
+
+@pytest.mark.parametrize(("where", "set_text", "actuals_text"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_every_cookbook_recipe_scores_every_row(
+    where: str, set_text: str, actuals_text: str
+) -> None:
+    """Each recipe's set and actuals evaluate with every indicator scored."""
+    e = evaluate(parse_indicator_set(set_text, where), parse_actuals(actuals_text, where))
+    assert [r.id for r in e.indicators if r.status.value != "ok"] == []
+    assert e.coverage == 1
+
+
+def test_cookbook_caps_recipe_says_what_it_does() -> None:
+    """The caps recipe's closing sentence (72 %, 97.2 → 89, 良) is what the engine computes."""
+    _, set_text, actuals_text = PAIRS[3]
+    e = evaluate(parse_indicator_set(set_text), parse_actuals(actuals_text))
+    assert e.total_uncapped == Decimal("97.2")
+    assert e.total == 89
+    assert e.grade is not None
+    assert e.grade.label == "良"
