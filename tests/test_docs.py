@@ -135,3 +135,15 @@ def test_cookbook_caps_recipe_says_what_it_does() -> None:
     assert e.total == 89
     assert e.grade is not None
     assert e.grade.label == "良"
+
+
+def test_english_guide_covers_every_method_and_function_and_its_example_evaluates() -> None:
+    """The English authoring guide documents the same methods and functions, and its example runs."""
+    guide = (DOCS / "indicator-format.en.md").read_text(encoding="utf-8")
+    for method in Method:
+        assert f"`{method.value}`" in guide, method
+    for name in FUNCTIONS:
+        assert f"`{name}(" in guide, name
+    blocks = [t for n, _, t in BLOCKS if n == "indicator-format.en.md"]
+    e = evaluate(parse_indicator_set(blocks[0]), parse_actuals(blocks[1]))
+    assert e.coverage == 1
