@@ -61,6 +61,8 @@ def test_methods_and_tiers_are_enums() -> None:
     assert len(methods["enum"]) == len(methods["enumDescriptions"]) == 11
     tier = json_schema(True)["definitions"]["IndicatorActual"]["properties"]["tier"]
     assert {"achieved", "达成", "部分达成", "未达成"} <= set(tier["enum"])
+    target = json_schema()["definitions"]["Leaf"]["properties"]["target"]
+    assert {e[0] for e in target["examples"]} >= {"≥", "≤", "=", "["}  # every direction offered
 
 
 def _plain(node: Any) -> Any:

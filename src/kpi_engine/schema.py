@@ -120,6 +120,10 @@ _METHOD_HELP = {
 _TIER_WORDS = [*[t.value for t in Tier], "达成", "部分达成", "未达成", "完成", "部分完成", "未完成"]
 
 
+_TARGET_EXAMPLES = ["≥ 500 人", "≤ 90 万元", "= 0 起", "[95, 100] %", "≥ 98%", "不低于 95%"]
+"""Directions an editor offers while typing a target (≥, ≤, =, range)."""
+
+
 def _describe(node: Any) -> None:
     if isinstance(node, dict):
         for name, prop in node.get("properties", {}).items():
@@ -127,6 +131,8 @@ def _describe(node: Any) -> None:
                 zh, en = FIELD_HELP[name]
                 prop["description"] = f"{zh} — {en}"
                 prop["markdownDescription"] = f"**{zh}**\n\n{en}"
+                if name == "target":
+                    prop["examples"] = _TARGET_EXAMPLES
         for value in node.values():
             _describe(value)
     elif isinstance(node, list):
