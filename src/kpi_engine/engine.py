@@ -28,6 +28,7 @@ from kpi_engine.errors import (
     SourceLocation,
     did_you_mean,
 )
+from kpi_engine.facts import collect
 from kpi_engine.flags import check, sort_flags
 from kpi_engine.formula import ARITHMETIC, Formula, Interpreter
 from kpi_engine.functions import Value, exact_sum, quantize_half_up
@@ -135,13 +136,15 @@ class Engine:
     ('9.00', '优')
     """
 
-    __slots__ = ("_compiled", "_packs", "_plan", "_set_digest")
+    __slots__ = ("_compiled", "_packs", "_plan", "_set_digest", "_structure")
 
     def __init__(self, indicator_set: IndicatorSet, extra_rules: Sequence[RulePack] = ()) -> None:
         self._compiled = compile_set(indicator_set)
         self._packs = packs_for(indicator_set, extra_rules)
         self._set_digest = digest(indicator_set)
         self._plan = _Plan.of(self._compiled)
+        with localcontext(ARITHMETIC):
+            self._structure = tuple(collect(self._compiled, p.params) for p in self._packs)
 
     @property
     def rule_packs(self) -> tuple[RulePack, ...]:
@@ -150,7 +153,7 @@ class Engine:
 
     def lint(self) -> tuple[Flag, ...]:
         """Structural problem flags only: what can be said of the set before any actuals."""
-        return sort_flags(check(self._compiled, self._packs))
+        return sort_flags(check(self._compiled, self._packs, structure=self._structure))
 
     @property
     def compiled(self) -> CompiledSet:
@@ -172,7 +175,7 @@ class Engine:
         self._check(actuals)
         with localcontext(ARITHMETIC):
             evaluation = _Run(self._compiled, actuals, self._plan).evaluate()
-            found = check(self._compiled, self._packs, evaluation)
+            found = check(self._compiled, self._packs, evaluation, self._structure)
         provenance = {
             "engine": f"kpi_engine {__version__}",
             "set_sha256": self._set_digest,

@@ -424,8 +424,15 @@ def _results(facts: Facts, compiled: CompiledSet, e: Evaluation) -> Facts:
 
 
 def collect(
-    compiled: CompiledSet, params: Mapping[str, object], evaluation: Evaluation | None = None
+    compiled: CompiledSet,
+    params: Mapping[str, object],
+    evaluation: Evaluation | None = None,
+    structure: Facts | None = None,
 ) -> Facts:
-    """Facts for the set, its groups and its leaves; result facts only with an evaluation."""
-    facts = _structure(compiled, params)
+    """Facts for the set, its groups and its leaves; result facts only with an evaluation.
+
+    ``structure`` is this set's structural facts for these params, if already worked out: they do
+    not change from one evaluation to the next, so an engine computes them once.
+    """
+    facts = structure if structure is not None else _structure(compiled, params)
     return facts if evaluation is None else _results(facts, compiled, evaluation)

@@ -67,7 +67,7 @@ def _selected(rule: CompiledRule, row: Row) -> bool:
     return True
 
 
-def _names(pack: RulePack, row: Row) -> dict[str, Value]:
+def _names(pack: RulePack, row: Row) -> Row:
     names: dict[str, Value] = {}
     for name, value in pack.params.items():
         names[name] = "、".join(value) if isinstance(value, list) else value
@@ -75,11 +75,18 @@ def _names(pack: RulePack, row: Row) -> dict[str, Value]:
     return names
 
 
-def _subjects(rule: CompiledRule, facts: Facts, set_id: str) -> Iterable[tuple[str, Row]]:
-    scope = rule.definition.scope
-    if scope == "set":
-        return [(set_id, facts.set)]
-    return facts.groups if scope == "group" else facts.indicators
+def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[str, Row, Row]]]:
+    """Per scope: (subject, facts row, names for conditions) — the names built once per subject,
+    not once per rule."""
+
+    def named(rows: Iterable[tuple[str, Row]]) -> list[tuple[str, Row, Row]]:
+        return [(subject, row, _names(pack, row)) for subject, row in rows]
+
+    return {
+        "set": named([(set_id, facts.set)]),
+        "group": named(facts.groups),
+        "indicator": named(facts.indicators),
+    }
 
 
 def _flag(rule: CompiledRule, pack: RulePack, subject: str, names: Mapping[str, Value]) -> Flag:
@@ -123,15 +130,25 @@ def _failed(
 
 
 def check(
-    compiled: CompiledSet, packs: Sequence[RulePack], evaluation: Evaluation | None = None
+    compiled: CompiledSet,
+    packs: Sequence[RulePack],
+    evaluation: Evaluation | None = None,
+    structure: Sequence[Facts] | None = None,
 ) -> list[Flag]:
-    """Run every rule of every pack; without an evaluation only structural rules run."""
+    """Run every rule of every pack; without an evaluation only structural rules run.
+
+    ``structure`` (one per pack, from :func:`kpi_engine.facts.collect`) saves recomputing the
+    set's structural facts on every evaluation.
+    """
     with localcontext(ARITHMETIC):
-        return _check(compiled, packs, evaluation)
+        return _check(compiled, packs, evaluation, structure)
 
 
 def _check(
-    compiled: CompiledSet, packs: Sequence[RulePack], evaluation: Evaluation | None
+    compiled: CompiledSet,
+    packs: Sequence[RulePack],
+    evaluation: Evaluation | None,
+    structure: Sequence[Facts] | None,
 ) -> list[Flag]:
     interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
     set_id = compiled.definition.id
@@ -139,14 +156,16 @@ def _check(
     order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
     found: list[tuple[int, int, int, Flag]] = []
     for p, pack in enumerate(packs):
-        facts = collect(compiled, pack.params, evaluation)
+        facts = collect(
+            compiled, pack.params, evaluation, structure[p] if structure is not None else None
+        )
+        scopes = _scopes(pack, facts, set_id)
         for rule in pack.rules:
             if rule.needs_results and evaluation is None:
                 continue
-            for subject, row in _subjects(rule, facts, set_id):
+            for subject, row, names in scopes[rule.definition.scope]:
                 if not _selected(rule, row):
                     continue
-                names = _names(pack, row)
                 key = (p, rule.order, order.get(subject, -1))
                 try:
                     fired = interpreter.evaluate(rule.when, names)
