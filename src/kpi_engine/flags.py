@@ -19,22 +19,10 @@ from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
 from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag
-from kpi_engine.rulepacks import CompiledRule, RulePack
+from kpi_engine.rulepacks import CompiledRule, RulePack, plain
 from kpi_engine.scoring import show
 
 __all__ = ["check", "sort_flags"]
-
-
-def _plain(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return show(value)
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    return str(value)
 
 
 class _Template(string.Formatter):
@@ -56,15 +44,11 @@ class _Template(string.Formatter):
             except ArithmeticError:  # figures at the Decimal limits: show them as they are
                 pass
             return show(value)
-        return _plain(value)
+        return plain(value)
 
 
 def _selected(rule: CompiledRule, row: Row) -> bool:
-    for key, wanted in rule.definition.select.items():
-        options = wanted if isinstance(wanted, list) else [wanted]
-        if _plain(row.get(key)) not in {_plain(o) for o in options}:
-            return False
-    return True
+    return all(plain(row.get(key)) in options for key, options in rule.select)
 
 
 def _names(pack: RulePack, row: Row) -> Row:
@@ -92,10 +76,10 @@ def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[s
 def _flag(rule: CompiledRule, pack: RulePack, subject: str, names: Mapping[str, Value]) -> Flag:
     r = rule.definition
     evidence = {
-        name: _plain(names.get(name)) for name in sorted(rule.when.names | rule.template_names)
+        name: plain(names.get(name)) for name in sorted(rule.when.names | rule.template_names)
     }
     if "name" in names:
-        evidence["subject_name"] = _plain(names["name"])
+        evidence["subject_name"] = plain(names["name"])
     zh, en = _Template("zh"), _Template("en")
     return Flag(
         rule=r.id,
@@ -114,7 +98,7 @@ def _flag(rule: CompiledRule, pack: RulePack, subject: str, names: Mapping[str, 
 def _failed(
     rule: CompiledRule, subject: str, names: Mapping[str, Value], why: str, why_en: str
 ) -> Flag:
-    who = _plain(names.get("name")) or subject
+    who = plain(names.get("name")) or subject
     return Flag(
         rule="rule.failed",
         severity="error",

@@ -30,6 +30,7 @@ from kpi_engine.facts import FACTS, RESULT_FACTS
 from kpi_engine.formula import Formula, compile_formula
 from kpi_engine.loading import load_rule_pack_file, parse_rule_pack
 from kpi_engine.models import IndicatorSet, ParamValue, RuleDef, RulePackDef, SourceMap
+from kpi_engine.scoring import show
 
 __all__ = [
     "BUILTIN_PACKS",
@@ -40,6 +41,7 @@ __all__ = [
     "compile_pack",
     "load_pack",
     "packs_for",
+    "plain",
 ]
 
 DEFAULT_PACKS = ("cn-fiscal",)
@@ -73,6 +75,21 @@ class CompiledRule:
     needs_results: bool
     """Whether it reads facts only an evaluation gives (``kpi lint`` skips those)."""
     order: int
+    select: tuple[tuple[str, frozenset[str]], ...] = ()
+    """The selector with its values already in the text form facts are compared in."""
+
+
+def plain(value: object) -> str:
+    """A fact or parameter as text, the form selectors compare and evidence records."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return show(value)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +206,10 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                 frozenset(names),
                 bool(used & RESULT_FACTS[rule.scope]),
                 i,
+                tuple(
+                    (key, frozenset(plain(o) for o in (v if isinstance(v, list) else [v])))
+                    for key, v in rule.select.items()
+                ),
             )
         )
     if issues:
