@@ -255,10 +255,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from kpi_engine.loading import load_indicator_set, resolve_set_paths  # noqa: PLC0415
+    from kpi_engine.loading import load_indicator_set  # noqa: PLC0415
 
-    set_path, _ = resolve_set_paths(args.set)
-    indicator_set = load_indicator_set(set_path)
+    indicator_set = load_indicator_set(args.set)  # a file, or a folder holding set.yaml
     flags = _engine(indicator_set, args).lint()
     if args.format == "json":
         payload = {"set": indicator_set.id, "flags": [f.to_dict() for f in flags]}

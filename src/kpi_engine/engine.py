@@ -473,6 +473,7 @@ class _Run:
         self, leaf: CompiledLeaf, entry: IndicatorActual, base: dict[str, Any]
     ) -> IndicatorResult:
         actual: Decimal | None = None
+        read: Details | None = None  # works out the data read, only if someone asks
         base["reported_actual"] = None
         if leaf.value is not None:
             formula = leaf.value
@@ -481,7 +482,7 @@ class _Run:
             except EvaluationError as exc:
                 used = self.used(formula.names)
                 explanation = Explanation(
-                    leaf.method.value, used, formula.text, formula.substitute(self.data.values)
+                    base["method"], used, formula.text, formula.substitute(self.data.values)
                 )
                 cause = self.root_problem(used)
                 if cause is not None:
@@ -516,7 +517,6 @@ class _Run:
             if entry.actual is not None:
                 base["reported_actual"] = entry.actual
         else:
-            read = None
             actual, kind = read_figure(entry.actual, leaf.unit)
             if kind == "blank":
                 return self.failed(

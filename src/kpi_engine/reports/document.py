@@ -384,7 +384,7 @@ class _Builder:
             self.add(Paragraph(t("未发现问题。", "No problems were found.")))
         for i, (problem, flags) in enumerate(by_problem):
             self.add(Heading(3, _numbered(i, problem, self.lang)))
-            self.add(Bullets(tuple(_flag_line(f, self.lang) for f in flags)))
+            self.add(Bullets(tuple(f.text(self.lang) for f in flags)))
         self.add(Heading(2, t("四、下一步改进措施", "4. Next steps")))
         if not by_problem:
             self.add(Paragraph(t("继续保持。", "Keep up the good work.")))
@@ -466,10 +466,6 @@ def _by_problem(flags: tuple[Flag, ...], lang: Lang) -> list[tuple[str, list[Fla
         )
         grouped.setdefault(heading, []).append(flag)
     return list(grouped.items())
-
-
-def _flag_line(flag: Flag, lang: Lang) -> str:
-    return flag.text(lang)
 
 
 def build_report(
