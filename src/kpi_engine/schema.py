@@ -8,7 +8,11 @@ is a committed copy that a test keeps in sync with the models.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
+
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from kpi_engine.models import Actuals, IndicatorSet, Method, Tier
 
@@ -124,6 +128,31 @@ _TARGET_EXAMPLES = ["≥ 500 人", "≤ 90 万元", "= 0 起", "[95, 100] %", "�
 """Directions an editor offers while typing a target (≥, ≤, =, range)."""
 
 
+_DECIMAL_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
+"""A number written as text (``"22044.92"``), which the models read exactly."""
+
+
+class _Generator(GenerateJsonSchema):
+    """Pydantic's generator with a fixed shape for exact numbers.
+
+    Pydantic releases differ in how they describe ``Decimal`` (some add a text pattern, some do
+    not), and the committed schema must not change with the installed release.
+    """
+
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
+        number: dict[str, Any] = {"type": "number"}
+        for key, name in _BOUNDS.items():
+            bound = schema.get(key)
+            if bound is not None:
+                # JSON has one number type; integral bounds print without a fraction.
+                exact = Decimal(bound)
+                number[name] = int(exact) if exact == exact.to_integral_value() else float(exact)
+        return {"anyOf": [number, {"type": "string", "pattern": _DECIMAL_TEXT}]}
+
+
+_BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
 def _describe(node: Any) -> None:
     if isinstance(node, dict):
         for name, prop in node.get("properties", {}).items():
@@ -158,7 +187,7 @@ def _draft07(node: Any) -> Any:
 def json_schema(actuals: bool = False) -> dict[str, Any]:
     """The draft-07 JSON Schema of indicator sets (or of actuals files)."""
     model = Actuals if actuals else IndicatorSet
-    schema = model.model_json_schema(mode="validation")
+    schema = model.model_json_schema(mode="validation", schema_generator=_Generator)
     _describe(schema)
     definitions = schema.get("$defs", {})
     if "Method" in definitions:
