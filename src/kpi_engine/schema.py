@@ -145,7 +145,7 @@ class _Generator(GenerateJsonSchema):
             bound = schema.get(key)
             if bound is not None:
                 # JSON has one number type; integral bounds print without a fraction.
-                exact = Decimal(bound)
+                exact = Decimal(str(bound))
                 number[name] = int(exact) if exact == exact.to_integral_value() else float(exact)
         return {"anyOf": [number, {"type": "string", "pattern": _DECIMAL_TEXT}]}
 
