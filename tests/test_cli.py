@@ -17,6 +17,9 @@ indicators:
   - id: a
     name: 甲
     wieght: 10
+  - id: b
+    name: 乙
+    target: ">= 1"
 """
 
 
@@ -51,8 +54,10 @@ def test_definition_errors_exit_2_with_located_lines(
     path.write_text(BAD_SET, encoding="utf-8")
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert f"{path}:5:5: schema.missing-key: 缺少必填字段 'weight'" in err
-    assert f"{path}:7:5: schema.unknown-key: 未知字段 'wieght'，是否想写 'weight'？" in err
+    assert err == [
+        f"{path}:7:5: schema.unknown-key: 未知字段 'wieght'，是否想写必填字段 'weight'？",
+        f"{path}:8:5: schema.missing-key: 缺少必填字段 'weight'",
+    ]
 
 
 def test_validate_accepts_a_good_set(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -83,8 +83,24 @@ def test_unknown_key_gets_a_did_you_mean_at_the_key() -> None:
     """wieght → weight, located at the misspelt key."""
     err = errors_of(VALID.replace("weight: 10", "wieght: 10"))
     unknown = [i for i in err.issues if i.code == "schema.unknown-key"]
-    assert unknown[0].format("en").endswith("unknown key 'wieght'; did you mean 'weight'?")
+    assert (
+        unknown[0]
+        .format("en")
+        .endswith("unknown key 'wieght'; did you mean the required key 'weight'?")
+    )
     assert unknown[0].location == SourceLocation("t.yaml", 5, 22)
+
+
+def test_a_misspelt_required_key_is_one_problem_not_two() -> None:
+    """wieght: 10 is reported as the unknown key only; weight is not also reported missing."""
+    err = errors_of(VALID.replace("weight: 10", "wieght: 10"))
+    assert err.codes == ("schema.unknown-key",)
+
+
+def test_a_misspelt_key_far_from_the_missing_one_leaves_both_reported() -> None:
+    """An unknown key that is not the missing field's spelling does not hide the missing field."""
+    err = errors_of(VALID.replace("weight: 10", "colour: 10"))
+    assert set(err.codes) == {"schema.unknown-key", "schema.missing-key"}
 
 
 def test_every_problem_in_a_file_is_reported_in_one_run() -> None:
@@ -101,6 +117,8 @@ indicators:
   - id: b
     name: 乙
     weight: many
+  - id: c
+    name: 丙
 """
     err = errors_of(text)
     assert set(err.codes) == {
@@ -110,7 +128,7 @@ indicators:
         "schema.invalid",
     }
     lines = err.report().splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 4  # the misspelt 'wieght' is one problem, c's missing weight another
     assert all(line.startswith("t.yaml:") for line in lines)
     assert [i.location.line for i in err.issues if i.location] == sorted(
         i.location.line for i in err.issues if i.location

@@ -13,6 +13,7 @@ The only module that imports ``yaml``. PyYAML is hardened here:
 
 from __future__ import annotations
 
+import difflib
 import re
 import typing
 from decimal import Decimal, InvalidOperation
@@ -455,11 +456,41 @@ def _issue_from_error(
 _M = TypeVar("_M", bound=BaseModel)
 
 
+def _fold_misspelt_required(
+    located: list[tuple[tuple[Path_, Issue], str]],
+) -> list[tuple[tuple[Path_, Issue], str]]:
+    """``wieght: 10`` is one mistake, not two: drop "missing 'weight'" when a sibling key is it.
+
+    The unknown key's hint then names the missing field, which beats the closest name overall.
+    """
+    missing = {path: issue for (path, issue), kind in located if kind == "missing" and path}
+    folded: set[Path_] = set()
+    out = []
+    for (path, found), kind in located:
+        issue = found
+        if kind == "extra_forbidden" and path:
+            parent = path[:-1]
+            siblings = [str(p[-1]) for p in missing if p[:-1] == parent and p not in folded]
+            match = difflib.get_close_matches(str(path[-1]), siblings, n=1, cutoff=0.6)
+            if match:
+                folded.add((*parent, match[0]))
+                key = path[-1]
+                issue = Issue(
+                    found.code,
+                    f"未知字段 '{key}'，是否想写必填字段 '{match[0]}'？",
+                    f"unknown key {key!r}; did you mean the required key {match[0]!r}?",
+                    found.location,
+                )
+        out.append(((path, issue), kind))
+    return [item for item in out if not (item[1] == "missing" and item[0][0] in folded)]
+
+
 def _schema_issues(
     exc: ValidationError, data: Any, smap: SourceMap, vocabulary: frozenset[str]
 ) -> list[Issue]:
     errors = exc.errors(include_url=False)
     located = [(_issue_from_error(e, data, smap, vocabulary), e["type"]) for e in errors]
+    located = _fold_misspelt_required(located)
     paths = [path for (path, _), _ in located]
     by_place: dict[tuple[str | int, ...], list[tuple[Issue, str]]] = {}
     for (path, issue), kind in located:
