@@ -64,3 +64,38 @@ def test_reports_show_statuses_and_flags() -> None:
     assert "缺少数据" in render_text(e)
     assert "警告（" in render_text(e)
     assert "**[warning]**" in render_markdown(e, "en")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "shown"),
+    [
+        ({"spent": "760.40", "budget": "800.00"}, "95.05%"),  # 95.0500: arithmetic's zeros go
+        ({"spent": "1", "budget": "3"}, "33.33%"),  # a long fraction is rounded half up
+        ({"spent": "2", "budget": "3"}, "66.67%"),
+        ({"spent": "800", "budget": "800"}, "100%"),
+    ],
+)
+def test_computed_actuals_are_shown_to_the_sets_places(inputs: dict[str, str], shown: str) -> None:
+    """A derived actual prints like a figure a person would write, not with arithmetic's digits."""
+    from kpi_engine.reports.labels import actual_text
+
+    from .conftest import make_set
+
+    s = make_set(
+        "inputs:\n  spent: {unit: 万元}\n  budget: {unit: 万元}\n"
+        'indicators:\n  - {id: r, name: 执行率, weight: 10, target: "≥ 100%", unit: "%",'
+        " value: spent / budget * 100}\n"
+    )
+    e = evaluate(s, {"inputs": inputs})
+    assert actual_text(e.indicator("r"), e.places) == shown
+
+
+def test_reported_figures_keep_their_digits() -> None:
+    """2.1377 万家 as reported is not rounded to the set's two places."""
+    from kpi_engine.reports.labels import actual_text
+
+    from .conftest import make_set
+
+    s = make_set('indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 2 万家"}\n')
+    e = evaluate(s, {"indicators": {"a": {"actual": "2.1377"}}})
+    assert actual_text(e.indicator("a"), e.places) == "2.1377 万家"

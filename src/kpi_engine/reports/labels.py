@@ -91,9 +91,15 @@ def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
         return result.actual_text or ""
     value = result.value
     exponent = value.as_tuple().exponent
-    # Figures as reported (2.1377 万家) keep their digits; long computed fractions are rounded.
+    # Figures as reported (2.1377 万家) keep their digits; long computed fractions are rounded,
+    # and zeros that only arithmetic added (760.40 ÷ 800.00 × 100 = 95.0500) are dropped.
     if isinstance(exponent, int) and -exponent > max(places, 4):
         value = quantize_half_up(value, places)
+    elif isinstance(exponent, int) and -exponent > places:
+        trimmed = value.normalize()
+        trimmed_exponent = trimmed.as_tuple().exponent
+        if isinstance(trimmed_exponent, int) and -trimmed_exponent <= places:
+            value = quantize_half_up(value, places)
     unit = result.unit or ""
     text = format(value.normalize() if value == value.to_integral_value() else value, "f")
     return f"{text}{unit if unit == '%' else (' ' + unit if unit else '')}"
