@@ -383,3 +383,27 @@ def test_flags_are_deterministic_and_ordered_by_severity(case: Any) -> None:
     assert a.flags == b.flags
     ranks = [SEVERITY_ORDER[f.severity] for f in a.flags]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def test_english_messages_name_indicators_in_english_and_fall_back_to_chinese() -> None:
+    """message_en quotes name_en where a leaf has one, the Chinese name where it has none."""
+    s = parse_indicator_set(
+        "kpi_engine: 1\nid: t\ntitle: 测试\nindicators:\n"
+        "  - {id: a, name: 培训人数, name_en: People trained, weight: 50}\n"
+        "  - {id: b, name: 办结件数, weight: 50}\n"
+    )
+    e = evaluate(s, {"indicators": {"a": {"actual": 1}, "b": {"actual": 2}}})
+    untargeted = next(f for f in e.flags if f.rule == "granularity.missing_target")
+    assert untargeted.message.endswith("培训人数、办结件数")
+    assert untargeted.message_en.endswith("People trained, 办结件数")
+
+
+def test_engine_data_flags_name_the_indicator_in_english() -> None:
+    """data.missing_input says which indicator in the reader's language."""
+    s = parse_indicator_set(
+        "kpi_engine: 1\nid: t\ntitle: 测试\nindicators:\n"
+        '  - {id: a, name: 培训人数, name_en: People trained, weight: 100, target: "≥ 5"}\n'
+    )
+    flag = next(f for f in evaluate(s, {}).flags if f.rule == "data.missing_input")
+    assert "“培训人数”" in flag.message
+    assert "'People trained'" in flag.message_en

@@ -787,6 +787,7 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
     flags = []
     for r in results:
         evidence = {"indicator": r.id, "name": r.name}
+        name_en = r.name_en or r.name
         if r.problem_code:
             evidence["code"] = r.problem_code
         if r.status is Status.MISSING_INPUT and r.problem_code == "target.missing":
@@ -798,7 +799,7 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
                     "warning",
                     r.id,
                     f"指标“{r.name}”缺少数据，未计分：{r.problem}",
-                    f"indicator {r.name!r} lacks data and was not scored: {r.problem_en}",
+                    f"indicator {name_en!r} lacks data and was not scored: {r.problem_en}",
                     evidence,
                     "补充实际完成值或年度指标值后重新评价。",
                     "Supply the missing actual or target and evaluate again.",
@@ -813,7 +814,7 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
                     "error",
                     r.id,
                     f"指标“{r.name}”数据有误，未计分：{r.problem}",
-                    f"indicator {r.name!r} has bad data and was not scored: {r.problem_en}",
+                    f"indicator {name_en!r} has bad data and was not scored: {r.problem_en}",
                     evidence,
                     "核对该指标的数据与目标值。",
                     "Check this indicator's data and target.",
@@ -829,7 +830,7 @@ def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places:
                     r.id,
                     f"指标“{r.name}”填报的实际值 {r.reported_actual} 与公式计算值 "
                     f"{show(r.value or Decimal(0))} 不一致（按计算值评分）",
-                    f"indicator {r.name!r}: the reported actual {r.reported_actual} differs from "
+                    f"indicator {name_en!r}: the reported actual {r.reported_actual} differs from "
                     f"the computed {show(r.value or Decimal(0))} (the computed value is scored)",
                     evidence
                     | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},

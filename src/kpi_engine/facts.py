@@ -8,7 +8,7 @@ The full list, with meanings, is in docs/flags.md and :data:`FACTS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,6 +31,7 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "first_level_count": ("一级指标个数", "number of top-level nodes"),
         "max_leaf_share": ("分值最大的末级指标占满分的比例", "largest leaf weight ÷ scale"),
         "max_leaf_name": ("分值最大的末级指标名称", "name of the heaviest leaf"),
+        "max_leaf_name_en": ("其英文名称（未写时为中文名称）", "its English name"),
         "qualitative_share": ("定性指标分值占满分的比例", "qualitative weight ÷ scale"),
         "has_output": ("是否有产出类指标", "whether there are output indicators"),
         "output_weight": ("产出类指标分值合计", "weight of output indicators"),
@@ -39,15 +40,18 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
             "share of output weight on qualitative or non-numeric targets",
         ),
         "output_soft_names": ("这些产出指标的名称", "names of those output indicators"),
+        "output_soft_names_en": ("其英文名称", "their English names"),
         "missing_dimensions": ("产出指标缺少的维度（数量/质量/时效）", "missing output dimensions"),
         "missing_dimension_count": ("缺少的维度个数", "number of missing dimensions"),
         "vague_count": ("目标值措辞模糊的指标个数", "leaves whose target wording is vague"),
         "vague_names": ("这些指标的名称", "their names"),
+        "vague_names_en": ("其英文名称", "their English names"),
         "untargeted_count": (
             "未设定年度指标值的定量指标个数",
             "quantitative leaves without a target",
         ),
         "untargeted_names": ("这些指标的名称", "their names"),
+        "untargeted_names_en": ("其英文名称", "their English names"),
         "benefit_leaf_count": ("效益类末级指标个数", "benefit leaves"),
         "benefit_weight": ("效益类指标分值合计", "benefit weight"),
         "satisfaction_leaf_count": ("满意度末级指标个数", "satisfaction leaves"),
@@ -71,6 +75,7 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "all_reported_full": ("自评是否全部满分", "whether every reported row has full marks"),
         "missed_count": ("未达到目标的指标个数", "rows whose target was missed"),
         "missed_names": ("这些指标的名称", "their names"),
+        "missed_names_en": ("其英文名称", "their English names"),
         "execution_rate": ("预算执行率（%）", "budget execution rate (%)"),
         "budget_initial": ("年初预算数", "initial budget"),
         "budget_adjusted": ("全年预算数", "adjusted budget"),
@@ -93,6 +98,7 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
     "group": {
         "id": ("指标组 id", "group id"),
         "name": ("指标组名称", "group name"),
+        "name_en": ("指标组英文名称（未写时为中文名称）", "English group name"),
         "depth": ("层级（一级为 1）", "depth (top level is 1)"),
         "is_first_level": ("是否一级指标", "whether it is top-level"),
         "leaf_count": ("下属末级指标个数", "leaves below it"),
@@ -104,6 +110,7 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
     "indicator": {
         "id": ("指标 id", "indicator id"),
         "name": ("指标名称", "name"),
+        "name_en": ("指标英文名称（未写时为中文名称）", "English name"),
         "kind": ("quantitative 或 qualitative", "kind"),
         "method": ("计分方法", "scoring method"),
         "direction": ("目标方向：≥、≤、=、range，无目标为空", "target direction"),
@@ -118,6 +125,7 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "role": ("类别：output/benefit/…", "role"),
         "dimension": ("产出维度：数量/质量/时效/成本", "output dimension"),
         "group": ("所属一级指标名称", "top-level group name"),
+        "group_en": ("所属一级指标英文名称", "English top-level group name"),
         # results
         "status": ("状态：ok/missing_input/not_applicable/error", "status"),
         "value": ("实际完成值", "actual value"),
@@ -167,6 +175,15 @@ def _names(items: Sequence[str]) -> str:
     return "、".join(items)
 
 
+def _names_en(items: Iterable[tuple[str, str | None]]) -> str:
+    """English names, each falling back to the Chinese one, as an English list."""
+    return ", ".join(en or zh for zh, en in items)
+
+
+def _pairs(nodes: Iterable[CompiledLeaf | IndicatorResult]) -> list[tuple[str, str | None]]:
+    return [(node.name, node.name_en) for node in nodes]
+
+
 def _vague(text: str | None, words: Sequence[str]) -> list[str]:
     return [w for w in words if text and w in text]
 
@@ -214,6 +231,7 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
         "first_level_count": Decimal(len(compiled.top)),
         "max_leaf_share": _share(heaviest.weight, scale),
         "max_leaf_name": heaviest.name,
+        "max_leaf_name_en": heaviest.name_en or heaviest.name,
         "qualitative_share": _share(
             exact_sum(leaf.weight for leaf in leaves if leaf.kind is Kind.QUALITATIVE), scale
         ),
@@ -223,12 +241,15 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
         if output_weight
         else Decimal(0),
         "output_soft_names": _names([leaf.name for leaf in soft]),
+        "output_soft_names_en": _names_en(_pairs(soft)),
         "missing_dimensions": _names(missing),
         "missing_dimension_count": Decimal(len(missing)),
         "vague_count": Decimal(len(vague)),
         "vague_names": _names([leaf.name for leaf in vague]),
+        "vague_names_en": _names_en(_pairs(vague)),
         "untargeted_count": Decimal(len(untargeted)),
         "untargeted_names": _names([leaf.name for leaf in untargeted]),
+        "untargeted_names_en": _names_en(_pairs(untargeted)),
         "benefit_leaf_count": Decimal(sum(1 for leaf in leaves if leaf.role is NodeRole.BENEFIT)),
         "benefit_weight": role_weight(NodeRole.BENEFIT),
         "satisfaction_leaf_count": Decimal(
@@ -249,6 +270,7 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
                 {
                     "id": g.id,
                     "name": g.name,
+                    "name_en": g.name_en or g.name,
                     "depth": Decimal(g.depth),
                     "is_first_level": g.depth == 1,
                     "leaf_count": Decimal(len(below)),
@@ -257,6 +279,7 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
                 },
             )
         )
+    top_en = {g.id: g.name_en or g.name for g in compiled.groups if g.depth == 1}
     indicators: list[tuple[str, Row]] = []
     for leaf in leaves:
         target = leaf.target
@@ -267,6 +290,7 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
                 {
                     "id": leaf.id,
                     "name": leaf.name,
+                    "name_en": leaf.name_en or leaf.name,
                     "kind": leaf.kind.value,
                     "method": leaf.method.value,
                     "direction": target.op.value if target else "",
@@ -281,6 +305,9 @@ def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
                     "role": leaf.role.value,
                     "dimension": leaf.dimension or "",
                     "group": leaf.path[0] if leaf.path else leaf.name,
+                    "group_en": top_en.get(leaf.group_ids[0], leaf.path[0])
+                    if leaf.group_ids
+                    else leaf.name_en or leaf.name,
                 },
             )
         )
@@ -366,6 +393,7 @@ def _results(facts: Facts, compiled: CompiledSet, e: Evaluation) -> Facts:
         else None,
         "missed_count": Decimal(len(missed)),
         "missed_names": _names([r.name for r in missed]),
+        "missed_names_en": _names_en(_pairs(missed)),
         "execution_rate": execution_rate,
         "budget_initial": initial,
         "budget_adjusted": adjusted,

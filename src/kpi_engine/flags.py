@@ -26,8 +26,15 @@ __all__ = ["check", "sort_flags"]
 
 
 class _Template(string.Formatter):
+    """Fills a message template; in English, ``{name}`` takes ``name_en`` where a fact has one."""
+
     def __init__(self, lang: Lang) -> None:
         self.lang = lang
+
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        if self.lang == "en" and isinstance(key, str) and kwargs.get(f"{key}_en"):
+            return kwargs[f"{key}_en"]
+        return super().get_value(key, args, kwargs)
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if value is None:
