@@ -113,6 +113,60 @@ def test_explain_unknown_indicator_suggests(capsys: pytest.CaptureFixture[str]) 
     assert "publish" in capsys.readouterr().err
 
 
+def test_explain_finds_an_indicator_by_its_printed_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Auditors know rows by name: the Chinese or English name works like the id."""
+    demo = Path(__file__).resolve().parent.parent / "indicator_sets" / "project-demo-2024"
+    assert main(["explain", str(demo), "publish"]) == 0
+    by_id = capsys.readouterr().out
+    assert main(["explain", str(demo), "抽检结果公布时限"]) == 0
+    assert capsys.readouterr().out == by_id
+    assert main(["explain", str(demo), "Days to publish results"]) == 0
+    assert capsys.readouterr().out == by_id
+
+
+def test_explain_suggests_the_closest_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt name gets the name it resembles, with no made-up file location."""
+    demo = Path(__file__).resolve().parent.parent / "indicator_sets" / "project-demo-2024"
+    assert main(["explain", str(demo), "抽检结果公布时间"]) == 2
+    assert capsys.readouterr().err == (
+        "cli.unknown-indicator: 没有末级指标 '抽检结果公布时间'，是否想写 '抽检结果公布时限'？\n"
+    )
+
+
+def test_explain_in_english_names_groups_and_inputs_in_english(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--lang en: the path, the data read and units as an English reader expects them."""
+    demo = Path(__file__).resolve().parent.parent / "indicator_sets" / "project-demo-2024"
+    assert main(["explain", str(demo), "publish", "--lang", "en"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:4] == [
+        "Days to publish results (publish)",
+        "In: Outputs / Timeliness",
+        "Weight 5; target ≤ 20 个工作日",
+        "1. Average days to publish results (publish_days) → 23 个工作日",
+    ]
+
+
+def test_explain_says_why_a_value_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An input not supplied is shown as — with the reason, never as 0."""
+    set_path = tmp_path / "set.yaml"
+    set_path.write_text(
+        "kpi_engine: 1\nid: m\ntitle: 缺数\nrules: []\n"
+        "inputs:\n  done: {label: 完成数, label_en: Done, unit: 个}\n"
+        'indicators:\n  - {id: a, name: 甲, weight: 10, target: "≥ 5 个", value: done}\n',
+        encoding="utf-8",
+    )
+    assert main(["explain", str(set_path), "a"]) == 0
+    assert "1. 完成数 (done) → —（未提供）" in capsys.readouterr().out
+    assert main(["explain", str(set_path), "a", "--lang", "en"]) == 0
+    assert "1. Done (done) → — (not supplied)" in capsys.readouterr().out
+
+
 def test_diff_of_an_evaluation_with_itself_is_empty(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -143,7 +143,9 @@ def _more_commands(sub: Any, lang: argparse.ArgumentParser, rules: argparse.Argu
     )
     explain.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
     explain.add_argument("actuals", metavar="ACTUALS", nargs="?", help="实际值文件 / actuals")
-    explain.add_argument("indicator", metavar="INDICATOR", help="指标 id / indicator id")
+    explain.add_argument(
+        "indicator", metavar="INDICATOR", help="指标 id 或名称 / indicator id or name"
+    )
 
     diff = sub.add_parser(
         "diff", parents=[lang], help="比较两次评价结果（JSON）/ compare two evaluations"
@@ -377,11 +379,16 @@ def _explain(args: argparse.Namespace) -> int:
 
     indicator_set, evaluation = _evaluated(args)
     compiled = _engine(indicator_set, args).compiled
-    leaf = compiled.leaf(args.indicator)
+    wanted = args.indicator.strip()
+    # Auditors know indicators by name (as printed in the score table), developers by id.
+    leaf = compiled.leaf(wanted) or next(
+        (x for x in compiled.leaves if wanted in (x.name, x.name_en)), None
+    )
     if leaf is None:
         from kpi_engine.errors import did_you_mean  # noqa: PLC0415
 
-        zh, en = did_you_mean(args.indicator, [x.id for x in compiled.leaves])
+        known = [x.id for x in compiled.leaves] + [x.name for x in compiled.leaves]
+        zh, en = did_you_mean(wanted, known)
         raise DefinitionError(
             [
                 Issue(

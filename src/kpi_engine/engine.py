@@ -371,6 +371,7 @@ class _Run:
                 return
             problem = self.data.problems.get(name)
             problem_text = problem[1] if problem else None
+            problem_en = problem[2] if problem else None
             if name in self.derived_formulas:
                 formula, definition = self.derived_formulas[name]
                 for dep in sorted(formula.names):
@@ -384,11 +385,13 @@ class _Run:
                     formula.text,
                     formula.substitute(self.data.values),
                     problem_text,
+                    definition.label_en,
+                    problem_en,
                 )
             elif name in self.c.inputs:
                 declared = self.c.inputs[name]
                 if name in self.data.missing:
-                    problem_text = "未提供"
+                    problem_text, problem_en = "未提供", "not supplied"
                 ordered[name] = UsedValue(
                     name,
                     "input",
@@ -396,6 +399,8 @@ class _Run:
                     declared.label,
                     declared.unit,
                     problem=problem_text,
+                    label_en=declared.label_en,
+                    problem_en=problem_en,
                 )
 
         for name in sorted(names):

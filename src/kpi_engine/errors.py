@@ -76,10 +76,15 @@ class Issue:
         """The message in the requested language."""
         return self.message if lang == "zh" else self.message_en
 
-    def format(self, lang: Lang = "zh", default_source: str = "<input>") -> str:
-        """``file:line:col: code: message`` — the form compilers and linters use."""
+    def format(self, lang: Lang = "zh", default_source: str | None = None) -> str:
+        """``file:line:col: code: message`` — the form compilers and linters use.
+
+        A problem with no place in a file (a name given on the command line) is ``code: message``,
+        or ``default_source: code: message`` when the caller names where it came from.
+        """
         where = str(self.location) if self.location else default_source
-        return f"{where}: {self.code}: {self.text(lang)}"
+        prefix = f"{where}: " if where else ""
+        return f"{prefix}{self.code}: {self.text(lang)}"
 
 
 def _sort_key(issue: Issue) -> tuple[str, int, int, str]:

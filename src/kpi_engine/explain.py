@@ -17,7 +17,7 @@ from kpi_engine.functions import quantize_half_up
 from kpi_engine.grading import Grade
 from kpi_engine.models import Method
 from kpi_engine.results import Evaluation, IndicatorResult, Status
-from kpi_engine.scoring import TIER_BANDS, show
+from kpi_engine.scoring import TIER_BANDS, show, with_unit
 from kpi_engine.targets import Op
 
 __all__ = ["Needed", "explain_text", "needed_for_full", "needed_for_score", "next_grade"]
@@ -33,12 +33,11 @@ class Needed:
 
     def text(self, unit: str | None, lang: Lang) -> str:
         """As a reader writes it, e.g. ``≥ 500 人``."""
-        u = "" if not unit else (unit if unit == "%" else f" {unit}")
         if self.kind == "between":
             assert self.high is not None
-            return f"[{show(self.value)}, {show(self.high)}]{u}"
+            return with_unit(f"[{show(self.value)}, {show(self.high)}]", unit)
         symbol = {"at_least": "≥", "at_most": "≤", "exactly": "="}[self.kind]
-        return f"{symbol} {show(self.value)}{u}"
+        return with_unit(f"{symbol} {show(self.value)}", unit)
 
 
 def needed_for_full(leaf: CompiledLeaf) -> Needed | None:
@@ -138,6 +137,17 @@ def _score_for_next_grade(
     return upper, score
 
 
+def _path(evaluation: Evaluation, r: IndicatorResult, lang: Lang) -> list[str]:
+    """The groups above ``r``, named in ``lang`` (English names where the set gives them)."""
+    if lang == "zh":
+        return list(r.path)
+    groups = {g.id: g for g in evaluation.groups}
+    return [
+        (groups[gid].name_en or name) if gid in groups else name
+        for gid, name in zip(r.group_ids, r.path, strict=False)
+    ]
+
+
 def explain_text(
     evaluation: Evaluation,
     leaf: CompiledLeaf,
@@ -155,7 +165,7 @@ def explain_text(
     name = r.name if lang == "zh" or not r.name_en else r.name_en
     lines = [f"{name}（{r.id}）" if lang == "zh" else f"{name} ({r.id})"]
     if r.path:
-        lines.append(t("所属：", "In: ") + " / ".join(r.path))
+        lines.append(t("所属：", "In: ") + " / ".join(_path(evaluation, r, lang)))
     lines.append(
         t("分值 ", "Weight ")
         + show(r.weight)
@@ -164,10 +174,13 @@ def explain_text(
     )
     step = 1
     for used in e.used:
-        label = used.label or used.name
-        value = "—" if used.value is None else show(used.value)
+        label = used.label_in(lang)
+        why = used.problem_in(lang)
+        value = with_unit(show(used.value), used.unit) if used.value is not None else "—"
+        if why:
+            value += f"（{why}）" if lang == "zh" else f" ({why})"
         how = f" = {used.formula} = {used.substituted}" if used.formula else ""
-        lines.append(f"{step}. {label} ({used.name}){how} → {value}{used.unit or ''}")
+        lines.append(f"{step}. {label} ({used.name}){how} → {value}")
         step += 1
     if e.value_formula:
         lines.append(f"{step}. A = {e.value_formula} = {e.value_substituted}")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple
 
-from kpi_engine.errors import KpiEngineError
+from kpi_engine.errors import KpiEngineError, Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.grading import Grade
 from kpi_engine.targets import Target
@@ -75,11 +75,21 @@ class UsedValue:
     substituted: str | None = None
     problem: str | None = None
     """Why the value is absent (not supplied, not a number, could not be computed)."""
+    label_en: str | None = None
+    problem_en: str | None = None
+
+    def label_in(self, lang: Lang) -> str:
+        """The label a reader of ``lang`` sees: the English label, else the label, else the name."""
+        return (self.label_en if lang == "en" else None) or self.label or self.name
+
+    def problem_in(self, lang: Lang) -> str | None:
+        """Why the value is absent, in ``lang``."""
+        return (self.problem_en or self.problem) if lang == "en" else self.problem
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping."""
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "value": _num(self.value)}
-        for key in ("label", "unit", "formula", "substituted", "problem"):
+        for key in ("label", "label_en", "unit", "formula", "substituted", "problem", "problem_en"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out

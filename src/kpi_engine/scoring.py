@@ -32,6 +32,7 @@ __all__ = [
     "reverse_ratio",
     "show",
     "threshold",
+    "with_unit",
 ]
 
 ZERO = Decimal(0)
@@ -102,6 +103,13 @@ class Step:
     def contains(self, value: Decimal) -> bool:
         """Whether ``value`` falls in this step."""
         return (self.low is None or value >= self.low) and (self.high is None or value < self.high)
+
+
+def with_unit(text: str, unit: str | None) -> str:
+    """``23 个工作日``, ``95%``: a unit follows a figure after a space, except ``%``."""
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 def show(value: Decimal) -> str:

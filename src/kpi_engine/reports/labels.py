@@ -8,6 +8,7 @@ from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.models import Tier
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
+from kpi_engine.scoring import with_unit
 
 __all__ = [
     "LABELS",
@@ -102,7 +103,7 @@ def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
             value = quantize_half_up(value, places)
     unit = result.unit or ""
     text = format(value.normalize() if value == value.to_integral_value() else value, "f")
-    return f"{text}{unit if unit == '%' else (' ' + unit if unit else '')}"
+    return with_unit(text, unit)
 
 
 def total_line(evaluation: Evaluation, lang: Lang) -> str:

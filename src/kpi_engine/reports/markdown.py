@@ -42,10 +42,11 @@ def _explanation(result: IndicatorResult, lang: Lang, places: int) -> list[str]:
             f"- {label('value_formula', lang)}: `{e.value_formula}` = `{e.value_substituted}`"
         )
     for used in e.used:
-        what = used.label or used.name
+        what = used.label_in(lang)
         value = "—" if used.value is None else format(used.value, "f")
         extra = f" = `{used.formula}` = `{used.substituted}`" if used.formula else ""
-        problem = f"（{used.problem}）" if used.problem else ""
+        why = used.problem_in(lang)
+        problem = "" if not why else f"（{why}）" if lang == "zh" else f" ({why})"
         lines.append(f"  - {what} `{used.name}`{extra} → {value}{used.unit or ''}{problem}")
     if e.rule(lang):
         lines.append(f"- {label('rule', lang)}: {e.rule(lang)}")
