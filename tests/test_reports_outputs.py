@@ -113,6 +113,21 @@ def test_english_report(seed: tuple[IndicatorSet, Evaluation]) -> None:
     assert "quantitative indicators have no target" in md
 
 
+def test_english_report_names_things_in_english_wherever_the_set_does(
+    seed: tuple[IndicatorSet, Evaluation],
+) -> None:
+    """Areas, indicator lists and flag messages use name_en; counts agree with their nouns."""
+    md = render_report_markdown(build_report(*seed, lang="en"))
+    assert "| Market safety | Food safety incidents (general or above) | 0 起 |" in md
+    assert "1 indicator met its target." in md
+    assert "1 further result has no target and is not scored." in md
+    assert "2 weighted indicators lack data" in md
+    assert "- Granularity of performance indicators: 报告自述" in md
+    assert "indicator 'Budget execution rate' lacks data" in md
+    problems = md.split("## 3. Main problems", 1)[1].split("## 4.", 1)[0]
+    assert "、" not in problems  # English lists are comma-separated
+
+
 def test_folded_yaml_lines_do_not_leave_spaces_between_chinese_characters() -> None:
     """A line break inside Chinese prose is not a space."""
     assert prose("管理；\n市场 监管 abc def") == "管理；市场监管 abc def"

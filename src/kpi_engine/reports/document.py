@@ -178,7 +178,8 @@ class _Builder:
                 shown = "—"
             else:
                 shown = actual_text(r, places, self.lang)
-            sub_group = r.path[1] if len(r.path) > 1 else ""
+            area = self.groups.get(r.group_ids[1]) if len(r.group_ids) > 1 else None
+            sub_group = name_of(area, self.lang) if area else ""
             source = r.source or "；".join(
                 dict.fromkeys(
                     self.e.sources[u.name] for u in r.explanation.used if u.name in self.e.sources
@@ -252,7 +253,7 @@ class _Builder:
                         f" = {_money(start + income - spent)} 万元，"
                         f"年末结转和结余 {_money(end)} 万元。",
                         f"Start {_money(start)} + income {_money(income)} − expenditure "
-                        f"{_money(spent)} = {_money(start + income - spent)}; end {_money(end)}.",
+                        f"{_money(spent)} = {_money(start + income - spent)}; end {_money(end)}. ",
                     )
                     + verdict
                 )
@@ -288,8 +289,13 @@ class _Builder:
             text += t(
                 f"计分覆盖率为 {share}%：{len(missing)} 个有分值的指标因缺少数据未能计分"
                 f"（{'、'.join(name_of(r, self.lang) for r in missing)}），总分不完整。",
-                f" Only {share}% of the weight could be scored: {len(missing)} weighted indicators "
-                "lack data, so the total is incomplete.",
+                f" Only {share}% of the weight could be scored: "
+                + (
+                    "1 weighted indicator lacks"
+                    if len(missing) == 1
+                    else f"{len(missing)} weighted indicators lack"
+                )
+                + " data, so the total is incomplete.",
             )
         if e.reported_total is not None:
             gap = number(e.reported_total - (e.total or Decimal(0)), places)
@@ -347,11 +353,16 @@ class _Builder:
         untargeted = [r for r in leaves if r.problem_code == "target.missing"]
 
         def names(results: list[IndicatorResult]) -> str:
-            return "、".join(name_of(r, self.lang) for r in results)
+            return t("、", ", ").join(name_of(r, self.lang) for r in results)
 
         if met:
             parts.append(
-                t(f"达到目标的指标 {len(met)} 个。", f" {len(met)} indicators met their targets.")
+                t(
+                    f"达到目标的指标 {len(met)} 个。",
+                    " 1 indicator met its target."
+                    if len(met) == 1
+                    else f" {len(met)} indicators met their targets.",
+                )
             )
         if missed:
             parts.append(t(f"未达到目标：{names(missed)}。", f" Missed: {names(missed)}."))
@@ -366,10 +377,12 @@ class _Builder:
             parts.append(
                 t(
                     f"另有 {len(untargeted)} 项工作成果只有完成数、没有年度指标值，未纳入计分。",
-                    f" {len(untargeted)} further results have no target and are not scored.",
+                    " 1 further result has no target and is not scored."
+                    if len(untargeted) == 1
+                    else f" {len(untargeted)} further results have no target and are not scored.",
                 )
             )
-        reasons = [f"{name_of(r, self.lang)}：{r.reason}" for r in leaves if r.reason]
+        reasons = [f"{name_of(r, self.lang)}{t('：', ': ')}{r.reason}" for r in leaves if r.reason]
         self.add(Paragraph("".join(parts)))
         if reasons:
             self.add(Bullets(tuple(reasons)))
