@@ -75,6 +75,16 @@ def test_bad_templates_selectors_and_duplicate_ids_are_all_reported() -> None:
     assert all(i.location and i.location.file == "pack.yaml" for i in err.issues)
 
 
+@pytest.mark.parametrize("field", ["{name!r}", "{value", "{value:>10}"])
+def test_template_conversions_unclosed_braces_and_other_formats_are_refused(field: str) -> None:
+    """Only {fact}, {fact:pct} and {fact:num}: anything else is a located template error."""
+    err = pack_errors(
+        PACK.replace('"{name} 为 {value}，超过 {limit}"', f'"{field} 超过 {{limit}}"')
+    )
+    assert err.codes == ("rules.bad-template",)
+    assert err.issues[0].location is not None
+
+
 def test_formula_errors_in_conditions_are_located() -> None:
     """A forbidden construct in `when` is a located definition error."""
     err = pack_errors(PACK.replace("when: value > limit", "when: value.real > limit"))

@@ -8,10 +8,8 @@ rules still run. Flags are ordered by severity, then pack and rule order, then t
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, localcontext
-from typing import Any
 
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.errors import EvaluationError, Lang
@@ -19,39 +17,42 @@ from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
 from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag
-from kpi_engine.rulepacks import CompiledRule, RulePack, plain
+from kpi_engine.rulepacks import CompiledRule, RulePack, Template, plain
 from kpi_engine.scoring import show
 
 __all__ = ["check", "sort_flags"]
 
 
-class _Template(string.Formatter):
-    """Fills a message template; in English, ``{name}`` takes ``name_en`` where a fact has one."""
+def _field(value: object, spec: str, lang: Lang) -> str:
+    """One template field as text: numbers exact or as ``pct``/``num``, truth values as words."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+        return yes if value else no
+    if isinstance(value, Decimal):
+        try:
+            if spec == "pct":
+                return format(quantize_half_up(value * 100, 2).normalize(), "f") + "%"
+            if spec == "num":
+                return format(quantize_half_up(value, 2), "f")
+        except ArithmeticError:  # figures at the Decimal limits: show them as they are
+            pass
+        return show(value)
+    return plain(value)
 
-    def __init__(self, lang: Lang) -> None:
-        self.lang = lang
 
-    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
-        if self.lang == "en" and isinstance(key, str) and kwargs.get(f"{key}_en"):
-            return kwargs[f"{key}_en"]
-        return super().get_value(key, args, kwargs)
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if value is None:
-            return "—"
-        if isinstance(value, bool):
-            yes, no = ("是", "否") if self.lang == "zh" else ("yes", "no")
-            return yes if value else no
-        if isinstance(value, Decimal):
-            try:
-                if format_spec == "pct":
-                    return format(quantize_half_up(value * 100, 2).normalize(), "f") + "%"
-                if format_spec == "num":
-                    return format(quantize_half_up(value, 2), "f")
-            except ArithmeticError:  # figures at the Decimal limits: show them as they are
-                pass
-            return show(value)
-        return plain(value)
+def _render(template: Template, names: Mapping[str, Value], lang: Lang) -> str:
+    """Fill a parsed template; in English, ``{name}`` takes ``name_en`` where a fact has one."""
+    out = []
+    for literal, field, spec in template:
+        out.append(literal)
+        if field is not None:
+            value = names.get(field)
+            if lang == "en":
+                value = names.get(f"{field}_en") or value
+            out.append(_field(value, spec, lang))
+    return "".join(out)
 
 
 def _selected(rule: CompiledRule, row: Row) -> bool:
@@ -82,21 +83,19 @@ def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[s
 
 def _flag(rule: CompiledRule, pack: RulePack, subject: str, names: Mapping[str, Value]) -> Flag:
     r = rule.definition
-    evidence = {
-        name: plain(names.get(name)) for name in sorted(rule.when.names | rule.template_names)
-    }
+    evidence = {name: plain(names.get(name)) for name in rule.evidence_names}
     if "name" in names:
         evidence["subject_name"] = plain(names["name"])
-    zh, en = _Template("zh"), _Template("en")
+    message, message_en, suggestion, suggestion_en = rule.templates
     return Flag(
         rule=r.id,
         severity=r.severity,
         subject=subject,
-        message=zh.format(r.message, **names),
-        message_en=en.format(r.message_en, **names),
+        message=_render(message, names, "zh"),
+        message_en=_render(message_en, names, "en"),
         evidence=evidence,
-        suggestion=zh.format(r.suggestion, **names),
-        suggestion_en=en.format(r.suggestion_en, **names),
+        suggestion=_render(suggestion, names, "zh"),
+        suggestion_en=_render(suggestion_en, names, "en"),
         problem=r.problem,
         problem_en=r.problem_en,
     )
@@ -155,7 +154,7 @@ def _check(
             if rule.needs_results and evaluation is None:
                 continue
             for subject, row, names in scopes[rule.definition.scope]:
-                if not _selected(rule, row):
+                if rule.select and not _selected(rule, row):
                     continue
                 key = (p, rule.order, order.get(subject, -1))
                 try:

@@ -37,10 +37,12 @@ __all__ = [
     "DEFAULT_PACKS",
     "CompiledRule",
     "RulePack",
+    "Template",
     "builtin_pack",
     "compile_pack",
     "load_pack",
     "packs_for",
+    "parse_template",
     "plain",
 ]
 
@@ -65,6 +67,10 @@ BUILTIN_PACKS = _builtin_names()
 """Names of the packs shipped with kpi_engine."""
 
 
+Template = tuple[tuple[str, str | None, str], ...]
+"""A message template parsed once: (literal text, field name or None, format spec) parts."""
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     """A checked rule ready to run."""
@@ -77,6 +83,10 @@ class CompiledRule:
     order: int
     select: tuple[tuple[str, frozenset[str]], ...] = ()
     """The selector with its values already in the text form facts are compared in."""
+    templates: tuple[Template, Template, Template, Template] = ((), (), (), ())
+    """message, message_en, suggestion, suggestion_en, parsed once."""
+    evidence_names: tuple[str, ...] = ()
+    """The names a flag of this rule records as evidence (condition and templates), sorted."""
 
 
 def plain(value: object) -> str:
@@ -104,13 +114,14 @@ class RulePack:
     source: str
 
 
-def _template_names(text: str) -> list[tuple[str, str]]:
-    """(name, format) pairs of a message template; raises ValueError on bad braces."""
-    return [
-        (field, spec or "")
-        for _, field, spec, _ in string.Formatter().parse(text)
-        if field is not None
-    ]
+def parse_template(text: str) -> Template:
+    """A message template's parts; raises ValueError on bad braces or a ``!r``/``!s`` conversion."""
+    parts = []
+    for literal, field, spec, conversion in string.Formatter().parse(text):
+        if conversion:
+            raise ValueError(f"conversion '!{conversion}' is not supported")
+        parts.append((literal, field, spec or ""))
+    return tuple(parts)
 
 
 def compile_pack(definition: RulePackDef) -> RulePack:
@@ -170,9 +181,10 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                 col,
             )
         names: set[str] = set()
+        templates: list[Template] = []
         for key in ("message", "message_en", "suggestion", "suggestion_en"):
             try:
-                pairs = _template_names(getattr(rule, key))
+                template = parse_template(getattr(rule, key))
             except ValueError as exc:
                 add(
                     "rules.bad-template",
@@ -181,13 +193,16 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                     (*at, key),
                 )
                 continue
-            for name, spec in pairs:
-                if name not in known:
-                    zh, en = did_you_mean(name, known)
+            templates.append(template)
+            for _, field, spec in template:
+                if field is None:
+                    continue
+                if field not in known:
+                    zh, en = did_you_mean(field, known)
                     add(
                         "rules.unknown-name",
-                        f"消息模板中的 '{{{name}}}' 不是事实或参数{zh}",
-                        f"{{{name}}} in the template is not a fact or parameter{en}",
+                        f"消息模板中的 '{{{field}}}' 不是事实或参数{zh}",
+                        f"{{{field}}} in the template is not a fact or parameter{en}",
                         (*at, key),
                     )
                 if spec not in FORMATS:
@@ -197,8 +212,10 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                         f"unknown format {spec!r}; use pct or num",
                         (*at, key),
                     )
-                names.add(name)
+                names.add(field)
         used = when.names | names
+        if len(templates) < 4:
+            continue  # reported above; the pack is not compiled
         compiled.append(
             CompiledRule(
                 rule,
@@ -210,6 +227,8 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                     (key, frozenset(plain(o) for o in (v if isinstance(v, list) else [v])))
                     for key, v in rule.select.items()
                 ),
+                (templates[0], templates[1], templates[2], templates[3]),
+                tuple(sorted(used)),
             )
         )
     if issues:
