@@ -132,6 +132,18 @@ def test_missing_names_raise_value_missing_listing_them() -> None:
     assert info.value.missing == ("x",)
 
 
+@pytest.mark.parametrize("reference", [False, True])
+def test_evaluate_known_answers_none_for_missing_data_and_raises_the_rest(reference: bool) -> None:
+    """Missing data is None (no exception to build); a real failure is still an EvaluationError."""
+    interpreter = Interpreter(reference=reference)
+    assert interpreter.evaluate_known(compile_formula("x > 1"), {"x": None}) is None
+    assert interpreter.evaluate_known(compile_formula("x > 1"), {"x": D(2)}) is True
+    assert interpreter.evaluate_known(compile_formula("coalesce(x, 0) + 1"), {"x": None}) == 1
+    with pytest.raises(EvaluationError) as info:
+        interpreter.evaluate_known(compile_formula("1 / x"), {"x": D(0)})
+    assert info.value.code == "formula.division-by-zero"
+
+
 def test_coalesce_supplies_a_stated_default_for_missing_values() -> None:
     """coalesce(x, 0) is how an author says a missing value counts as 0."""
     assert run("coalesce(x, 0) + 1", x=None) == D(1)

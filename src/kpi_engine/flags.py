@@ -158,13 +158,12 @@ def _check(
                     continue
                 key = (p, rule.order, order.get(subject, -1))
                 try:
-                    fired = interpreter.evaluate(rule.when, names)
+                    fired = interpreter.evaluate_known(rule.when, names)
                 except EvaluationError as exc:
-                    if exc.code != "value.missing":
-                        found.append(
-                            (*key, _failed(rule, subject, names, exc.message, exc.message_en))
-                        )
+                    found.append((*key, _failed(rule, subject, names, exc.message, exc.message_en)))
                     continue
+                if fired is None:
+                    continue  # a fact the condition needs is unknown: the rule does not apply
                 if not isinstance(fired, bool):
                     found.append(
                         (

@@ -531,6 +531,23 @@ class Interpreter:
         A missing name (bound to ``None``) that the result depends on raises an error with code
         ``value.missing`` listing the missing names.
         """
+        result = self.evaluate_known(formula, names)
+        if result is None:
+            missing = tuple(sorted(n for n in formula.names if names.get(n) is None))
+            raise EvaluationError(
+                "value.missing",
+                f"缺少数据：{'、'.join(missing)}",
+                f"missing data: {', '.join(missing)}",
+                missing=missing,
+            )
+        return result
+
+    def evaluate_known(self, formula: Formula, names: Mapping[str, Value]) -> Value | None:
+        """Like :meth:`evaluate`, but ``None`` when the result depends on a missing name.
+
+        For callers to whom missing data is an everyday answer rather than an error (a rule whose
+        condition needs a figure nobody supplied simply does not apply).
+        """
         try:
             if self._fast:
                 result = formula.run(names)  # the engine's path: compiled, context already set
@@ -566,13 +583,7 @@ class Interpreter:
                 f"the formula could not be evaluated: {type(exc).__name__}: {exc}",
             ) from None
         if result is None:
-            missing = tuple(sorted(n for n in formula.names if names.get(n) is None))
-            raise EvaluationError(
-                "value.missing",
-                f"缺少数据：{'、'.join(missing)}",
-                f"missing data: {', '.join(missing)}",
-                missing=missing,
-            )
+            return None
         if type(result) is Decimal and not result.is_finite():
             raise EvaluationError(
                 "formula.not-finite", "计算结果不是有限数", "the result is not a finite number"
