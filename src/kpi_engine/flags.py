@@ -59,20 +59,16 @@ def _selected(rule: CompiledRule, row: Row) -> bool:
     return all(plain(row.get(key)) in options for key, options in rule.select)
 
 
-def _names(pack: RulePack, row: Row) -> Row:
-    names: dict[str, Value] = {}
-    for name, value in pack.params.items():
-        names[name] = "、".join(value) if isinstance(value, list) else value
-    names.update(row)
-    return names
-
-
 def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[str, Row, Row]]]:
     """Per scope: (subject, facts row, names for conditions) — the names built once per subject,
-    not once per rule."""
+    not once per rule; the pack's parameters (lists as text) once per pack."""
+    params: Row = {
+        name: "、".join(value) if isinstance(value, list) else value
+        for name, value in pack.params.items()
+    }
 
     def named(rows: Iterable[tuple[str, Row]]) -> list[tuple[str, Row, Row]]:
-        return [(subject, row, _names(pack, row)) for subject, row in rows]
+        return [(subject, row, params | row) for subject, row in rows]
 
     return {
         "set": named([(set_id, facts.set)]),
