@@ -427,3 +427,30 @@ def test_full_marks_exactly_for_rows_whose_target_is_met(case: tuple[str, dict[s
         assert r.value is not None
         assert r.target is not None
         assert (r.score == r.weight) == (r.value >= r.target.value)
+
+
+def test_a_bad_figure_no_row_reads_is_still_flagged() -> None:
+    """budget_initial: "x" feeds only rule packs: a data.bad_input flag, never silence."""
+    s = make_set(
+        "inputs:\n  budget_initial: {unit: 万元}\n  done: {unit: 个}\n"
+        'indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 1 个", value: done}\n'
+    )
+    e = evaluate(s, {"inputs": {"budget_initial": "x", "done": 2}})
+    assert e.indicator("a").status is Status.OK
+    bad = [f for f in e.flags if f.rule == "data.bad_input"]
+    assert [(f.subject, f.severity) for f in bad] == [("budget_initial", "warning")]
+    assert bad[0].message == "输入项 budget_initial 的值 'x' 不是数字，已按缺失处理"
+    assert bad[0].evidence == {"input": "budget_initial", "code": "input.not-numeric"}
+
+
+def test_a_bad_figure_a_row_reports_is_not_flagged_twice() -> None:
+    """When a row's data.error already quotes the bad input, no separate input flag is added."""
+    s = make_set(
+        "inputs:\n  done: {unit: 个}\n"
+        'indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 1 个", value: done}\n'
+    )
+    e = evaluate(s, {"inputs": {"done": "很多"}})
+    assert [f.rule for f in e.flags if f.rule.startswith("data.")] == [
+        "data.error",
+        "data.incomplete",
+    ]

@@ -732,7 +732,7 @@ class _Run:
             indicators=results,
             groups=tuple(groups),
             top=self.c.top,
-            flags=tuple(_data_flags(results, coverage, places)),
+            flags=tuple(_data_flags(results, coverage, places, self.data.problems)),
             reported_total=self.actuals.reported_total,
             cap=cap_note,
             total_uncapped=total_uncapped,
@@ -787,9 +787,33 @@ def _met(t: Target, a: Decimal) -> tuple[bool, str]:
     return a >= t.value, f"{show(a)} ≥ {show(t.value)}?"
 
 
-def _data_flags(results: tuple[IndicatorResult, ...], coverage: Decimal, places: int) -> list[Flag]:
+def _data_flags(
+    results: tuple[IndicatorResult, ...],
+    coverage: Decimal,
+    places: int,
+    problems: Mapping[str, tuple[str, str, str]],
+) -> list[Flag]:
     """Flags the engine itself raises for data it could not use (rule packs add the rest)."""
     flags = []
+    reported = {r.problem for r in results if r.status is Status.ERROR}
+    for name, (code, zh, en) in problems.items():
+        if zh in reported:
+            continue  # an indicator's data.error already quotes it
+        # Read by no scored row (a budget figure only rule packs use, say): still never silent.
+        flags.append(
+            Flag(
+                "data.bad_input",
+                "warning",
+                name,
+                f"{zh}，已按缺失处理",
+                f"{en}; treated as missing",
+                {"input": name, "code": code},
+                "核对该数据项的填报值。",
+                "Check the figure supplied for it.",
+                "数据有误",
+                "Bad data",
+            )
+        )
     for r in results:
         evidence = {"indicator": r.id, "name": r.name}
         name_en = r.name_en or r.name
