@@ -131,6 +131,16 @@ def test_unknown_actuals_names_exit_2(
     assert f"{actuals}:2:3: actuals.unknown-input" in capsys.readouterr().err
 
 
+def test_lint_in_english_titles_and_lists_in_english(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--lang en: the set's English title, then the English flag list."""
+    assert main(["lint", str(demo_dir), "--lang", "en"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "2024 food safety sampling project — expenditure performance self-evaluation"
+    assert out[2] == "Problems found:"
+
+
 def test_lint_checks_structure_without_actuals(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -267,7 +267,7 @@ def _lint(args: argparse.Namespace) -> int:
     else:
         from kpi_engine.reports.text import render_flags  # noqa: PLC0415 - CLI only
 
-        title = indicator_set.title
+        title = (args.lang == "en" and indicator_set.title_en) or indicator_set.title
         sys.stdout.write("\n".join([title, "", *render_flags(flags, args.lang)]) + "\n")
     return EXIT_FLAGS if _fails(flags, args.fail_on) else EXIT_OK
 
