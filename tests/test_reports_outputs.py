@@ -156,6 +156,16 @@ def _sheet(s: IndicatorSet, e: Evaluation):  # type: ignore[no-untyped-def]
     return openpyxl.load_workbook(io.BytesIO(render_score_table(s, e))).active
 
 
+def test_english_xlsx_is_titled_in_english() -> None:
+    """--lang en: the sheet and its title row use the set's English title."""
+    import openpyxl
+
+    s, e = _load(DEMO)
+    ws = openpyxl.load_workbook(io.BytesIO(render_score_table(s, e, "en"))).active
+    assert ws.title == "Score table"
+    assert ws["A1"].value == s.title_en
+
+
 @pytest.mark.parametrize("set_dir", [SEED, DEMO], ids=["seed", "demo"])
 def test_xlsx_scores_sum_to_the_total(set_dir: Path) -> None:
     """Scores in the funds block and the indicator rows are numbers and add up to the total."""

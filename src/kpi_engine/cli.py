@@ -238,7 +238,8 @@ def _validate(args: argparse.Namespace) -> int:
     if args.lang == "zh":
         print(f"通过：{indicator_set.title}（{leaves} 个末级指标，满分 {scale}）")
     else:
-        print(f"OK: {indicator_set.title} ({leaves} leaf indicators, full marks {scale})")
+        title = indicator_set.title_en or indicator_set.title
+        print(f"OK: {title} ({leaves} leaf indicators, full marks {scale})")
     return EXIT_OK
 
 

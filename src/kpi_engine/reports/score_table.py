@@ -103,7 +103,8 @@ class _Writer:
     def title(self) -> None:
         styles, ws = self.openpyxl.styles, self.ws
         ws.title = self.t("绩效自评表", "Score table")
-        title = ws.cell(row=1, column=1, value=self.e.title)
+        text = (self.lang == "en" and self.e.title_en) or self.e.title
+        title = ws.cell(row=1, column=1, value=text)
         title.data_type = "s"
         title.font = styles.Font(name="黑体", size=14, bold=True)
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=self.levels + 5)
