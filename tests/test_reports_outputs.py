@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from kpi_engine import Engine, Evaluation, IndicatorSet, load_actuals, load_indicator_set
+from kpi_engine.errors import Lang
 from kpi_engine.reports.document import build_report, prose
 from kpi_engine.reports.report_docx import render_report_docx
 from kpi_engine.reports.report_html import render_report_html
@@ -150,18 +151,16 @@ def test_docx_reopens_with_chinese_fonts_on_the_east_asian_slot(
         assert fonts.get(qn("w:eastAsia")) in {"宋体", "黑体"}
 
 
-def _sheet(s: IndicatorSet, e: Evaluation):  # type: ignore[no-untyped-def]
+def _sheet(s: IndicatorSet, e: Evaluation, lang: Lang = "zh"):  # type: ignore[no-untyped-def]
     import openpyxl
 
-    return openpyxl.load_workbook(io.BytesIO(render_score_table(s, e))).active
+    return openpyxl.load_workbook(io.BytesIO(render_score_table(s, e, lang))).active
 
 
 def test_english_xlsx_is_titled_in_english() -> None:
     """--lang en: the sheet and its title row use the set's English title."""
-    import openpyxl
-
     s, e = _load(DEMO)
-    ws = openpyxl.load_workbook(io.BytesIO(render_score_table(s, e, "en"))).active
+    ws = _sheet(s, e, "en")
     assert ws.title == "Score table"
     assert ws["A1"].value == s.title_en
 
