@@ -145,6 +145,24 @@ def test_any_values_for_known_names_evaluate_without_raising(
     assert e.total is None or 0 <= e.total <= e.scale
 
 
+@given(_values, _values, _values)
+def test_every_unusable_input_is_named_in_some_flag(x: Any, budget: Any, spent: Any) -> None:
+    """No bad figure passes silently: each input the engine could not read is quoted by a flag
+    (blank-like text is missing data, reported by the rows that need it)."""
+    from kpi_engine.engine import read_figure
+    from kpi_engine.models import Actuals, InputEntry
+
+    data = {"inputs": {"x": x, "budget": budget, "spent": spent}}
+    e = evaluate(SET, data)
+    text = "\n".join(f.message for f in e.flags)
+    units = {"x": "%", "budget": "万元", "spent": "万元"}
+    for name, raw in Actuals.model_validate(data).inputs.items():
+        value = raw.value if isinstance(raw, InputEntry) else raw
+        _, kind = read_figure(value, units[name])
+        if kind not in (None, "blank"):
+            assert f"输入项 {name} 的值" in text, (name, value, text)
+
+
 def test_values_at_the_decimal_limits_are_statuses_not_crashes() -> None:
     """-9e999999 on a ≥ row (found by fuzzing): the score overflows and becomes an error status."""
     e = evaluate(SET, {"inputs": {"x": "-9e999999", "budget": "9e999999", "spent": "9e999999"}})
