@@ -178,6 +178,33 @@ def test_all_problems_are_collected_before_raising() -> None:
     assert all(issue.location is not None for issue in err.issues)
 
 
+def test_deduct_needs_its_rule_and_its_rule_needs_the_method() -> None:
+    """method: deduct without deduct, and deduct without the method: both located."""
+    err = problems(
+        """
+        indicators:
+          - {id: a, name: 甲, weight: 5, target: "≤ 100%", method: deduct}
+          - {id: b, name: 乙, weight: 5, target: "≤ 100%", deduct: {minus: 0.5}}
+        """
+    )
+    assert sorted(err.codes) == ["method.missing-deduct", "method.unused-deduct"]
+    assert all(issue.location is not None for issue in err.issues)
+    unused = next(i for i in err.issues if i.code == "method.unused-deduct")
+    assert unused.location is not None
+    assert (unused.location.line, unused.location.col) == (6, 51)  # the deduct key of row b
+
+
+def test_a_deduction_must_take_something_off() -> None:
+    """minus: 0 (or a zero step) is refused where it is written."""
+    with pytest.raises(DefinitionError) as info:
+        make_set(
+            'indicators:\n  - {id: c, name: 丙, weight: 5, target: "≤ 100%", method: deduct,'
+            " deduct: {per: 0, minus: 0}}\n"
+        )
+    assert info.value.codes == ("schema.invalid", "schema.invalid")
+    assert {i.location.line for i in info.value.issues if i.location} == {5}
+
+
 def test_score_formula_may_use_actual_target_and_weight() -> None:
     """A, T and w are known names in score formulas only."""
     compiled = compile_set(

@@ -26,8 +26,26 @@ indicators:
   - {id: ratio, name: 反比, weight: 20, target: "≤ 30 天", method: reverse_ratio}
   - {id: rng, name: 区间, weight: 20, target: "[2, 5] %"}
   - {id: sym, name: 对称, weight: 20, target: "= 100%", method: equal_symmetric}
+  - {id: ded_le, name: 扣分反向, weight: 20, target: "≤ 100%", method: deduct,
+     deduct: {per: 1, minus: 0.5}}
+  - {id: ded_ge, name: 扣分正向, weight: 20, target: "≥ 500 人", method: deduct,
+     deduct: {per: 10, minus: 1, partial: count}}
+  - {id: ded_eq, name: 扣分等值, weight: 20, target: "= 50", method: deduct,
+     deduct: {per: 1, minus: 2}}
+  - {id: ded_rng, name: 扣分区间, weight: 20, target: "[2, 5] %", method: deduct,
+     deduct: {per: 0.5, minus: 3, partial: count}}
 """
-ACTUALS = {"ge": 400, "le": 26, "ratio": 40, "rng": 7, "sym": 80}
+ACTUALS = {
+    "ge": 400,
+    "le": 26,
+    "ratio": 40,
+    "rng": 7,
+    "sym": 80,
+    "ded_le": 130,
+    "ded_ge": 400,
+    "ded_eq": 45,
+    "ded_rng": 7,
+}
 
 
 def _run(actuals: Mapping[str, object]):  # type: ignore[no-untyped-def]

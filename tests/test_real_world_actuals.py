@@ -116,6 +116,18 @@ def test_evaluation_records_what_it_came_from() -> None:
     assert json.loads(e.to_json())["provenance"] == dict(p)
 
 
+def test_writing_a_default_explicitly_keeps_the_set_digest() -> None:
+    """`kind: quantitative` (the default) written out is the same content as leaving it out."""
+    from .conftest import make_set
+
+    plain = make_set('indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 1"}\n')
+    explicit = make_set(
+        'indicators:\n  - {id: a, name: 甲, weight: 5, target: "≥ 1", kind: quantitative}\n'
+    )
+    other = make_set('indicators:\n  - {id: a, name: 甲, weight: 6, target: "≥ 1"}\n')
+    assert digest(plain) == digest(explicit) != digest(other)
+
+
 _values = st.one_of(
     st.none(),
     st.text(max_size=12),

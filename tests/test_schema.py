@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from kpi_engine.loading import read_yaml
+from kpi_engine.models import Method
 from kpi_engine.schema import FIELD_HELP, json_schema, schema_text
 
 from .conftest import ROOT
@@ -58,7 +59,8 @@ def test_every_field_has_chinese_and_english_help(actuals: bool) -> None:
 def test_methods_and_tiers_are_enums() -> None:
     """Completion offers every scoring method (with help) and every tier, Chinese ones too."""
     methods = json_schema()["definitions"]["Method"]
-    assert len(methods["enum"]) == len(methods["enumDescriptions"]) == 11
+    assert methods["enum"] == [m.value for m in Method]
+    assert len(methods["enumDescriptions"]) == len(Method)
     tier = json_schema(True)["definitions"]["IndicatorActual"]["properties"]["tier"]
     assert {"achieved", "达成", "部分达成", "未达成"} <= set(tier["enum"])
     target = json_schema()["definitions"]["Leaf"]["properties"]["target"]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kpi_engine import EvaluationError, scoring
 from kpi_engine.scoring import Step, show
+from kpi_engine.targets import Op
 
 from .strategies import amounts, positive_amounts, signed_amounts, weights
 
@@ -163,6 +164,45 @@ def test_custom_score_outside_zero_to_weight_is_an_error() -> None:
         scoring.custom(D(5), D(6), "x")
 
 
+@pytest.mark.parametrize(
+    ("op", "target", "high", "actual", "per", "minus", "count", "expected"),
+    [
+        # 在职人员控制率 ≤ 100 %, −0.5 per point over (DOMAIN.md §2): 103.4 % → 5 − 1.7
+        (Op.LE, D(100), None, D("103.4"), D(1), D("0.5"), False, D("3.3")),
+        (Op.LE, D(100), None, D(100), D(1), D("0.5"), False, D(5)),
+        (Op.LE, D(100), None, D(120), D(1), D("0.5"), False, D(0)),  # 扣完为止
+        # 三公经费变动率 ≤ 0, −0.8 per started point: 2.3 → ⌈2.3⌉ = 3 steps
+        (Op.LE, D(0), None, D("2.3"), D(1), D("0.8"), True, D("5.6")),
+        (Op.GE, D(500), None, D(475), D(10), D(1), False, D("2.5")),
+        (Op.GE, D(500), None, D(475), D(10), D(1), True, D(2)),
+        (Op.EQ, D(50), None, D(53), D(1), D("0.5"), False, D("3.5")),
+        (Op.EQ, D(50), None, D(47), D(1), D("0.5"), False, D("3.5")),
+        (Op.RANGE, D(2), D(5), D(7), D("0.5"), D(1), False, D(1)),
+        (Op.RANGE, D(2), D(5), D(1), D("0.5"), D(1), False, D(3)),
+        (Op.RANGE, D(2), D(5), D(3), D("0.5"), D(1), False, D(5)),
+    ],
+)
+def test_deduct_takes_points_off_per_step_of_distance(
+    op: Op, target: D, high: D | None, actual: D, per: D, minus: D, count: bool, expected: D
+) -> None:
+    """扣分制 as DOMAIN.md writes it: minus × (distance ÷ per), down to 0, full marks only at 0."""
+    w = D(8) if op is Op.LE and target == 0 else D(5)
+    out = scoring.deduct(w, op, target, high, actual, per, minus, count)
+    assert out.score == expected
+    assert out.met == (out.score == w)
+
+
+def test_deduct_explanation_shows_the_distance_and_the_arithmetic() -> None:
+    """A reviewer can redo the sum from the calculation line."""
+    out = scoring.deduct(D(8), Op.LE, D(0), None, D("2.3"), D(1), D("0.8"), True)
+    assert (
+        out.calculation
+        == "d = max(0, 2.3 − 0) = 2.3; ⌈2.3 ÷ 1⌉ = 3 → s = max(0, 8 − 0.8 × 3) = 5.6"
+    )
+    assert "每 1 扣 0.8 分" in out.rule_zh
+    assert "0.8 off per 1" in out.rule_en
+
+
 def test_show_writes_numbers_without_exponents() -> None:
     """Explanations never show 1E+3 or 28-digit fractions."""
     assert show(D("1E+3")) == "1000"
@@ -225,6 +265,43 @@ def test_range_full_marks_exactly_inside(w: D, lo: D, span: D, a: D) -> None:
     hi = lo + span
     out = scoring.range_score(w, lo, hi, a)
     assert (out.score == w) == (lo <= a <= hi) == out.met
+
+
+_OPS = st.sampled_from([Op.GE, Op.LE, Op.EQ, Op.RANGE])
+
+
+@given(
+    _OPS,
+    weights,
+    positive_amounts,
+    amounts,
+    signed_amounts,
+    positive_amounts,
+    amounts,
+    st.booleans(),
+)
+def test_deduct_scores_lie_between_zero_and_the_weight_with_full_marks_only_on_target(  # type: ignore[no-untyped-def]
+    op, w, t, span, a, per, minus, count
+) -> None:
+    """扣分制: 0 ≤ s ≤ w, and s = w exactly when A meets the target (any positive deduction)."""
+    assume(minus > 0)
+    high = t + span if op is Op.RANGE else None
+    out = scoring.deduct(w, op, t, high, a, per, minus, count)
+    assert 0 <= out.score <= w
+    if w > 0:
+        assert (out.score == w) == out.met
+
+
+@given(weights, positive_amounts, signed_amounts, amounts, positive_amounts, amounts, st.booleans())
+def test_deduct_follows_the_direction_of_the_target(  # type: ignore[no-untyped-def]
+    w, t, a, step, per, minus, count
+) -> None:
+    """≥: a higher actual never earns less; ≤: never more; counting started steps never helps."""
+    for op, better in ((Op.GE, a + step), (Op.LE, a - step)):
+        worse_score = scoring.deduct(w, op, t, None, a, per, minus, count).score
+        assert scoring.deduct(w, op, t, None, better, per, minus, count).score >= worse_score
+        prorated = scoring.deduct(w, op, t, None, a, per, minus, False).score
+        assert scoring.deduct(w, op, t, None, a, per, minus, True).score <= prorated
 
 
 @given(weights, positive_amounts, signed_amounts)

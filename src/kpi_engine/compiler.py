@@ -23,6 +23,7 @@ from kpi_engine.formula import Formula, compile_formula
 from kpi_engine.functions import FUNCTIONS
 from kpi_engine.grading import NATIONAL, Grade, band_problems
 from kpi_engine.models import (
+    Deduction,
     DerivedDef,
     Group,
     IndicatorSet,
@@ -121,6 +122,8 @@ class CompiledLeaf:
     """数量/质量/时效/成本: declared, or taken from the nearest group named after one."""
     role: NodeRole
     """Declared, inferred from the name, or inherited from the enclosing group."""
+    deduction: Deduction | None = None
+    """The deductions of ``method: deduct``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +399,7 @@ class _Compiler:
                 path,
             )
         steps = self._steps(leaf, method, path)
+        self._deduction(leaf, method, path)
         self.leaves.append(
             CompiledLeaf(
                 id=leaf.id,
@@ -414,6 +418,7 @@ class _Compiler:
                 steps=steps,
                 dimension=_dimension(leaf.dimension, names),
                 role=role,
+                deduction=leaf.deduct if method is Method.DEDUCT else None,
             )
         )
 
@@ -474,6 +479,25 @@ class _Compiler:
                 path,
             )
         return method
+
+    def _deduction(self, leaf: Leaf, method: Method, path: Path_) -> None:
+        if leaf.deduct is None and method is Method.DEDUCT:
+            self.add(
+                "method.missing-deduct",
+                f"指标 {leaf.id} 的计分方法为 deduct，但未写扣分规则 deduct"
+                "（如 {per: 1, minus: 0.5}）",
+                f"indicator {leaf.id} uses method 'deduct' but has no deduct (e.g. "
+                "{per: 1, minus: 0.5})",
+                path,
+            )
+        elif leaf.deduct is not None and method is not Method.DEDUCT:
+            self.add(
+                "method.unused-deduct",
+                f"指标 {leaf.id} 写了扣分规则 deduct，但计分方法不是 deduct",
+                f"indicator {leaf.id} has deduct but its method is not 'deduct'",
+                (*path, "deduct"),
+                key=True,
+            )
 
     def _steps(self, leaf: Leaf, method: Method, path: Path_) -> tuple[Step, ...]:
         if leaf.bands is None:

@@ -584,6 +584,12 @@ class _Run:
         if m is Method.RANGE:
             assert t.high is not None
             return scoring.range_score(w, t.low, t.high, a)
+        if m is Method.DEDUCT:
+            d = leaf.deduction
+            assert d is not None
+            return scoring.deduct(
+                w, t.op, t.value, t.high, a, d.per, d.minus, count_partial=d.partial == "count"
+            )
         return _TARGET_RULES[m](w, t.value, a)
 
     def custom(self, leaf: CompiledLeaf, a: Decimal) -> Outcome:
@@ -747,9 +753,16 @@ class _Run:
 
 def digest(model: BaseModel) -> str:
     """SHA-256 of a model's canonical JSON: the same content gives the same digest, whatever
-    the formatting or key order of the file it came from."""
+    the formatting or key order of the file it came from.
+
+    Fields left at their defaults are left out, so writing a default explicitly, or a later
+    release adding an optional field, does not change the digest of the same content.
+    """
     canonical = json.dumps(
-        model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        model.model_dump(mode="json", exclude_defaults=True),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

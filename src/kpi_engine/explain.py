@@ -18,7 +18,7 @@ from kpi_engine.grading import Grade
 from kpi_engine.models import Method
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.scoring import TIER_BANDS, show, with_unit
-from kpi_engine.targets import Op
+from kpi_engine.targets import Op, Target
 
 __all__ = ["Needed", "explain_text", "needed_for_full", "needed_for_score", "next_grade"]
 
@@ -59,6 +59,8 @@ def needed_for_full(leaf: CompiledLeaf) -> Needed | None:
         return Needed("between", t.low, t.high)
     if m is Method.EQUAL_SYMMETRIC:
         return Needed("exactly", t.value) if t.value else Needed("at_most", Decimal(0))
+    if m is Method.DEDUCT and t.op is Op.EQ:
+        return Needed("exactly", t.value)  # any distance from T costs points
     if m in (Method.REVERSE_LINEAR, Method.REVERSE_RATIO) or t.op is Op.LE:
         return Needed("at_most", t.value)
     if m is Method.EQUAL and t.value == 0:
@@ -97,6 +99,8 @@ def needed_for_score(leaf: CompiledLeaf, score: Decimal) -> Needed | None:
     share = score / w
     if m is Method.EXECUTION_RATE:
         return _least(share * 100)
+    if m is Method.DEDUCT and t is not None and leaf.deduction is not None:
+        return _within_deductions(leaf, t, score)
     if t is None or m in (Method.FORMULA, Method.QUALITATIVE) or t.value <= 0:
         return needed_for_full(leaf)
     if m in (Method.PROPORTIONAL, Method.EQUAL):
@@ -110,6 +114,23 @@ def needed_for_score(leaf: CompiledLeaf, score: Decimal) -> Needed | None:
     if m is Method.RANGE and t.high is not None:
         return _between(t.low * share, t.high * (2 - share))
     return needed_for_full(leaf)  # pragma: no cover - every method is handled above
+
+
+def _within_deductions(leaf: CompiledLeaf, t: Target, score: Decimal) -> Needed:
+    """The actuals whose deductions leave at least ``score``: the distance d from the target may
+    be at most (w − score) ÷ minus steps — whole steps when a started step counts as one."""
+    d = leaf.deduction
+    assert d is not None
+    steps = (leaf.weight - score) / d.minus
+    if d.partial == "count":
+        steps = steps.to_integral_value(rounding=ROUND_FLOOR)
+    distance = steps * d.per
+    if t.op is Op.GE:
+        return _least(t.value - distance)
+    if t.op is Op.LE:
+        return _most(t.value + distance)
+    high = t.high if t.op is Op.RANGE and t.high is not None else t.value
+    return _between(t.value - distance, high + distance)
 
 
 def next_grade(evaluation: Evaluation, grades: tuple[Grade, ...]) -> Grade | None:

@@ -30,6 +30,7 @@ __all__ = [
     "Actuals",
     "Band",
     "Cap",
+    "Deduction",
     "DerivedDef",
     "GradeBand",
     "Group",
@@ -103,6 +104,7 @@ def _finite(value: Decimal) -> Decimal:
 
 Number = Annotated[Decimal, AfterValidator(_finite)]
 NonNegative = Annotated[Decimal, AfterValidator(_finite), Field(ge=0)]
+Positive = Annotated[Decimal, AfterValidator(_finite), Field(gt=0)]
 
 
 def _identifier(value: str) -> str:
@@ -147,6 +149,7 @@ class Method(StrEnum):
     FORMULA = "formula"
     EXECUTION_RATE = "execution_rate"
     QUALITATIVE = "qualitative"
+    DEDUCT = "deduct"
 
 
 class Tier(StrEnum):
@@ -269,6 +272,22 @@ class Band(_Model):
     points: NonNegative
 
 
+class Deduction(_Model):
+    """扣分制: ``minus`` points off for each ``per`` of the actual's distance from its target.
+
+    E.g. 在职人员控制率 ≤ 100 %, −0.5 per point over: ``{per: 1, minus: 0.5}``. The score never
+    goes below 0 (扣完为止).
+    """
+
+    per: Positive = Decimal(1)
+    """The distance each deduction is for (default 1: one unit of the value, e.g. one point)."""
+    minus: Positive
+    """Points taken off per step."""
+    partial: Literal["prorate", "count"] = "prorate"
+    """A part of a step: ``prorate`` deducts its share; ``count`` counts it as a whole step
+    (不足一个计扣单位的按一个计)."""
+
+
 class Cap(_Model):
     """A ceiling on the total when a value falls below a threshold (e.g. 执行率 < 80% → ≤ 89)."""
 
@@ -301,6 +320,8 @@ class Leaf(_Model):
     """Steps for ``method: bands``."""
     score_formula: str | None = None
     """For ``method: formula``: the score, using A (actual), T (target), w (weight)."""
+    deduct: Deduction | None = None
+    """For ``method: deduct``: points off per step of distance from the target."""
     dimension: str | None = None
     """Output dimension, e.g. 数量, 质量, 时效, 成本 (inferred from the group name when absent)."""
     role: NodeRole | None = None

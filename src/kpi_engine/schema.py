@@ -89,6 +89,16 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "method": ("计分方法；省略时按目标值比较符选择", "scoring method; default from the target"),
     "bands": ("分档表：[min, max) 内得 points 分", "stepwise table: [min, max) earns points"),
     "points": ("该档得分", "points of the step"),
+    "deduct": (
+        "扣分规则（method: deduct）：每偏离目标 per 扣 minus 分，扣完为止",
+        "deductions for method: deduct: minus points per step of distance from the target",
+    ),
+    "per": ("每扣一次对应的偏离量（默认 1，如 1 个百分点）", "the distance per deduction (1)"),
+    "minus": ("每次扣的分数", "points taken off per step"),
+    "partial": (
+        "不足一个 per 的偏离：prorate 按比例扣（默认）；count 按一个计",
+        "a partial step: prorate (default) or count as a whole step",
+    ),
     "score_formula": (
         "自定义计分公式，可用 A（实际值）、T（目标值）、w（分值）",
         "custom score formula using A, T, w",
@@ -120,6 +130,7 @@ _METHOD_HELP = {
     Method.FORMULA: "自定义计分公式 score_formula",
     Method.EXECUTION_RATE: "预算执行率：w×min(1, 执行率÷100%)",
     Method.QUALITATIVE: "定性档次",
+    Method.DEDUCT: "扣分制：每偏离目标 per 扣 minus 分，扣完为止（需写 deduct）",
 }
 _TIER_WORDS = [*[t.value for t in Tier], "达成", "部分达成", "未达成", "完成", "部分完成", "未完成"]
 

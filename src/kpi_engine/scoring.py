@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import NamedTuple
 
 from kpi_engine.errors import EvaluationError
+from kpi_engine.targets import Op
 
 __all__ = [
     "TIER_BANDS",
@@ -22,6 +23,7 @@ __all__ = [
     "Step",
     "bands",
     "custom",
+    "deduct",
     "equal",
     "equal_symmetric",
     "execution_rate",
@@ -279,6 +281,79 @@ def bands(w: Decimal, steps: Sequence[Step], a: Decimal) -> Outcome:
         f"实际值 {show(a)} 不在任何分档内",
         f"the actual {show(a)} falls in no step of the table",
     )
+
+
+_DEDUCT_DISTANCE = {
+    # op: (distance in Chinese, in English, shown in the calculation)
+    Op.GE: ("低于 T 的差额 T − A", "the shortfall T − A"),
+    Op.LE: ("超过 T 的差额 A − T", "the excess A − T"),
+    Op.EQ: ("偏差 |A − T|", "the deviation |A − T|"),
+    Op.RANGE: ("超出区间的差额", "the distance outside the range"),
+}
+
+
+def deduct(
+    w: Decimal,
+    op: Op,
+    low: Decimal,
+    high: Decimal | None,
+    a: Decimal,
+    per: Decimal,
+    minus: Decimal,
+    count_partial: bool,
+) -> Outcome:
+    """扣分制: s = max(0, w − minus × d ÷ per), d the distance of A from its target (0 when met).
+
+    With ``count_partial`` a started step counts as a whole one: ⌈d ÷ per⌉ steps.
+    """
+    zh, en = _DEDUCT_DISTANCE[op]
+    steps_zh = "⌈d ÷ 每扣单位⌉" if count_partial else "d ÷ 每扣单位"
+    steps_en = "⌈d ÷ per⌉" if count_partial else "d ÷ per"
+    rule_zh = (
+        f"扣分制：d 为{zh}，每 {show(per)} 扣 {show(minus)} 分，扣完为止："
+        f"s = max(0, w − {show(minus)} × {steps_zh.replace('每扣单位', show(per))})"
+    )
+    rule_en = (
+        f"deductions: d is {en}; {show(minus)} off per {show(per)}, down to 0: "
+        f"s = max(0, w − {show(minus)} × {steps_en.replace('per', show(per))})"
+    )
+    if op is Op.GE:
+        d, shown = max(ZERO, low - a), Calc("d = max(0, {} − {}) = {}", low, a, max(ZERO, low - a))
+    elif op is Op.LE:
+        d, shown = max(ZERO, a - low), Calc("d = max(0, {} − {}) = {}", a, low, max(ZERO, a - low))
+    elif op is Op.EQ:
+        d, shown = abs(a - low), Calc("d = |{} − {}| = {}", a, low, abs(a - low))
+    else:
+        assert high is not None
+        d = low - a if a < low else a - high if a > high else ZERO
+        shown = (
+            Calc("{} ∉ [{}, {}] → d = {}", a, low, high, d)
+            if d
+            else Calc("{} ∈ [{}, {}] → d = 0", a, low, high)
+        )
+    achievement = _ratio(a, low) if op in (Op.GE, Op.LE) else None
+    if d == 0:
+        calc = Calc("{} → s = {}", shown, w)
+        return Outcome(w, True, achievement, rule_zh, rule_en, calc)
+    steps = d / per
+    if count_partial:
+        steps = steps.to_integral_value(rounding=ROUND_CEILING)
+    score = _clip(w - minus * steps, w)
+    if count_partial:
+        calc = Calc(
+            "{}; ⌈{} ÷ {}⌉ = {} → s = max(0, {} − {} × {}) = {}",
+            shown,
+            d,
+            per,
+            steps,
+            w,
+            minus,
+            steps,
+            score,
+        )
+    else:
+        calc = Calc("{} → s = max(0, {} − {} × {} ÷ {}) = {}", shown, w, minus, d, per, score)
+    return Outcome(score, False, achievement, rule_zh, rule_en, calc)
 
 
 def execution_rate(w: Decimal, rate: Decimal) -> Outcome:
