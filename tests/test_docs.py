@@ -115,9 +115,9 @@ def _pairs() -> list[tuple[str, str, str]]:
 PAIRS = _pairs()
 
 
-def test_cookbook_has_its_four_recipes() -> None:
-    """Project table, whole-department table, custom weights, execution-rate caps."""
-    assert len(PAIRS) == 4
+def test_cookbook_has_its_five_recipes() -> None:
+    """Project table, whole-department table, custom weights, execution-rate caps, deductions."""
+    assert len(PAIRS) == 5
 
 
 @pytest.mark.parametrize(("where", "set_text", "actuals_text"), PAIRS, ids=[p[0] for p in PAIRS])
@@ -138,6 +138,20 @@ def test_cookbook_caps_recipe_says_what_it_does() -> None:
     assert e.total == 89
     assert e.grade is not None
     assert e.grade.label == "良"
+
+
+def test_cookbook_deductions_recipe_says_what_it_does() -> None:
+    """The deductions recipe's closing sentence (3.5, 5.6, 8, total 17.1 of 23) is computed."""
+    _, set_text, actuals_text = PAIRS[4]
+    e = evaluate(parse_indicator_set(set_text), parse_actuals(actuals_text))
+    scores = {r.id: r.score for r in e.indicators}
+    assert scores == {
+        "staff_control": Decimal("3.5"),
+        "three_public": Decimal("5.6"),
+        "inspections": Decimal(8),
+    }
+    assert e.total == Decimal("17.1")
+    assert e.scale == 23
 
 
 def test_english_guide_covers_every_method_and_function_and_its_example_evaluates() -> None:
