@@ -116,6 +116,16 @@ def test_evaluation_records_what_it_came_from() -> None:
     assert json.loads(e.to_json())["provenance"] == dict(p)
 
 
+def test_provenance_survives_pickling_as_a_plain_mapping() -> None:
+    """Evaluations cross process boundaries (kpi batch --jobs): the provenance goes with them."""
+    import pickle
+
+    e = evaluate(SET, {"inputs": {"x": 95, "budget": 100, "spent": 90}})
+    back = pickle.loads(pickle.dumps(e))
+    assert dict(back.provenance) == dict(e.provenance)
+    assert back.provenance["actuals_sha256"] == e.provenance["actuals_sha256"]
+
+
 def test_writing_a_default_explicitly_keeps_the_set_digest() -> None:
     """`kind: quantitative` (the default) written out is the same content as leaving it out."""
     from .conftest import make_set

@@ -176,12 +176,9 @@ class Engine:
         with localcontext(ARITHMETIC):
             evaluation = _Run(self._compiled, actuals, self._plan).evaluate()
             found = check(self._compiled, self._packs, evaluation, self._structure)
-        provenance = {
-            "engine": f"kpi_engine {__version__}",
-            "set_sha256": self._set_digest,
-            "actuals_sha256": digest(actuals),
-            "rule_packs": ", ".join(pack.id for pack in self._packs),
-        }
+        provenance = _Provenance(
+            self._set_digest, ", ".join(pack.id for pack in self._packs), actuals
+        )
         return replace(
             evaluation, flags=sort_flags((*evaluation.flags, *found)), provenance=provenance
         )
@@ -749,6 +746,45 @@ class _Run:
                 if isinstance(entry, InputEntry) and entry.source
             },
         )
+
+
+class _Provenance(Mapping[str, str]):
+    """What an evaluation came from: engine version, set and actuals digests, rule packs.
+
+    The actuals' digest is worked out when first read: a batch that writes only totals does not
+    hash every unit's actuals.
+    """
+
+    __slots__ = ("_actuals", "_items", "_packs", "_set")
+
+    def __init__(self, set_digest: str, packs: str, actuals: Actuals) -> None:
+        self._set, self._packs, self._actuals = set_digest, packs, actuals
+        self._items: dict[str, str] | None = None
+
+    def _resolved(self) -> dict[str, str]:
+        if self._items is None:
+            self._items = {
+                "engine": f"kpi_engine {__version__}",
+                "set_sha256": self._set,
+                "actuals_sha256": digest(self._actuals),
+                "rule_packs": self._packs,
+            }
+        return self._items
+
+    def __getitem__(self, key: str) -> str:
+        return self._resolved()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._resolved())
+
+    def __len__(self) -> int:
+        return 4
+
+    def __repr__(self) -> str:
+        return repr(self._resolved())
+
+    def __reduce__(self) -> tuple[type[dict[str, str]], tuple[dict[str, str]]]:
+        return dict, (self._resolved(),)  # a plain mapping once it leaves this process
 
 
 def digest(model: BaseModel) -> str:
