@@ -78,3 +78,54 @@ def test_explanations_are_lazy_but_equal_and_picklable(demo_dir: Path) -> None:
         == "36 > 30 → s = 5 × 30 ÷ 36 = ≈4.166667"
     )
     assert [u.name for u in row.explanation.used] == ["disposal_days"]
+
+
+def _texts() -> tuple[str, str, dict[str, str], str, str]:
+    return ("甲缺少数据", "a lacks data", {"indicator": "a"}, "补充数据", "Supply it")
+
+
+def test_a_lazy_flag_renders_once_and_equals_the_eager_one() -> None:
+    """render= defers the texts; reading any of them formats all once; equality is by content."""
+    import pickle
+
+    from kpi_engine.results import Flag
+
+    calls = []
+
+    def render() -> tuple[str, str, dict[str, str], str, str]:
+        calls.append(1)
+        return _texts()
+
+    lazy = Flag("data.x", "warning", "a", problem="P", problem_en="P", render=render)
+    assert calls == []
+    assert (lazy.rule, lazy.severity, lazy.subject) == ("data.x", "warning", "a")
+    assert calls == []  # counting flags by rule and severity formats nothing
+    eager = Flag("data.x", "warning", "a", *_texts(), "P", "P")
+    assert lazy == eager
+    assert lazy.message_en == "a lacks data"
+    assert lazy.to_dict() == eager.to_dict()
+    assert calls == [1]
+    assert pickle.loads(pickle.dumps(lazy)) == eager
+    assert repr(lazy) == repr(eager)
+    assert hash(lazy) == hash(eager)
+
+
+def test_flags_are_immutable() -> None:
+    """Like the frozen dataclass they replace: no attribute can be set."""
+    import pytest
+
+    from kpi_engine.results import Flag
+
+    flag = Flag("data.x", "warning", "a", *_texts())
+    with pytest.raises(AttributeError):
+        flag.severity = "error"
+    assert flag != Flag("data.x", "error", "a", *_texts())
+
+
+def test_rule_pack_flags_read_the_same_whenever_they_are_read(demo_dir: Path) -> None:
+    """Flags of two evaluations of the same data compare equal, however much of each was read."""
+    s = load_indicator_set(demo_dir)
+    a = load_actuals(demo_dir / "actuals.yaml")
+    first, second = evaluate(s, a), evaluate(s, a)
+    assert [f.message for f in first.flags]  # read one side only
+    assert first.flags == second.flags

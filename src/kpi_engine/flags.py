@@ -16,7 +16,7 @@ from kpi_engine.errors import EvaluationError, Lang
 from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
-from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag
+from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag, FlagTexts
 from kpi_engine.rulepacks import CompiledRule, RulePack, Template, plain
 from kpi_engine.scoring import show
 
@@ -79,21 +79,22 @@ def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[s
 
 def _flag(rule: CompiledRule, pack: RulePack, subject: str, names: Mapping[str, Value]) -> Flag:
     r = rule.definition
-    evidence = {name: plain(names.get(name)) for name in rule.evidence_names}
-    if "name" in names:
-        evidence["subject_name"] = plain(names["name"])
-    message, message_en, suggestion, suggestion_en = rule.templates
+
+    def render() -> FlagTexts:
+        evidence = {name: plain(names.get(name)) for name in rule.evidence_names}
+        if "name" in names:
+            evidence["subject_name"] = plain(names["name"])
+        message, message_en, suggestion, suggestion_en = rule.templates
+        return (
+            _render(message, names, "zh"),
+            _render(message_en, names, "en"),
+            evidence,
+            _render(suggestion, names, "zh"),
+            _render(suggestion_en, names, "en"),
+        )
+
     return Flag(
-        rule=r.id,
-        severity=r.severity,
-        subject=subject,
-        message=_render(message, names, "zh"),
-        message_en=_render(message_en, names, "en"),
-        evidence=evidence,
-        suggestion=_render(suggestion, names, "zh"),
-        suggestion_en=_render(suggestion_en, names, "en"),
-        problem=r.problem,
-        problem_en=r.problem_en,
+        r.id, r.severity, subject, problem=r.problem, problem_en=r.problem_en, render=render
     )
 
 

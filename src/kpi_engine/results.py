@@ -1,6 +1,7 @@
 """Result types: what an evaluation produces.
 
-Plain frozen dataclasses with slots — they are produced by the engine, not validated. Numbers are
+Immutable values produced by the engine, not validated: frozen dataclasses and named tuples, and
+two classes whose texts are formatted when first read (``Explanation``, ``Flag``). Numbers are
 exact Decimals; ``to_dict`` renders them as decimal strings (the JSON contract in DESIGN.md), both
 rounded for display (``score``, ``total``) and exact (``score_exact``, ``total_exact``).
 """
@@ -24,6 +25,7 @@ __all__ = [
     "Evaluation",
     "Explanation",
     "Flag",
+    "FlagTexts",
     "GroupResult",
     "IndicatorNotFoundError",
     "IndicatorResult",
@@ -217,21 +219,91 @@ class Explanation:
         return f"Explanation({self.to_dict()!r})"
 
 
-@dataclass(frozen=True, slots=True)
+FlagTexts = tuple[str, str, Mapping[str, str], str, str]
+"""A flag's message, English message, evidence, suggestion and English suggestion."""
+
+
 class Flag:
-    """A problem found in the set or the evaluation (存在的主要问题)."""
+    """A problem found in the set or the evaluation (存在的主要问题). Immutable.
+
+    Rule packs pass ``render`` instead of the texts: a batch of a million units counts its flags
+    by severity but reads few messages, so they are formatted when first read. Reading any text
+    gives what formatting it eagerly would have given.
+    """
+
+    __slots__ = ("_render", "_texts", "problem", "problem_en", "rule", "severity", "subject")
 
     rule: str
     severity: Severity
     subject: str
-    message: str
-    message_en: str
-    evidence: Mapping[str, str] = field(default_factory=dict)
-    suggestion: str = ""
-    suggestion_en: str = ""
-    problem: str = ""
+    problem: str
     """The problem heading (存在的主要问题) the flag belongs under, e.g. 绩效指标不够精细化."""
-    problem_en: str = ""
+    problem_en: str
+    _texts: FlagTexts | None
+    _render: Callable[[], FlagTexts] | None
+
+    def __init__(
+        self,
+        rule: str,
+        severity: Severity,
+        subject: str,
+        message: str = "",
+        message_en: str = "",
+        evidence: Mapping[str, str] | None = None,
+        suggestion: str = "",
+        suggestion_en: str = "",
+        problem: str = "",
+        problem_en: str = "",
+        *,
+        render: Callable[[], FlagTexts] | None = None,
+    ) -> None:
+        texts = None if render else (message, message_en, evidence or {}, suggestion, suggestion_en)
+        for name, value in (
+            ("rule", rule),
+            ("severity", severity),
+            ("subject", subject),
+            ("problem", problem),
+            ("problem_en", problem_en),
+            ("_texts", texts),
+            ("_render", render),
+        ):
+            object.__setattr__(self, name, value)
+
+    def _resolved(self) -> FlagTexts:
+        if self._texts is None:
+            assert self._render is not None
+            object.__setattr__(self, "_texts", self._render())
+            object.__setattr__(self, "_render", None)
+        assert self._texts is not None
+        return self._texts
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Flag is immutable: cannot set {name!r}")
+
+    @property
+    def message(self) -> str:
+        """What was seen, in Chinese."""
+        return self._resolved()[0]
+
+    @property
+    def message_en(self) -> str:
+        """What was seen, in English."""
+        return self._resolved()[1]
+
+    @property
+    def evidence(self) -> Mapping[str, str]:
+        """The names the rule read and their values, for review."""
+        return self._resolved()[2]
+
+    @property
+    def suggestion(self) -> str:
+        """What to do (改进措施), in Chinese."""
+        return self._resolved()[3]
+
+    @property
+    def suggestion_en(self) -> str:
+        """What to do, in English."""
+        return self._resolved()[4]
 
     def text(self, lang: str = "zh") -> str:
         """The message in the requested language."""
@@ -251,6 +323,40 @@ class Flag:
             "problem": self.problem,
             "problem_en": self.problem_en,
         }
+
+    def _fields(self) -> tuple[object, ...]:
+        message, message_en, evidence, suggestion, suggestion_en = self._resolved()
+        return (
+            self.rule,
+            self.severity,
+            self.subject,
+            message,
+            message_en,
+            dict(evidence),
+            suggestion,
+            suggestion_en,
+            self.problem,
+            self.problem_en,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Flag):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((self.rule, self.severity, self.subject, self.message))
+
+    def __repr__(self) -> str:
+        names = (
+            *("rule", "severity", "subject", "message", "message_en", "evidence"),
+            *("suggestion", "suggestion_en", "problem", "problem_en"),
+        )
+        inner = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields(), strict=True))
+        return f"Flag({inner})"
+
+    def __reduce__(self) -> tuple[type[Flag], tuple[object, ...]]:
+        return Flag, self._fields()  # formatted before leaving the process
 
 
 class IndicatorResult(NamedTuple):
