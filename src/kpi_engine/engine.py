@@ -28,8 +28,7 @@ from kpi_engine.errors import (
     SourceLocation,
     did_you_mean,
 )
-from kpi_engine.facts import collect
-from kpi_engine.flags import check, sort_flags
+from kpi_engine.flags import check, sort_flags, structure_of
 from kpi_engine.formula import ARITHMETIC, Formula, Interpreter
 from kpi_engine.functions import Value, exact_sum, quantize_half_up
 from kpi_engine.grading import grade
@@ -143,8 +142,7 @@ class Engine:
         self._packs = packs_for(indicator_set, extra_rules)
         self._set_digest = digest(indicator_set)
         self._plan = _Plan.of(self._compiled)
-        with localcontext(ARITHMETIC):
-            self._structure = tuple(collect(self._compiled, p.params) for p in self._packs)
+        self._structure = structure_of(self._compiled, self._packs)
 
     @property
     def rule_packs(self) -> tuple[RulePack, ...]:

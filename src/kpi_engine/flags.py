@@ -9,6 +9,7 @@ rules still run. Flags are ordered by severity, then pack and rule order, then t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from kpi_engine.compiler import CompiledSet
@@ -20,7 +21,7 @@ from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag, FlagTexts
 from kpi_engine.rulepacks import CompiledRule, RulePack, Template, plain
 from kpi_engine.scoring import show
 
-__all__ = ["check", "sort_flags"]
+__all__ = ["Keyed", "Structure", "check", "sort_flags", "structure_of"]
 
 
 def _field(value: object, spec: str, lang: Lang) -> str:
@@ -116,40 +117,80 @@ def _failed(
     )
 
 
+Keyed = tuple[int, int, int, Flag]
+"""A flag with its sort key: (pack, rule order, subject in tree order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Structure:
+    """What rule packs find in a set before any data: worked out once per engine.
+
+    ``facts`` are each pack's structural facts; ``flags`` the flags of the rules that read only
+    those (they cannot change from one evaluation to the next, so they are not re-run).
+    """
+
+    facts: tuple[Facts, ...]
+    flags: tuple[Keyed, ...]
+
+
+def structure_of(compiled: CompiledSet, packs: Sequence[RulePack]) -> Structure:
+    """Each pack's structural facts and the flags of its structural rules."""
+    with localcontext(ARITHMETIC):
+        facts = tuple(collect(compiled, pack.params) for pack in packs)
+        flags = _run(compiled, packs, None, facts, results_only=False)
+    return Structure(facts, tuple(flags))
+
+
 def check(
     compiled: CompiledSet,
     packs: Sequence[RulePack],
     evaluation: Evaluation | None = None,
-    structure: Sequence[Facts] | None = None,
+    structure: Structure | None = None,
 ) -> list[Flag]:
     """Run every rule of every pack; without an evaluation only structural rules run.
 
-    ``structure`` (one per pack, from :func:`kpi_engine.facts.collect`) saves recomputing the
-    set's structural facts on every evaluation.
+    With ``structure`` (from :func:`structure_of`, for the same set and packs) the structural
+    facts are not recomputed and the structural rules not re-run.
     """
     with localcontext(ARITHMETIC):
-        return _check(compiled, packs, evaluation, structure)
+        if structure is None:
+            found = _run(compiled, packs, evaluation, None, results_only=False)
+        elif evaluation is None:
+            found = list(structure.flags)
+        else:
+            found = list(structure.flags)
+            found += _run(compiled, packs, evaluation, structure.facts, results_only=True)
+    found.sort(key=lambda item: item[:3])
+    return [flag for *_, flag in found]
 
 
-def _check(
+def _run(
     compiled: CompiledSet,
     packs: Sequence[RulePack],
     evaluation: Evaluation | None,
-    structure: Sequence[Facts] | None,
-) -> list[Flag]:
+    facts_of: Sequence[Facts] | None,
+    *,
+    results_only: bool,
+) -> list[Keyed]:
     interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
     set_id = compiled.definition.id
     order = {leaf.id: i for i, leaf in enumerate(compiled.leaves)}
     order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
-    found: list[tuple[int, int, int, Flag]] = []
+    found: list[Keyed] = []
     for p, pack in enumerate(packs):
+        rules = [
+            rule
+            for rule in pack.rules
+            if (rule.needs_results or not results_only)
+            and (evaluation is not None or not rule.needs_results)
+        ]
+        if not rules:
+            continue
         facts = collect(
-            compiled, pack.params, evaluation, structure[p] if structure is not None else None
+            compiled, pack.params, evaluation, facts_of[p] if facts_of is not None else None
         )
         scopes = _scopes(pack, facts, set_id)
-        for rule in pack.rules:
-            if rule.needs_results and evaluation is None:
-                continue
+        for rule in rules:
             for subject, row, names in scopes[rule.definition.scope]:
                 if rule.select and not _selected(rule, row):
                     continue
@@ -176,8 +217,7 @@ def _check(
                     )
                 elif fired:
                     found.append((*key, _flag(rule, pack, subject, names)))
-    found.sort(key=lambda item: item[:3])
-    return [flag for *_, flag in found]
+    return found
 
 
 def sort_flags(flags: Iterable[Flag]) -> tuple[Flag, ...]:
