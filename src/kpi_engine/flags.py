@@ -78,7 +78,7 @@ def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[s
     }
 
 
-def _flag(rule: CompiledRule, pack: RulePack, subject: str, names: Mapping[str, Value]) -> Flag:
+def _flag(rule: CompiledRule, subject: str, names: Mapping[str, Value]) -> Flag:
     r = rule.definition
 
     def render() -> FlagTexts:
@@ -216,7 +216,7 @@ def _run(
                         )
                     )
                 elif fired:
-                    found.append((*key, _flag(rule, pack, subject, names)))
+                    found.append((*key, _flag(rule, subject, names)))
     return found
 
 

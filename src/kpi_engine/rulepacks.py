@@ -77,7 +77,6 @@ class CompiledRule:
 
     definition: RuleDef
     when: Formula
-    template_names: frozenset[str]
     needs_results: bool
     """Whether it reads facts only an evaluation gives (``kpi lint`` skips those)."""
     order: int
@@ -220,7 +219,6 @@ def compile_pack(definition: RulePackDef) -> RulePack:
             CompiledRule(
                 rule,
                 when,
-                frozenset(names),
                 bool(used & RESULT_FACTS[rule.scope]),
                 i,
                 tuple(
