@@ -24,7 +24,7 @@ from kpi_engine import (
 from kpi_engine.functions import exact_sum
 
 from .conftest import make_set
-from .strategies import flat_sets
+from .strategies import flat_sets, trees
 
 PROJECT = """
 inputs:
@@ -454,3 +454,22 @@ def test_a_bad_figure_a_row_reports_is_not_flagged_twice() -> None:
         "data.error",
         "data.incomplete",
     ]
+
+
+@given(trees())
+def test_any_tree_adds_up_level_by_level(generated: tuple[str, dict[str, Any]]) -> None:
+    """Nested groups, every kind of row, any mix of data: each row's score lies in [0, w], each
+    group is the exact sum of its children, and the total lies in [0, scale]."""
+    text, actuals = generated
+    e = evaluate(parse_indicator_set(text, "gen.yaml"), actuals)
+    scores: dict[str, D] = {}
+    for r in e.indicators:
+        assert r.score is None or 0 <= r.score <= r.weight
+        assert (r.score is not None) == (r.status is Status.OK)
+        scores[r.id] = r.score or D(0)
+    for g in e.groups:  # children before their parents
+        assert g.score == exact_sum(scores[c] for c in g.children)  # exact, like the engine
+        assert 0 <= g.score <= g.weight
+        scores[g.id] = g.score
+    assert 0 <= e.coverage <= 1
+    assert e.total is None or 0 <= e.total <= e.scale
