@@ -2,7 +2,7 @@
 run. Not part of the test suite.
 
     python benchmarks/run.py            # all
-    python benchmarks/run.py formula    # one: formula | unit | batch | load | startup
+    python benchmarks/run.py formula    # one: formula | unit | batch | load | startup | pool
 
 Figures depend on the machine; compare ratios, and compare runs on the same machine.
 """
@@ -154,7 +154,61 @@ def startup() -> None:
     )
 
 
-BENCHMARKS = {"formula": formula, "unit": unit, "batch": batch, "load": load, "startup": startup}
+def pool(units: int = 20_000) -> None:
+    """(f) `kpi batch` on a CSV of the demo project's units (rule packs on, as shipped): one
+    process vs a pool of one worker per core, the same rows written."""
+    import csv
+    import os
+    import tempfile
+
+    demo = ROOT / "indicator_sets" / "project-demo-2024"
+    columns = [
+        *("unit", "budget_initial", "budget_adjusted", "spent", "samples_done"),
+        *("markets_checked", "reports_total", "reports_valid", "nonconforming_found"),
+        *("nonconforming_handled", "publish_days", "disposal_days", "accidents"),
+        *("respondents", "satisfied", "mechanism.tier"),
+    ]
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "units.csv"
+        with source.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(columns)
+            for i in range(units):
+                writer.writerow(
+                    [
+                        *(f"u{i}", 800, 800, 700 + i % 100, 3000 + i % 200, 48, 3000),
+                        *(2980 - i % 30, 90 + i % 10, 90, 20 + i % 5, 30 + i % 9, 0, 400),
+                        *(380 - i % 40, "达成"),
+                    ]
+                )
+
+        def run(jobs: int) -> tuple[float, bytes]:
+            target = Path(folder) / f"out{jobs}.csv"
+            start = time.perf_counter()
+            command = [sys.executable, "-m", "kpi_engine.cli", "batch", str(demo)]
+            command += ["--inputs", str(source), "-o", str(target), "--jobs", str(jobs)]
+            subprocess.run(command, check=True, capture_output=True)
+            return time.perf_counter() - start, target.read_bytes()
+
+        serial, serial_out = run(1)
+        pooled, pooled_out = run(cores)
+    assert serial_out == pooled_out, "the pool wrote different rows"
+    print(
+        f"pool: kpi batch {units:,} units × 12 rows with cn-fiscal: --jobs 1 {serial:.1f} s "
+        f"({units * 12 / serial:,.0f} rows/s); --jobs {cores} {pooled:.1f} s "
+        f"({serial / pooled:.2f}× faster; same output)"
+    )
+
+
+BENCHMARKS = {
+    "formula": formula,
+    "unit": unit,
+    "batch": batch,
+    "load": load,
+    "startup": startup,
+    "pool": pool,
+}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHMARKS):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kpi_engine import DefinitionError, Engine, Evaluation, load_indicator_set
-from kpi_engine.batch import UnitFailure, UnitRow, evaluate_rows, read_rows
+from kpi_engine.batch import UnitFailure, UnitRow, WorkerSetup, evaluate_rows, read_rows
 from kpi_engine.cli import main
 
 from .conftest import SETS
@@ -116,6 +116,38 @@ def test_process_pool_gives_identical_results(units_csv: Path, tmp_path: Path) -
     assert serial.read_bytes() == pooled.read_bytes()
 
 
+EXTRA_PACK = """\
+kpi_rulepack: 1
+id: extra
+title: 额外检查
+rules:
+  - id: extra.any_row
+    problem: 额外问题
+    problem_en: Extra
+    severity: error
+    scope: indicator
+    when: weight > 0
+    message: "“{name}”：额外检查"
+    message_en: "{name}: extra check"
+"""
+
+
+def test_process_pool_applies_extra_rule_packs_like_the_serial_run(
+    units_csv: Path, tmp_path: Path
+) -> None:
+    """--rules FILE reaches the worker processes: the flag counts match the serial run's."""
+    pack = tmp_path / "extra.yaml"
+    pack.write_text(EXTRA_PACK, encoding="utf-8")
+    serial, pooled = tmp_path / "serial.csv", tmp_path / "pooled.csv"
+    common = ["batch", str(DEMO), "--inputs", str(units_csv), "--rules", str(pack)]
+    assert main([*common, "-o", str(serial)]) == 0
+    assert main([*common, "-o", str(pooled), "--jobs", "2"]) == 0
+    assert serial.read_bytes() == pooled.read_bytes()
+    header, first = serial.read_text(encoding="utf-8-sig").splitlines()[:2]
+    errors = dict(zip(header.split(","), first.split(","), strict=True))["flags.error"]
+    assert int(errors) >= 12  # the extra pack's error on every weighted row
+
+
 def test_bad_rows_become_error_records_never_dropped(engine: Engine, tmp_path: Path) -> None:
     """Broken JSON, a non-object and an unknown indicator each yield an error record."""
     path = tmp_path / "units.jsonl"
@@ -176,5 +208,31 @@ def test_xlsx_in_and_out(engine: Engine, units_csv: Path, tmp_path: Path) -> Non
 def test_rows_from_python_objects(engine: Engine) -> None:
     """evaluate_rows accepts UnitRow objects built by an application."""
     rows = [UnitRow(f"u{i}", "app", {"inputs": {"spent": 700 + i}}) for i in range(3)]
-    keys = [row.key for row, _ in evaluate_rows(engine, rows)]  # type: ignore[union-attr]
+    keys = [key for (key, _), _ in evaluate_rows(engine, rows)]
     assert keys == ["u0", "u1", "u2"]
+
+
+def test_evaluate_rows_in_a_pool_gives_the_serial_evaluations(engine: Engine) -> None:
+    """Whole evaluations from worker processes equal the serial ones, in input order."""
+    rows = [UnitRow(f"u{i}", "app", {"inputs": {"spent": 600 + i}}) for i in range(7)]
+    setup = WorkerSetup((DEMO / "set.yaml").read_text(encoding="utf-8"), str(DEMO / "set.yaml"))
+    serial = list(evaluate_rows(engine, rows))
+    pooled = list(evaluate_rows(engine, rows, jobs=2, setup=setup, chunk=2))
+    assert pooled == serial
+
+
+def test_a_pool_refuses_an_engine_its_workers_cannot_rebuild(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Extra packs given as objects cannot reach the workers: a clear error, not other flags."""
+    from kpi_engine.rulepacks import load_pack
+
+    pack = tmp_path / "extra.yaml"
+    pack.write_text(EXTRA_PACK, encoding="utf-8")
+    with_extra = Engine(engine.indicator_set, (load_pack(pack),))
+    setup = WorkerSetup((DEMO / "set.yaml").read_text(encoding="utf-8"), str(DEMO / "set.yaml"))
+    rows = [UnitRow("u", "app", {})]
+    with pytest.raises(ValueError, match="rule_files"):
+        list(evaluate_rows(with_extra, rows, jobs=2, setup=setup))
+    with_files = WorkerSetup(setup.set_text, setup.source, (str(pack),))
+    assert len(list(evaluate_rows(with_extra, rows, jobs=2, setup=with_files))) == 1

@@ -10,13 +10,14 @@ input order.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.engine import Engine
@@ -24,12 +25,15 @@ from kpi_engine.errors import DefinitionError, Issue, SourceLocation, did_you_me
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.loading import parse_indicator_set
 from kpi_engine.results import Evaluation
+from kpi_engine.rulepacks import load_pack
 
 __all__ = [
     "INDICATOR_FIELDS",
     "LONG_COLUMNS",
+    "Records",
     "UnitFailure",
     "UnitRow",
+    "WorkerSetup",
     "check_columns",
     "evaluate_rows",
     "flat_actuals",
@@ -38,6 +42,7 @@ __all__ = [
     "read_rows",
     "summary_columns",
     "summary_record",
+    "unit_records",
     "write_records",
 ]
 
@@ -228,43 +233,64 @@ def _one(engine: Engine, row: UnitRow) -> Evaluation | UnitFailure:
         return UnitFailure(row.key, row.origin, exc.report("zh"), exc.report("en"))
 
 
-_WORKER: Engine | None = None
+@dataclass(frozen=True, slots=True)
+class WorkerSetup:
+    """How a worker process rebuilds the engine: the set's YAML text, where it came from (rule
+    packs named by relative path are found beside it) and any extra rule-pack files."""
+
+    set_text: str
+    source: str = "<set>"
+    rule_files: tuple[str, ...] = ()
+
+    def engine(self) -> Engine:
+        """The engine, built from text (engines hold compiled closures, which do not pickle)."""
+        packs = tuple(load_pack(path) for path in self.rule_files)
+        return Engine(parse_indicator_set(self.set_text, self.source), packs)
 
 
-def _start_worker(set_text: str, source: str) -> None:
+_T = TypeVar("_T")
+_WORKER: tuple[Engine, Callable[[Engine, UnitRow], Any]] | None = None
+
+
+def _start_worker(setup: WorkerSetup, task: Callable[[Engine, UnitRow], Any]) -> None:
     global _WORKER  # noqa: PLW0603 - one engine per worker process, built once
-    _WORKER = Engine(parse_indicator_set(set_text, source))
+    _WORKER = (setup.engine(), task)
 
 
-def _work(rows: list[UnitRow]) -> list[tuple[str, str, Evaluation | UnitFailure]]:
+def _work(rows: list[UnitRow]) -> list[Any]:
     assert _WORKER is not None
-    return [(row.key, row.origin, _one(_WORKER, row)) for row in rows]
+    engine, task = _WORKER
+    return [task(engine, row) for row in rows]
 
 
-def evaluate_rows(
+def _in_order(
     engine: Engine,
     rows: Iterable[UnitRow],
-    *,
-    jobs: int = 1,
-    set_text: str | None = None,
-    source: str = "<set>",
-    chunk: int = 200,
-) -> Iterator[tuple[UnitRow | tuple[str, str], Evaluation | UnitFailure]]:
-    """Evaluate rows in input order; with ``jobs > 1`` a process pool (``set_text`` required)."""
+    task: Callable[[Engine, UnitRow], _T],
+    jobs: int,
+    setup: WorkerSetup | None,
+    chunk: int,
+) -> Iterator[_T]:
+    """``task`` over the rows, in input order: here, or in a pool of ``jobs`` processes."""
     if jobs <= 1:
         for row in rows:
-            yield row, _one(engine, row)
+            yield task(engine, row)
         return
-    if set_text is None:
-        raise ValueError("set_text is needed to rebuild the engine in worker processes")
-    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(set_text, source)) as pool:
-        pending: list[Future[list[tuple[str, str, Evaluation | UnitFailure]]]] = []
+    if setup is None:
+        raise ValueError("a WorkerSetup is needed to rebuild the engine in worker processes")
+    rebuilt = [pack.id for pack in setup.engine().rule_packs]
+    if rebuilt != [pack.id for pack in engine.rule_packs]:
+        raise ValueError(
+            f"workers would apply rule packs {rebuilt}, not {[p.id for p in engine.rule_packs]}: "
+            "give extra packs as rule_files"
+        )
+    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(setup, task)) as pool:
+        pending: list[Future[list[_T]]] = []
         batch: list[UnitRow] = []
 
-        def drain(limit: int) -> Iterator[tuple[tuple[str, str], Evaluation | UnitFailure]]:
+        def drain(limit: int) -> Iterator[_T]:
             while len(pending) > limit:
-                for key, origin, result in pending.pop(0).result():
-                    yield (key, origin), result
+                yield from pending.pop(0).result()
 
         for row in rows:
             batch.append(row)
@@ -276,6 +302,53 @@ def evaluate_rows(
         if batch:
             pending.append(pool.submit(_work, batch))
         yield from drain(0)
+
+
+def _keyed(engine: Engine, row: UnitRow) -> tuple[tuple[str, str], Evaluation | UnitFailure]:
+    return (row.key, row.origin), _one(engine, row)
+
+
+def evaluate_rows(
+    engine: Engine,
+    rows: Iterable[UnitRow],
+    *,
+    jobs: int = 1,
+    setup: WorkerSetup | None = None,
+    chunk: int = 200,
+) -> Iterator[tuple[tuple[str, str], Evaluation | UnitFailure]]:
+    """((key, origin), evaluation or failure) per row, in input order; with ``jobs > 1`` in a
+    process pool whose workers rebuild the engine from ``setup``.
+
+    Whole evaluations cross back from the workers, texts and all; when only records are wanted,
+    :func:`unit_records` builds them in the workers and is much cheaper.
+    """
+    return _in_order(engine, rows, _keyed, jobs, setup, chunk)
+
+
+Records = tuple[dict[str, Any], list[dict[str, Any]]]
+"""A unit's summary record and its long-format records (empty unless asked for)."""
+
+
+def _records(groups: Sequence[str], long: bool, engine: Engine, row: UnitRow) -> Records:
+    result = _one(engine, row)
+    summary = summary_record(row.key, row.origin, result, groups)
+    return summary, list(long_records(row.key, result)) if long else []
+
+
+def unit_records(
+    engine: Engine,
+    rows: Iterable[UnitRow],
+    groups: Sequence[str],
+    *,
+    long: bool = False,
+    jobs: int = 1,
+    setup: WorkerSetup | None = None,
+    chunk: int = 200,
+) -> Iterator[Records]:
+    """The output records of each row, in input order (what ``kpi batch`` writes); with
+    ``jobs > 1`` built inside the worker processes, so only plain records cross back."""
+    task = functools.partial(_records, tuple(groups), long)
+    return _in_order(engine, rows, task, jobs, setup, chunk)
 
 
 # --- writing --------------------------------------------------------------------------------------

@@ -328,19 +328,23 @@ def _batch(args: argparse.Namespace) -> int:
     writers = [
         batch.write_records(tmp, cols) for tmp, (_, cols) in zip(temporary, targets, strict=True)
     ]
-    text = set_path.read_text(encoding="utf-8")
-    results = batch.evaluate_rows(engine, rows, jobs=args.jobs, set_text=text, source=str(set_path))
+    setup = batch.WorkerSetup(
+        set_path.read_text(encoding="utf-8"),
+        str(set_path),
+        tuple(str(Path(p).resolve()) for p in args.rules),
+    )
+    records = batch.unit_records(
+        engine, rows, groups, long=bool(args.long), jobs=args.jobs, setup=setup
+    )
     read = failed = 0
     progress = _progress()
     try:
-        for row, result in results:
-            key, origin = (row.key, row.origin) if isinstance(row, batch.UnitRow) else row
+        for summary, details in records:
             read += 1
-            failed += isinstance(result, batch.UnitFailure)
-            writers[0].write(batch.summary_record(key, origin, result, groups))
-            if args.long:
-                for record in batch.long_records(key, result):
-                    writers[1].write(record)
+            failed += summary["status"] == "error"
+            writers[0].write(summary)
+            for record in details:
+                writers[1].write(record)
             progress(read)
     except BaseException:
         for writer, tmp in zip(writers, temporary, strict=True):
