@@ -17,11 +17,18 @@ from kpi_engine.errors import EvaluationError, Lang
 from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
-from kpi_engine.results import SEVERITY_ORDER, Evaluation, Flag, FlagTexts
+from kpi_engine.results import (
+    SEVERITY_ORDER,
+    Evaluation,
+    Flag,
+    FlagTexts,
+    IndicatorResult,
+    Status,
+)
 from kpi_engine.rulepacks import CompiledRule, RulePack, Template, plain
 from kpi_engine.scoring import show
 
-__all__ = ["Keyed", "Structure", "check", "sort_flags", "structure_of"]
+__all__ = ["Keyed", "Structure", "check", "data_flags", "sort_flags", "structure_of"]
 
 
 def _field(value: object, spec: str, lang: Lang) -> str:
@@ -223,3 +230,105 @@ def _run(
 def sort_flags(flags: Iterable[Flag]) -> tuple[Flag, ...]:
     """Most severe first; the order within a severity is kept (stable sort)."""
     return tuple(sorted(flags, key=lambda f: -SEVERITY_ORDER[f.severity]))
+
+
+def data_flags(
+    results: tuple[IndicatorResult, ...],
+    coverage: Decimal,
+    places: int,
+    problems: Mapping[str, tuple[str, str, str]],
+) -> list[Flag]:
+    """Flags the engine itself raises for data it could not use (rule packs add the rest)."""
+    flags = []
+    reported = {r.problem for r in results if r.status is Status.ERROR}
+    for name, (code, zh, en) in problems.items():
+        if zh in reported:
+            continue  # an indicator's data.error already quotes it
+        # Read by no scored row (a budget figure only rule packs use, say): still never silent.
+        flags.append(
+            Flag(
+                "data.bad_input",
+                "warning",
+                name,
+                f"{zh}，已按缺失处理",
+                f"{en}; treated as missing",
+                {"input": name, "code": code},
+                "核对该数据项的填报值。",
+                "Check the figure supplied for it.",
+                "数据有误",
+                "Bad data",
+            )
+        )
+    for r in results:
+        evidence = {"indicator": r.id, "name": r.name}
+        name_en = r.name_en or r.name
+        if r.problem_code:
+            evidence["code"] = r.problem_code
+        if r.status is Status.MISSING_INPUT and r.problem_code == "target.missing":
+            continue  # a definition gap, not missing data: rule packs report it (one flag per set)
+        if r.status is Status.MISSING_INPUT:
+            flags.append(
+                Flag(
+                    "data.missing_input",
+                    "warning",
+                    r.id,
+                    f"指标“{r.name}”缺少数据，未计分：{r.problem}",
+                    f"indicator {name_en!r} lacks data and was not scored: {r.problem_en}",
+                    evidence,
+                    "补充实际完成值或年度指标值后重新评价。",
+                    "Supply the missing actual or target and evaluate again.",
+                    "评价数据不完整",
+                    "Incomplete data",
+                )
+            )
+        elif r.status is Status.ERROR:
+            flags.append(
+                Flag(
+                    "data.error",
+                    "error",
+                    r.id,
+                    f"指标“{r.name}”数据有误，未计分：{r.problem}",
+                    f"indicator {name_en!r} has bad data and was not scored: {r.problem_en}",
+                    evidence,
+                    "核对该指标的数据与目标值。",
+                    "Check this indicator's data and target.",
+                    "数据有误",
+                    "Bad data",
+                )
+            )
+        elif r.reported_actual is not None and r.reported_actual != r.value:
+            flags.append(
+                Flag(
+                    "data.actual-mismatch",
+                    "warning",
+                    r.id,
+                    f"指标“{r.name}”填报的实际值 {r.reported_actual} 与公式计算值 "
+                    f"{show(r.value or Decimal(0))} 不一致（按计算值评分）",
+                    f"indicator {name_en!r}: the reported actual {r.reported_actual} differs from "
+                    f"the computed {show(r.value or Decimal(0))} (the computed value is scored)",
+                    evidence
+                    | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},
+                    "核对填报数据与原始数据。",
+                    "Reconcile the reported figure with the raw data.",
+                    "数据不一致",
+                    "Inconsistent data",
+                )
+            )
+    if coverage < 1:
+        share = quantize_half_up(coverage * 100, places)
+        flags.append(
+            Flag(
+                "data.incomplete",
+                "warning",
+                "total",
+                f"总分仅覆盖 {share}% 的适用分值，未计分的指标按 0 分计入，总分不完整",
+                f"the total covers only {share}% of the applicable weight; unscored rows count as "
+                "0, so the total is incomplete",
+                {"coverage": format(coverage, "f")},
+                "补齐缺失数据后重新评价。",
+                "Complete the missing data and evaluate again.",
+                "评价数据不完整",
+                "Incomplete data",
+            )
+        )
+    return flags
