@@ -15,9 +15,7 @@ from typing import Any
 
 from kpi_engine import scoring
 from kpi_engine.compiler import CompiledLeaf, CompiledSet
-from kpi_engine.errors import (
-    EvaluationError,
-)
+from kpi_engine.errors import EvaluationError
 from kpi_engine.figures import FIGURE_PROBLEMS, read_figure
 from kpi_engine.flags import data_flags
 from kpi_engine.formula import Formula, Interpreter

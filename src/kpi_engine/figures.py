@@ -19,6 +19,7 @@ FIGURE_PROBLEMS = {
     "not-numeric": ("不是数字", "not a number"),
     "not-finite": ("不是有限数（NaN 或无穷大）", "not a finite number (NaN or infinity)"),
 }
+"""What a problem of :func:`read_figure` says, in Chinese and English."""
 
 
 def parse_number_text(text: str, unit: str | None = None) -> Decimal | None:
