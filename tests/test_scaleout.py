@@ -63,9 +63,39 @@ def test_dask_gives_identical_records() -> None:
     assert records == SERIAL
 
 
+EXTRA = """\
+kpi_rulepack: 1
+id: extra
+title: 额外检查
+rules:
+  - id: extra.any_row
+    problem: 额外问题
+    problem_en: Extra
+    severity: error
+    scope: indicator
+    when: weight > 0
+    message: "“{name}”：额外检查"
+    message_en: "{name}: extra check"
+"""
+
+
+def test_dask_applies_extra_rule_packs_like_the_serial_run() -> None:
+    """Rule packs given as text reach the workers: the error counts match the serial run's."""
+    dask_bag = pytest.importorskip("dask.bag", reason="the dask extra is not installed")
+    import dask
+
+    serial = list(evaluate_records(TEXT, str(SET), "unit", _rows(), (EXTRA,)))
+    assert serial[0]["flags.error"] != SERIAL[0]["flags.error"]  # the extra pack did fire
+    bag = dask_bag.from_sequence(_rows(), npartitions=4)
+    with dask.config.set(scheduler="processes", num_workers=2):
+        records = dask_batch(TEXT, bag, source=str(SET), rule_texts=(EXTRA,)).compute()
+    assert records == serial
+
+
 @pytest.mark.spark
 def test_spark_gives_identical_records() -> None:
-    """mapInArrow on local[2] gives the serial records (sorted by unit key to compare)."""
+    """mapInArrow on local[2] gives the serial records (sorted by unit key to compare), with and
+    without an extra rule pack given as text."""
     pytest.importorskip("pyspark", reason="the spark extra is not installed (separate CI lane)")
     if shutil.which("java") is None:
         pytest.skip("no Java on this machine: Spark needs Java 17")
@@ -87,8 +117,14 @@ def test_spark_gives_identical_records() -> None:
         )
         result = spark_batch(TEXT, frame, source=str(SET)).collect()
         records = [row.asDict() for row in result]
+        extra = spark_batch(TEXT, frame, source=str(SET), rule_texts=(EXTRA,)).collect()
+        extra_records = [row.asDict() for row in extra]
     finally:
         spark.stop()
-    assert sorted(records, key=lambda r: str(r["unit"])) == sorted(
-        SERIAL, key=lambda r: str(r["unit"])
-    )
+
+    def by_unit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(rows, key=lambda r: str(r["unit"]))
+
+    assert by_unit(records) == by_unit(SERIAL)
+    serial_extra = list(evaluate_records(TEXT, str(SET), "unit", _rows(), (EXTRA,)))
+    assert by_unit(extra_records) == by_unit(serial_extra)

@@ -1,6 +1,7 @@
 """Run a batch on an existing cluster engine: Dask (bags of rows) or Spark (``mapInArrow``).
 
-Each worker rebuilds the engine from the set's YAML text (once per process) and turns flat rows —
+Each worker rebuilds the engine from the set's YAML text and any extra rule packs' texts (once per
+process) and turns flat rows —
 the same columns as ``kpi batch`` reads — into one summary record per unit, with every number as
 a decimal string so that nothing is lost in transit. Results equal the serial run's, record for
 record. Needs the ``dask`` or ``spark`` extra.
@@ -26,7 +27,8 @@ from kpi_engine.batch import (
 )
 from kpi_engine.engine import Engine
 from kpi_engine.errors import DefinitionError
-from kpi_engine.loading import parse_indicator_set
+from kpi_engine.loading import parse_indicator_set, parse_rule_pack
+from kpi_engine.rulepacks import compile_pack
 
 __all__ = ["columns_for", "dask_batch", "evaluate_records", "spark_batch"]
 
@@ -34,8 +36,12 @@ _DOT = "__dot__"
 
 
 @functools.lru_cache(maxsize=4)
-def _engine(set_text: str, source: str) -> Engine:
-    return Engine(parse_indicator_set(set_text, source))
+def _engine(set_text: str, source: str, rule_texts: tuple[str, ...] = ()) -> Engine:
+    packs = tuple(
+        compile_pack(parse_rule_pack(text, f"<rule pack {i + 1}>"))
+        for i, text in enumerate(rule_texts)
+    )
+    return Engine(parse_indicator_set(set_text, source), packs)
 
 
 def columns_for(set_text: str, source: str = "<set>") -> list[str]:
@@ -50,10 +56,15 @@ def _text(value: Any) -> str | None:
 
 
 def evaluate_records(
-    set_text: str, source: str, key: str, rows: Iterable[dict[str, Any]]
+    set_text: str,
+    source: str,
+    key: str,
+    rows: Iterable[dict[str, Any]],
+    rule_texts: tuple[str, ...] = (),
 ) -> Iterator[dict[str, str | None]]:
-    """Flat rows in, one summary record per row out (all values as text)."""
-    engine = _engine(set_text, source)
+    """Flat rows in, one summary record per row out (all values as text). ``rule_texts`` are
+    extra rule packs as YAML text (texts, not paths: workers may not see the client's files)."""
+    engine = _engine(set_text, source, tuple(rule_texts))
     groups = group_columns(engine.compiled)
     columns = summary_columns(groups)
     for index, row in enumerate(rows):
@@ -68,21 +79,41 @@ def evaluate_records(
         yield {c: _text(record.get(c)) for c in columns}
 
 
-def _partition(part: Iterable[dict[str, Any]], set_text: str, source: str, key: str) -> list[Any]:
-    return list(evaluate_records(set_text, source, key, part))
+def _partition(
+    part: Iterable[dict[str, Any]],
+    set_text: str,
+    source: str,
+    key: str,
+    rule_texts: tuple[str, ...],
+) -> list[Any]:
+    return list(evaluate_records(set_text, source, key, part, rule_texts))
 
 
-def dask_batch(set_text: str, rows: Any, key: str = "unit", source: str = "<set>") -> Any:
+def dask_batch(
+    set_text: str,
+    rows: Any,
+    key: str = "unit",
+    source: str = "<set>",
+    rule_texts: tuple[str, ...] = (),
+) -> Any:
     """A Dask bag of flat row dicts → a bag of summary records (same partitions, same order)."""
-    _engine(set_text, source)  # an invalid set fails here, on the client, with its locations
-    return rows.map_partitions(_partition, set_text, source, key)
+    # An invalid set or pack fails here, on the client, with its locations.
+    _engine(set_text, source, tuple(rule_texts))
+    return rows.map_partitions(_partition, set_text, source, key, tuple(rule_texts))
 
 
-def spark_batch(set_text: str, frame: Any, key: str = "unit", source: str = "<set>") -> Any:
+def spark_batch(
+    set_text: str,
+    frame: Any,
+    key: str = "unit",
+    source: str = "<set>",
+    rule_texts: tuple[str, ...] = (),
+) -> Any:
     """A Spark DataFrame of flat rows → a DataFrame of summary records, via ``mapInArrow``."""
     from pyspark.sql.types import StringType, StructField, StructType  # noqa: PLC0415
 
-    compiled = _engine(set_text, source).compiled
+    texts = tuple(rule_texts)
+    compiled = _engine(set_text, source, texts).compiled
     check_columns(compiled, key, [c for c in frame.columns if c != "__origin__"], "<dataframe>")
     columns = columns_for(set_text, source)
     schema = StructType([StructField(c, StringType(), True) for c in columns])
@@ -96,7 +127,7 @@ def spark_batch(set_text: str, frame: Any, key: str = "unit", source: str = "<se
                 {name.replace(_DOT, "."): value for name, value in row.items()}
                 for row in batch.to_pylist()
             ]
-            records = list(evaluate_records(set_text, source, key, rows))
+            records = list(evaluate_records(set_text, source, key, rows, texts))
             yield pyarrow.RecordBatch.from_pylist(records, schema=arrow_schema)
 
     # Spark reads "a.b" as a nested field: carry per-indicator columns under a safe name.
