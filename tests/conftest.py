@@ -32,6 +32,23 @@ SETS = ROOT / "indicator_sets"
 DEMO = SETS / "project-demo-2024"
 
 
+EXTRA_PACK = """\
+kpi_rulepack: 1
+id: extra
+title: 额外检查
+rules:
+  - id: extra.any_row
+    problem: 额外问题
+    problem_en: Extra
+    severity: error
+    scope: indicator
+    when: weight > 0
+    message: "“{name}”：额外检查"
+    message_en: "{name}: extra check"
+"""
+"""A rule pack that flags every weighted row as an error: shows whether extra packs were applied."""
+
+
 def make_set(body: str, source: str = "t.yaml") -> IndicatorSet:
     """Parse a set from an indented YAML snippet (header added unless present)."""
     text = textwrap.dedent(body).lstrip("\n")

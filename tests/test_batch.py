@@ -12,7 +12,7 @@ from kpi_engine import DefinitionError, Engine, Evaluation, load_indicator_set
 from kpi_engine.batch import UnitFailure, UnitRow, WorkerSetup, evaluate_rows, read_rows
 from kpi_engine.cli import main
 
-from .conftest import SETS
+from .conftest import EXTRA_PACK, SETS
 
 DEMO = SETS / "project-demo-2024"
 INPUTS = [
@@ -114,22 +114,6 @@ def test_process_pool_gives_identical_results(units_csv: Path, tmp_path: Path) -
         == 0
     )
     assert serial.read_bytes() == pooled.read_bytes()
-
-
-EXTRA_PACK = """\
-kpi_rulepack: 1
-id: extra
-title: 额外检查
-rules:
-  - id: extra.any_row
-    problem: 额外问题
-    problem_en: Extra
-    severity: error
-    scope: indicator
-    when: weight > 0
-    message: "“{name}”：额外检查"
-    message_en: "{name}: extra check"
-"""
 
 
 def test_process_pool_applies_extra_rule_packs_like_the_serial_run(

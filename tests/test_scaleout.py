@@ -9,7 +9,7 @@ import pytest
 
 from kpi_engine.scaleout import columns_for, dask_batch, evaluate_records, spark_batch
 
-from .conftest import SETS
+from .conftest import EXTRA_PACK, SETS
 
 SET = SETS / "project-demo-2024" / "set.yaml"
 TEXT = SET.read_text(encoding="utf-8")
@@ -63,32 +63,16 @@ def test_dask_gives_identical_records() -> None:
     assert records == SERIAL
 
 
-EXTRA = """\
-kpi_rulepack: 1
-id: extra
-title: 额外检查
-rules:
-  - id: extra.any_row
-    problem: 额外问题
-    problem_en: Extra
-    severity: error
-    scope: indicator
-    when: weight > 0
-    message: "“{name}”：额外检查"
-    message_en: "{name}: extra check"
-"""
-
-
 def test_dask_applies_extra_rule_packs_like_the_serial_run() -> None:
     """Rule packs given as text reach the workers: the error counts match the serial run's."""
     dask_bag = pytest.importorskip("dask.bag", reason="the dask extra is not installed")
     import dask
 
-    serial = list(evaluate_records(TEXT, str(SET), "unit", _rows(), (EXTRA,)))
+    serial = list(evaluate_records(TEXT, str(SET), "unit", _rows(), (EXTRA_PACK,)))
     assert serial[0]["flags.error"] != SERIAL[0]["flags.error"]  # the extra pack did fire
     bag = dask_bag.from_sequence(_rows(), npartitions=4)
     with dask.config.set(scheduler="processes", num_workers=2):
-        records = dask_batch(TEXT, bag, source=str(SET), rule_texts=(EXTRA,)).compute()
+        records = dask_batch(TEXT, bag, source=str(SET), rule_texts=(EXTRA_PACK,)).compute()
     assert records == serial
 
 
@@ -117,7 +101,7 @@ def test_spark_gives_identical_records() -> None:
         )
         result = spark_batch(TEXT, frame, source=str(SET)).collect()
         records = [row.asDict() for row in result]
-        extra = spark_batch(TEXT, frame, source=str(SET), rule_texts=(EXTRA,)).collect()
+        extra = spark_batch(TEXT, frame, source=str(SET), rule_texts=(EXTRA_PACK,)).collect()
         extra_records = [row.asDict() for row in extra]
     finally:
         spark.stop()
@@ -126,5 +110,5 @@ def test_spark_gives_identical_records() -> None:
         return sorted(rows, key=lambda r: str(r["unit"]))
 
     assert by_unit(records) == by_unit(SERIAL)
-    serial_extra = list(evaluate_records(TEXT, str(SET), "unit", _rows(), (EXTRA,)))
+    serial_extra = list(evaluate_records(TEXT, str(SET), "unit", _rows(), (EXTRA_PACK,)))
     assert by_unit(extra_records) == by_unit(serial_extra)
