@@ -8,129 +8,28 @@ for it. Both are checked by feeding the figure back into the engine (tests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from kpi_engine.compiler import CompiledLeaf
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.grading import Grade
-from kpi_engine.models import Method
+from kpi_engine.methods import Needed
 from kpi_engine.results import Evaluation, IndicatorResult, Status
-from kpi_engine.scoring import TIER_BANDS, show, with_unit
-from kpi_engine.targets import Op, Target
+from kpi_engine.scoring import show, with_unit
 
 __all__ = ["Needed", "explain_text", "needed_for_full", "needed_for_score", "next_grade"]
 
 
-@dataclass(frozen=True, slots=True)
-class Needed:
-    """An actual that earns a score: ``at_least``, ``at_most``, ``exactly`` or ``between``."""
-
-    kind: str
-    value: Decimal
-    high: Decimal | None = None
-
-    def text(self, unit: str | None, lang: Lang) -> str:
-        """As a reader writes it, e.g. ``≥ 500 人``."""
-        if self.kind == "between":
-            assert self.high is not None
-            return with_unit(f"[{show(self.value)}, {show(self.high)}]", unit)
-        symbol = {"at_least": "≥", "at_most": "≤", "exactly": "="}[self.kind]
-        return with_unit(f"{symbol} {show(self.value)}", unit)
-
-
 def needed_for_full(leaf: CompiledLeaf) -> Needed | None:
-    """The actual that earns full marks under the leaf's rule (None for custom formulas)."""
-    t, m = leaf.target, leaf.method
-    if m is Method.EXECUTION_RATE:
-        return Needed("at_least", Decimal(100))
-    if m is Method.BANDS:
-        best = max(
-            (s for s in leaf.steps if s.points >= leaf.weight), default=None, key=lambda s: s.points
-        )
-        if best is None or best.low is None:
-            return None
-        return Needed("at_least", best.low)
-    if t is None or m in (Method.FORMULA, Method.QUALITATIVE):
-        return None
-    if t.op is Op.RANGE:
-        assert t.high is not None
-        return Needed("between", t.low, t.high)
-    if m is Method.EQUAL_SYMMETRIC:
-        return Needed("exactly", t.value) if t.value else Needed("at_most", Decimal(0))
-    if m is Method.DEDUCT and t.op is Op.EQ:
-        return Needed("exactly", t.value)  # any distance from T costs points
-    if m in (Method.REVERSE_LINEAR, Method.REVERSE_RATIO) or t.op is Op.LE:
-        return Needed("at_most", t.value)
-    if m is Method.EQUAL and t.value == 0:
-        return Needed("at_most", Decimal(0))
-    if m is Method.THRESHOLD and t.op is Op.EQ:
-        return Needed("exactly", t.value)
-    return Needed("at_least", t.value)
-
-
-_STEP = Decimal("0.000001")
-
-
-def _least(value: Decimal) -> Needed:
-    # Rounded up to 6 places, so that the figure as shown, fed back, still earns the score.
-    return Needed("at_least", value.quantize(_STEP, rounding=ROUND_CEILING).normalize())
-
-
-def _most(value: Decimal) -> Needed:
-    return Needed("at_most", value.quantize(_STEP, rounding=ROUND_FLOOR).normalize())
-
-
-def _between(low: Decimal, high: Decimal) -> Needed:
-    return Needed(
-        "between",
-        low.quantize(_STEP, rounding=ROUND_CEILING).normalize(),
-        high.quantize(_STEP, rounding=ROUND_FLOOR).normalize(),
-    )
+    """What earns full marks under the leaf's rule (None for custom formulas)."""
+    return leaf.scorer.needed_for_full()
 
 
 def needed_for_score(leaf: CompiledLeaf, score: Decimal) -> Needed | None:
     """The actual that earns at least ``score`` (0 < score < w) under the leaf's rule, if the rule
     can be inverted; full-marks rules (threshold, bands) need the full-marks actual."""
-    w, t, m = leaf.weight, leaf.target, leaf.method
-    if score >= w or m in (Method.THRESHOLD, Method.BANDS):
-        return needed_for_full(leaf)
-    share = score / w
-    if m is Method.EXECUTION_RATE:
-        return _least(share * 100)
-    if m is Method.DEDUCT and t is not None and leaf.deduction is not None:
-        return _within_deductions(leaf, t, score)
-    if t is None or m in (Method.FORMULA, Method.QUALITATIVE) or t.value <= 0:
-        return needed_for_full(leaf)
-    if m in (Method.PROPORTIONAL, Method.EQUAL):
-        return _least(share * t.value)
-    if m is Method.REVERSE_LINEAR:
-        return _most(t.value * (2 - share))
-    if m is Method.REVERSE_RATIO:
-        return _most(t.value / share)
-    if m is Method.EQUAL_SYMMETRIC:
-        return _between(t.value * share, t.value * (2 - share))
-    if m is Method.RANGE and t.high is not None:
-        return _between(t.low * share, t.high * (2 - share))
-    return needed_for_full(leaf)  # pragma: no cover - every method is handled above
-
-
-def _within_deductions(leaf: CompiledLeaf, t: Target, score: Decimal) -> Needed:
-    """The actuals whose deductions leave at least ``score``: the distance d from the target may
-    be at most (w − score) ÷ minus steps — whole steps when a started step counts as one."""
-    d = leaf.deduction
-    assert d is not None
-    steps = (leaf.weight - score) / d.minus
-    if d.partial == "count":
-        steps = steps.to_integral_value(rounding=ROUND_FLOOR)
-    distance = steps * d.per
-    if t.op is Op.GE:
-        return _least(t.value - distance)
-    if t.op is Op.LE:
-        return _most(t.value + distance)
-    high = t.high if t.op is Op.RANGE and t.high is not None else t.value
-    return _between(t.value - distance, high + distance)
+    return leaf.scorer.needed_for_score(score)
 
 
 def next_grade(evaluation: Evaluation, grades: tuple[Grade, ...]) -> Grade | None:
@@ -219,16 +118,8 @@ def explain_text(
     lines.append(t("得分：", "Score: ") + f"{score} / {show(r.weight)}")
     if r.score is not None and r.score < r.weight:
         full = needed_for_full(leaf)
-        if leaf.method is Method.QUALITATIVE:
-            band = TIER_BANDS["achieved"]
-            lines.append(
-                t("满分需要：评为“达成”且给分 ", "Full marks need: tier achieved with score ")
-                + show(r.weight * band[1])
-            )
-        elif full is not None:
-            lines.append(
-                t("满分需要实际值 ", "Full marks need an actual ") + full.text(r.unit, lang)
-            )
+        if full is not None:
+            lines.append(full.sentence(r.unit, lang))
         upgrade = _score_for_next_grade(evaluation, r, grades)
         if upgrade is not None:
             grade, needed = upgrade

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from kpi_engine.compiler import CompiledLeaf, CompiledSet
 from kpi_engine.functions import Value, exact_sum
-from kpi_engine.models import InputRole, Kind, Method, NodeRole
+from kpi_engine.models import InputRole, Kind, NodeRole
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.scoring import TIER_BANDS
 from kpi_engine.targets import Op
@@ -189,18 +189,15 @@ def _vague(text: str | None, words: Sequence[str]) -> list[str]:
 
 
 def _numeric_target(leaf: CompiledLeaf) -> bool:
+    """A quantitative leaf measured against a number: its target, or its method's own scale."""
     return leaf.kind is Kind.QUANTITATIVE and (
-        leaf.target is not None or leaf.method in (Method.BANDS, Method.EXECUTION_RATE)
+        leaf.target is not None or leaf.scorer.spec.yardstick
     )
 
 
 def _needs_target(leaf: CompiledLeaf) -> bool:
-    """A quantitative leaf whose method compares with a target, but which has none."""
-    return leaf.target is None and leaf.method not in (
-        Method.BANDS,
-        Method.EXECUTION_RATE,
-        Method.FORMULA,
-    )
+    """A leaf whose method compares with a target, but which has none."""
+    return leaf.target is None and leaf.scorer.spec.needs_target
 
 
 def _structure(compiled: CompiledSet, params: Mapping[str, object]) -> Facts:
@@ -355,8 +352,8 @@ def _results(facts: Facts, compiled: CompiledSet, e: Evaluation) -> Facts:
     execution = next(
         (
             r
-            for r in e.indicators
-            if r.method == Method.EXECUTION_RATE.value and r.status is Status.OK
+            for leaf, r in zip(compiled.leaves, e.indicators, strict=True)
+            if leaf.scorer.spec.execution and r.status is Status.OK
         ),
         None,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from kpi_engine.compiler import CompiledSet
-from kpi_engine.errors import EvaluationError, Lang
+from kpi_engine.errors import EvaluationError, Issue, Lang
 from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
@@ -236,12 +236,13 @@ def data_flags(
     results: tuple[IndicatorResult, ...],
     coverage: Decimal,
     places: int,
-    problems: Mapping[str, tuple[str, str, str]],
+    problems: Mapping[str, Issue],
 ) -> list[Flag]:
     """Flags the engine itself raises for data it could not use (rule packs add the rest)."""
     flags = []
     reported = {r.problem for r in results if r.status is Status.ERROR}
-    for name, (code, zh, en) in problems.items():
+    for name, problem in problems.items():
+        code, zh, en = problem.code, problem.message, problem.message_en
         if zh in reported:
             continue  # an indicator's data.error already quotes it
         # Read by no scored row (a budget figure only rule packs use, say): still never silent.

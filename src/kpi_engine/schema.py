@@ -14,6 +14,7 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from kpi_engine.methods import METHODS
 from kpi_engine.models import Actuals, IndicatorSet, Method, Tier
 
 __all__ = ["FIELD_HELP", "json_schema", "schema_text"]
@@ -118,20 +119,6 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
 }
 """Hover text for every field, in Chinese and English (a test checks none is missing)."""
 
-_METHOD_HELP = {
-    Method.PROPORTIONAL: "≥：A ≥ T 满分，否则 w×A÷T",
-    Method.REVERSE_LINEAR: "≤：A ≤ T 满分；T<A<2T 时 w×(1−(A−T)÷T)；≥2T 为 0",
-    Method.REVERSE_RATIO: "≤：A ≤ T 满分，否则 w×T÷A",
-    Method.EQUAL: "=：T=0 时 A≤0 满分否则 0；T>0 同 ≥",
-    Method.EQUAL_SYMMETRIC: "=：w×max(0, 1−|A−T|÷T)",
-    Method.RANGE: "区间：区间内满分，低于下限按比例，高于上限按反向线性",
-    Method.THRESHOLD: "达标满分，否则 0",
-    Method.BANDS: "分档表",
-    Method.FORMULA: "自定义计分公式 score_formula",
-    Method.EXECUTION_RATE: "预算执行率：w×min(1, 执行率÷100%)",
-    Method.QUALITATIVE: "定性档次",
-    Method.DEDUCT: "扣分制：每偏离目标 per 扣 minus 分，扣完为止（需写 deduct）",
-}
 _TIER_WORDS = [*[t.value for t in Tier], "达成", "部分达成", "未达成", "完成", "部分完成", "未完成"]
 
 
@@ -203,7 +190,7 @@ def json_schema(actuals: bool = False) -> dict[str, Any]:
     definitions = schema.get("$defs", {})
     if "Method" in definitions:
         methods = [m.value for m in Method]
-        definitions["Method"]["enumDescriptions"] = [_METHOD_HELP[Method(m)] for m in methods]
+        definitions["Method"]["enumDescriptions"] = [METHODS[Method(m)].help_zh for m in methods]
     if actuals:
         tier = definitions.get("IndicatorActual", {}).get("properties", {}).get("tier")
         if tier is not None:

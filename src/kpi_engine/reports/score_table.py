@@ -14,6 +14,7 @@ from typing import Any
 
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
+from kpi_engine.methods import METHODS
 from kpi_engine.models import IndicatorSet, InputRole, Method
 from kpi_engine.reports.extras import require
 from kpi_engine.reports.text import display_width
@@ -117,7 +118,9 @@ class _Writer:
     def funds(self, row: int) -> tuple[int, set[str]]:
         """The funds block; returns the next free row and the leaves it shows."""
         t, sheet = self.t, self.sheet
-        execution = [r for r in self.e.indicators if r.method == Method.EXECUTION_RATE.value]
+        execution = [
+            r for r in self.e.indicators if r.method and METHODS[Method(r.method)].execution
+        ]
         roles = {i.role: n for n, i in self.s.inputs.items() if i.role}
         roles |= {d.role: n for n, d in self.s.derived.items() if d.role}
         money = [

@@ -1,0 +1,107 @@
+"""The indicator tree walked once: ids unique, groups' weights equal their children's, roles
+passed down, and every leaf handed to the leaf compiler."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kpi_engine.compiler.checks import Checks, Path_
+from kpi_engine.compiler.compiled import CompiledGroup, CompiledLeaf
+from kpi_engine.compiler.leaves import LeafCompiler, Place
+from kpi_engine.models import Group, Node, NodeRole
+from kpi_engine.scoring import show
+
+__all__ = ["TreeCompiler", "infer_role"]
+
+_ROLE_WORDS: tuple[tuple[tuple[str, ...], NodeRole], ...] = (
+    (("满意",), NodeRole.SATISFACTION),
+    (("预算执行", "执行率"), NodeRole.EXECUTION),
+    (("产出",), NodeRole.OUTPUT),
+    (("效益", "效果"), NodeRole.BENEFIT),
+    (("管理",), NodeRole.MANAGEMENT),
+)
+
+
+def infer_role(name: str, declared: NodeRole | None, inherited: NodeRole) -> NodeRole:
+    """The declared role, else one read from the name, else the enclosing group's."""
+    if declared is not None:
+        return declared
+    for words, role in _ROLE_WORDS:
+        if any(word in name for word in words):
+            return role
+    return inherited
+
+
+class TreeCompiler:
+    """Walks the tree depth first; groups come out in post-order (children before parents)."""
+
+    def __init__(self, checks: Checks, leaves: LeafCompiler) -> None:
+        self.checks = checks
+        self.leaf_compiler = leaves
+        self.leaves: list[CompiledLeaf] = []
+        self.groups: list[CompiledGroup] = []
+        self.seen_ids: dict[str, Path_] = {}
+
+    def node(
+        self,
+        node: Node,
+        path: Path_,
+        names: tuple[str, ...],
+        ids: tuple[str, ...],
+        depth: int,
+        inherited: NodeRole = NodeRole.OTHER,
+    ) -> None:
+        """Compile ``node`` and everything below it."""
+        if node.id in self.seen_ids:
+            first = self.checks.at(self.seen_ids[node.id])
+            self.checks.add(
+                "tree.duplicate-id",
+                f"指标 id '{node.id}' 重复（首次出现在第 {first.line} 行）",
+                f"indicator id {node.id!r} is used twice (first at line {first.line})",
+                (*path, "id"),
+            )
+        else:
+            self.seen_ids[node.id] = (*path, "id")
+        role = infer_role(node.name, node.role, inherited)
+        if isinstance(node, Group):
+            self.group(node, path, names, ids, depth, role)
+        else:
+            self.leaves.append(self.leaf_compiler.compile(node, Place(path, names, ids, role)))
+
+    def group(
+        self,
+        g: Group,
+        path: Path_,
+        names: tuple[str, ...],
+        ids: tuple[str, ...],
+        depth: int,
+        role: NodeRole,
+    ) -> None:
+        for i, child in enumerate(g.children):
+            self.node(
+                child, (*path, "children", i), (*names, g.name), (*ids, g.id), depth + 1, role
+            )
+        total = sum((c.weight for c in g.children), Decimal(0))
+        if total != g.weight:
+            here = self.checks.at((*path, "weight"))
+            kids = self.checks.at((*path, "children"))
+            self.checks.add(
+                "weights.mismatch",
+                f"“{g.name}”的分值为 {show(g.weight)}（第 {here.line} 行），但其下级指标分值之和为 "
+                f"{show(total)}（第 {kids.line} 行起）",
+                f"{g.name!r} has weight {show(g.weight)} (line {here.line}) but its children's "
+                f"weights sum to {show(total)} (from line {kids.line})",
+                (*path, "weight"),
+            )
+        self.groups.append(
+            CompiledGroup(
+                g.id,
+                g.name,
+                g.name_en,
+                names,
+                depth,
+                g.weight,
+                tuple(c.id for c in g.children),
+                role,
+            )
+        )

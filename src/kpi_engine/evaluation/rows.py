@@ -1,0 +1,331 @@
+"""One leaf's row for one unit: the actual read, the scorer asked, the result built.
+
+A bad figure becomes the row's status and problem, never an exception. Results are built from
+typed records (:class:`Static`, :class:`Entry`), so mypy checks every field name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import NamedTuple
+
+from kpi_engine.compiler import CompiledLeaf, CompiledSet
+from kpi_engine.errors import EvaluationError, Issue
+from kpi_engine.evaluation.data import Data
+from kpi_engine.figures import FIGURE_PROBLEMS, read_figure
+from kpi_engine.formula import Formula, Interpreter
+from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.methods import Reading
+from kpi_engine.models import IndicatorActual, Kind
+from kpi_engine.results import Details, Explanation, IndicatorResult, Status, UsedValue
+from kpi_engine.scoring import Outcome
+from kpi_engine.targets import Target
+
+__all__ = ["Entry", "RowScorer", "Static"]
+
+
+class Static(NamedTuple):
+    """The parts of a leaf's result that do not depend on the actuals (worked out once)."""
+
+    id: str
+    name: str
+    name_en: str | None
+    path: tuple[str, ...]
+    group_ids: tuple[str, ...]
+    kind: str
+    method: str
+    weight: Decimal
+    target: Target | None
+    target_text: str | None
+    unit: str | None
+    dimension: str | None
+
+    @classmethod
+    def of(cls, leaf: CompiledLeaf) -> Static:
+        return cls(
+            leaf.id,
+            leaf.name,
+            leaf.name_en,
+            leaf.path,
+            leaf.group_ids,
+            leaf.kind.value,
+            leaf.method.value,
+            leaf.weight,
+            leaf.target,
+            leaf.target_text,
+            leaf.unit,
+            leaf.dimension,
+        )
+
+
+class Entry(NamedTuple):
+    """What the unit wrote about the row beside its actual."""
+
+    reported_score: Decimal | None
+    reason: str | None
+    source: str | None
+    tier: str | None
+    given_score: Decimal | None
+    last_year: Decimal | None
+
+    @classmethod
+    def of(cls, entry: IndicatorActual) -> Entry:
+        return cls(
+            entry.reported_score,
+            entry.reason,
+            entry.source,
+            entry.tier.value if entry.tier else None,
+            entry.score,
+            entry.last_year,
+        )
+
+
+class Read(NamedTuple):
+    """The actual as read: a number, or the text supplied, and what the unit printed beside a
+    computed one."""
+
+    value: Decimal | None = None
+    actual_text: str | None = None
+    reported_actual: Decimal | str | None = None
+
+
+_NO_ENTRY = IndicatorActual()
+_NOTHING_READ = Read()
+
+
+def _result(
+    s: Static,
+    e: Entry,
+    read: Read,
+    status: Status,
+    explanation: Explanation,
+    outcome: Outcome | None = None,
+    score: Decimal | None = None,
+    problem: Issue | None = None,
+) -> IndicatorResult:
+    return IndicatorResult(
+        id=s.id,
+        name=s.name,
+        name_en=s.name_en,
+        path=s.path,
+        group_ids=s.group_ids,
+        kind=s.kind,
+        method=s.method,
+        status=status,
+        weight=s.weight,
+        target=s.target,
+        target_text=s.target_text,
+        unit=s.unit,
+        value=read.value,
+        actual_text=read.actual_text,
+        score=score,
+        score_exact=outcome.score if outcome else None,
+        achievement=outcome.achievement if outcome else None,
+        met=outcome.met if outcome else None,
+        tier=e.tier,
+        explanation=explanation,
+        problem_code=problem.code if problem else None,
+        problem=problem.message if problem else None,
+        problem_en=problem.message_en if problem else None,
+        reported_score=e.reported_score,
+        reported_actual=read.reported_actual,
+        reason=e.reason,
+        source=e.source,
+        dimension=s.dimension,
+        given_score=e.given_score,
+        last_year=e.last_year,
+    )
+
+
+class Failure(NamedTuple):
+    """Why a row cannot be scored: its status, problem and what it could explain."""
+
+    status: Status
+    problem: Issue
+    explanation: Explanation
+    read: Read = _NOTHING_READ
+
+
+Got = tuple[Read, Details | None, Reading]
+"""What was read for a row, what explains it, and what its scorer is given."""
+
+
+class RowScorer:
+    """Scores the leaves of one unit against its data."""
+
+    def __init__(self, compiled: CompiledSet, data: Data, interpreter: Interpreter) -> None:
+        self.c = compiled
+        self.data = data
+        self.interpreter = interpreter
+
+    def run_formula(self, formula: Formula, names: Mapping[str, Value]) -> Value:
+        return self.interpreter.evaluate(formula, names)
+
+    def row(
+        self, leaf: CompiledLeaf, s: Static, actuals: Mapping[str, IndicatorActual]
+    ) -> IndicatorResult:
+        """The leaf's result for this unit."""
+        raw = actuals.get(leaf.id) or _NO_ENTRY
+        e = Entry.of(raw)
+        if raw.not_applicable:
+            explanation = Explanation(
+                s.method,
+                notes_zh=("本指标不适用，不计入满分；总分按适用分值折算。",),
+                notes_en=("Not applicable: excluded from full marks; the total is rescaled.",),
+            )
+            return _result(s, e, _NOTHING_READ, Status.NOT_APPLICABLE, explanation)
+        got = self.tier(raw, s) if leaf.kind is Kind.QUALITATIVE else self.actual(leaf, raw, s)
+        if isinstance(got, Failure):
+            return self.failed(s, e, got)
+        read, details, reading = got
+        outcome = self.score(leaf, s, reading, read, details)
+        if isinstance(outcome, Failure):
+            return self.failed(s, e, outcome)
+        return self.scored(leaf, s, e, read, outcome, details)
+
+    # --- reading what the unit supplied -------------------------------------------------------
+
+    def tier(self, raw: IndicatorActual, s: Static) -> Got | Failure:
+        if raw.tier is None:
+            return Failure(
+                Status.MISSING_INPUT,
+                Issue(
+                    "tier.missing", "未给出定性评价档次（达成/部分达成/未达成）", "no tier given"
+                ),
+                Explanation(s.method),
+            )
+        return _NOTHING_READ, None, Reading(tier=raw.tier.value, given=raw.score)
+
+    def actual(self, leaf: CompiledLeaf, raw: IndicatorActual, s: Static) -> Got | Failure:
+        if leaf.value is None:
+            actual, kind = read_figure(raw.actual, leaf.unit)
+            if kind == "blank":
+                return Failure(
+                    Status.MISSING_INPUT,
+                    Issue("actual.missing", "未提供实际完成值", "no actual value supplied"),
+                    Explanation(s.method),
+                )
+            if kind is not None or actual is None:
+                zh, en = FIGURE_PROBLEMS[kind or "not-numeric"]
+                return Failure(
+                    Status.ERROR,
+                    Issue(
+                        f"actual.{kind}",
+                        f"实际完成值 '{raw.actual}' {zh}，定量指标无法计分",
+                        f"the actual {raw.actual!r}: {en}",
+                    ),
+                    Explanation(s.method),
+                    Read(actual_text=str(raw.actual)),
+                )
+            return Read(actual), None, self.reading(actual)
+        formula = leaf.value
+        values = self.data.values
+        try:
+            result = self.interpreter.evaluate(formula, values)
+        except EvaluationError as exc:
+            return self.formula_failed(formula, exc, s)
+
+        def details() -> tuple[tuple[UsedValue, ...], str | None]:
+            return self.data.used(formula.names), formula.substitute(values)
+
+        if not isinstance(result, Decimal):
+            return Failure(
+                Status.ERROR,
+                Issue(
+                    "formula.not-a-number", "取值公式的结果不是数字", "the value is not a number"
+                ),
+                Explanation(s.method, value_formula=formula.text, details=details),
+            )
+        return Read(result, reported_actual=raw.actual), details, self.reading(result)
+
+    def reading(self, actual: Decimal) -> Reading:
+        return Reading(actual, values=self.data.values, run=self.run_formula)
+
+    def formula_failed(self, formula: Formula, exc: EvaluationError, s: Static) -> Failure:
+        """Why the value formula failed: a bad figure it read, missing inputs, or its own error."""
+        data = self.data
+        used = data.used(formula.names)
+        explanation = Explanation(s.method, used, formula.text, formula.substitute(data.values))
+        cause = data.root_problem(used)
+        if cause is not None:
+            return Failure(Status.ERROR, cause, explanation)
+        if exc.code == "value.missing":
+            absent = [u for u in used if u.kind == "input" and u.value is None]
+            zh = "缺少输入数据：" + "、".join(
+                [f"{u.label}（{u.name}）" if u.label else u.name for u in absent]
+                or list(exc.missing)
+            )
+            en = "missing input: " + ", ".join([u.name for u in absent] or exc.missing)
+            return Failure(Status.MISSING_INPUT, Issue("value.missing", zh, en), explanation)
+        return Failure(Status.ERROR, Issue(exc.code, exc.message, exc.message_en), explanation)
+
+    # --- scoring ----------------------------------------------------------------------------------
+
+    def score(
+        self,
+        leaf: CompiledLeaf,
+        s: Static,
+        reading: Reading,
+        read: Read,
+        details: Details | None,
+    ) -> Outcome | Failure:
+        try:
+            return leaf.scorer.score(reading)
+        except (EvaluationError, ArithmeticError) as exc:
+            quantitative = leaf.kind is Kind.QUANTITATIVE
+            explanation = Explanation(
+                s.method,
+                value_formula=leaf.value.text if leaf.value and quantitative else None,
+                details=details,
+            )
+            if isinstance(exc, ArithmeticError):
+                problem = Issue(
+                    "score.overflow", "数值超出可计算范围，无法计分", "the value is out of range"
+                )
+                return Failure(Status.ERROR, problem, explanation, read)
+            status = Status.MISSING_INPUT if exc.code == "target.missing" else Status.ERROR
+            problem = Issue(exc.code, exc.message, exc.message_en)
+            return Failure(status, problem, explanation, read)
+
+    def scored(
+        self,
+        leaf: CompiledLeaf,
+        s: Static,
+        e: Entry,
+        read: Read,
+        outcome: Outcome,
+        details: Details | None,
+    ) -> IndicatorResult:
+        score = outcome.score
+        notes_zh: tuple[str, ...] = ()
+        notes_en: tuple[str, ...] = ()
+        if self.c.round_indicators:
+            places = self.c.places
+            score = quantize_half_up(score, places)
+            if score != outcome.score:
+                notes_zh = (f"按规定四舍五入到 {places} 位小数后计入总分：{score}",)
+                notes_en = (f"rounded half up to {places} places before adding: {score}",)
+        explanation = Explanation(
+            s.method,
+            value_formula=leaf.value.text if leaf.value else None,
+            rule_zh=outcome.rule_zh,
+            rule_en=outcome.rule_en,
+            calculation=outcome.calc,
+            notes_zh=notes_zh,
+            notes_en=notes_en,
+            details=details,
+        )
+        return _result(s, e, read, Status.OK, explanation, outcome, score)
+
+    def failed(self, s: Static, e: Entry, failed: Failure) -> IndicatorResult:
+        x = failed.explanation
+        explanation = Explanation(
+            x.method,
+            x.used,
+            x.value_formula,
+            x.value_substituted,
+            notes_zh=(f"未计分：{failed.problem.message}",),
+            notes_en=(f"not scored: {failed.problem.message_en}",),
+        )
+        return _result(s, e, failed.read, failed.status, explanation, problem=failed.problem)
