@@ -1,0 +1,307 @@
+"""Every fact a rule may read, per scope, with its meaning (the catalogue docs/flags.md lists),
+and the typed records the facts are computed into: mypy checks each computed name, and a test
+checks the documented names are exactly the computed ones."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypedDict
+
+from kpi_engine.functions import Value
+
+__all__ = [
+    "FACTS",
+    "RESULT_FACTS",
+    "GroupResults",
+    "GroupStructure",
+    "IndicatorResults",
+    "IndicatorStructure",
+    "Row",
+    "Scope",
+    "SetOutputs",
+    "SetReported",
+    "SetResults",
+    "SetSize",
+    "SetSplit",
+    "SetStructure",
+]
+
+Row = dict[str, Value]
+
+Scope = str  # "set" | "group" | "indicator"
+
+FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
+    "set": {
+        "kind": ("评价类型：project 或 department（未写为空）", "evaluation kind"),
+        "scale": ("满分", "full marks"),
+        "leaf_count": ("末级指标个数", "number of leaf indicators"),
+        "first_level_count": ("一级指标个数", "number of top-level nodes"),
+        "max_leaf_share": ("分值最大的末级指标占满分的比例", "largest leaf weight ÷ scale"),
+        "max_leaf_name": ("分值最大的末级指标名称", "name of the heaviest leaf"),
+        "max_leaf_name_en": ("其英文名称（未写时为中文名称）", "its English name"),
+        "qualitative_share": ("定性指标分值占满分的比例", "qualitative weight ÷ scale"),
+        "has_output": ("是否有产出类指标", "whether there are output indicators"),
+        "output_weight": ("产出类指标分值合计", "weight of output indicators"),
+        "output_soft_share": (
+            "产出指标中定性或无数值目标的分值占比",
+            "share of output weight on qualitative or non-numeric targets",
+        ),
+        "output_soft_names": ("这些产出指标的名称", "names of those output indicators"),
+        "output_soft_names_en": ("其英文名称", "their English names"),
+        "missing_dimensions": ("产出指标缺少的维度（数量/质量/时效）", "missing output dimensions"),
+        "missing_dimension_count": ("缺少的维度个数", "number of missing dimensions"),
+        "vague_count": ("目标值措辞模糊的指标个数", "leaves whose target wording is vague"),
+        "vague_names": ("这些指标的名称", "their names"),
+        "vague_names_en": ("其英文名称", "their English names"),
+        "untargeted_count": (
+            "未设定年度指标值的定量指标个数",
+            "quantitative leaves without a target",
+        ),
+        "untargeted_names": ("这些指标的名称", "their names"),
+        "untargeted_names_en": ("其英文名称", "their English names"),
+        "benefit_leaf_count": ("效益类末级指标个数", "benefit leaves"),
+        "benefit_weight": ("效益类指标分值合计", "benefit weight"),
+        "satisfaction_leaf_count": ("满意度末级指标个数", "satisfaction leaves"),
+        "split": ("产出/效益/满意度/预算执行率 分值", "output/benefit/satisfaction/execution"),
+        "split_is_national": ("是否为 50/30/10/10", "whether the split is 50/30/10/10"),
+        "has_weights_note": ("是否说明了权重调整", "whether weights_note is given"),
+        "has_goals": ("是否写明绩效目标", "whether goals are stated"),
+        "goals_narrative_only": (
+            "绩效目标是否只有文字、没有任何数字",
+            "whether the goals are narrative with no figures",
+        ),
+        "total": ("复核计算的总分", "computed total"),
+        "grade": ("等级", "grade"),
+        "coverage": ("计分覆盖率（0–1）", "share of applicable weight scored"),
+        "reported_total": ("单位自评总分", "total reported by the unit"),
+        "reported_sum": ("单位自评各项得分之和", "sum of reported row scores"),
+        "reported_count": ("给出自评得分的指标个数", "rows with a reported score"),
+        "reported_gap": ("自评总分 − 复核总分", "reported total − computed total"),
+        "total_row_gap": ("自评总分 − 自评各项之和", "reported total − sum of reported rows"),
+        "all_reported_full": ("自评是否全部满分", "whether every reported row has full marks"),
+        "missed_count": ("未达到目标的指标个数", "rows whose target was missed"),
+        "missed_names": ("这些指标的名称", "their names"),
+        "missed_names_en": ("其英文名称", "their English names"),
+        "execution_rate": ("预算执行率（%）", "budget execution rate (%)"),
+        "budget_initial": ("年初预算数", "initial budget"),
+        "budget_adjusted": ("全年预算数", "adjusted budget"),
+        "spent": ("全年执行数", "spent"),
+        "carryover_start": ("年初结转和结余", "carry-over at the start"),
+        "carryover_end": ("年末结转和结余", "carry-over at the end"),
+        "income": ("本年收入", "income"),
+        "expenditure": ("本年支出", "expenditure"),
+        "identity_gap": (
+            "年初结转结余 + 本年收入 − 本年支出 − 年末结转结余",
+            "start + income − expenditure − end",
+        ),
+        "carryover_rate": ("结转结余率（%）= 年末结转结余 ÷ 本年支出", "carry-over ÷ spending (%)"),
+        "carryover_change": ("结转结余变动率（%）", "change of carry-over (%)"),
+        "adjustment_rate": ("预算调整率（%）=（全年 − 年初）÷ 年初", "budget adjustment (%)"),
+        "satisfaction_numeric": ("满意度是否有数值实际值", "whether satisfaction has a number"),
+        "sample_size": ("满意度调查样本数", "satisfaction survey sample size"),
+        "has_sample_size": ("是否给出样本数", "whether a sample size is given"),
+    },
+    "group": {
+        "id": ("指标组 id", "group id"),
+        "name": ("指标组名称", "group name"),
+        "name_en": ("指标组英文名称（未写时为中文名称）", "English group name"),
+        "depth": ("层级（一级为 1）", "depth (top level is 1)"),
+        "is_first_level": ("是否一级指标", "whether it is top-level"),
+        "leaf_count": ("下属末级指标个数", "leaves below it"),
+        "weight": ("分值", "weight"),
+        "role": ("类别：output/benefit/satisfaction/execution/management/other", "role"),
+        "score": ("得分", "score"),
+    },
+    "indicator": {
+        "id": ("指标 id", "indicator id"),
+        "name": ("指标名称", "name"),
+        "name_en": ("指标英文名称（未写时为中文名称）", "English name"),
+        "kind": ("quantitative 或 qualitative", "kind"),
+        "method": ("计分方法", "scoring method"),
+        "direction": ("目标方向：≥、≤、=、range，无目标为空", "target direction"),
+        "unit": ("单位（无则为空）", "unit"),
+        "weight": ("分值", "weight"),
+        "weight_share": ("分值占满分的比例", "weight ÷ scale"),
+        "has_target": ("是否有数值目标", "whether a numeric target is set"),
+        "target": ("目标值（区间为下限）", "target (lower bound of a range)"),
+        "target_text": ("目标值原文", "target as written"),
+        "vague_count": ("目标值中模糊措辞的个数", "vague words in the target"),
+        "vague_words": ("匹配到的模糊措辞", "the vague words found"),
+        "role": ("类别：output/benefit/…", "role"),
+        "dimension": ("产出维度：数量/质量/时效/成本", "output dimension"),
+        "group": ("所属一级指标名称", "top-level group name"),
+        "group_en": ("所属一级指标英文名称", "English top-level group name"),
+        "status": ("状态：ok/missing_input/not_applicable/error", "status"),
+        "value": ("实际完成值", "actual value"),
+        "actual_is_text": ("实际值是否为文字（数值行）", "whether a text actual was given"),
+        "achievement": ("完成比例 A ÷ T", "A ÷ T"),
+        "over_ratio": ("超额比例：≥ 时 A÷T−1，≤ 时 T÷A−1", "over-achievement ratio"),
+        "score": ("得分", "computed score"),
+        "met": ("是否达到目标", "whether the target was met"),
+        "tier": ("定性档次", "qualitative tier"),
+        "reported_score": ("单位自评得分", "score reported by the unit"),
+        "reported_gap": ("自评得分 − 复核得分", "reported − computed"),
+        "reported_in_band": ("自评得分是否在定性档次区间内", "reported score inside the tier band"),
+        "has_reason": ("是否说明偏差原因", "whether a reason is given"),
+        "last_year": ("上年实际完成值", "last year's actual"),
+    },
+}
+"""Every fact per scope, with its meaning in Chinese and English."""
+
+
+class SetSize(TypedDict):
+    """Set facts on its size and weights."""
+
+    kind: str
+    scale: Decimal
+    leaf_count: Decimal
+    first_level_count: Decimal
+    max_leaf_share: Decimal | None
+    max_leaf_name: str
+    max_leaf_name_en: str
+    qualitative_share: Decimal | None
+
+
+class SetOutputs(TypedDict):
+    """Set facts on its output indicators and its targets."""
+
+    has_output: bool
+    output_weight: Decimal
+    output_soft_share: Decimal | None
+    output_soft_names: str
+    output_soft_names_en: str
+    missing_dimensions: str
+    missing_dimension_count: Decimal
+    vague_count: Decimal
+    vague_names: str
+    vague_names_en: str
+    untargeted_count: Decimal
+    untargeted_names: str
+    untargeted_names_en: str
+
+
+class SetSplit(TypedDict):
+    """Set facts on the weight split and the goals."""
+
+    benefit_leaf_count: Decimal
+    benefit_weight: Decimal
+    satisfaction_leaf_count: Decimal
+    split: str
+    split_is_national: bool
+    has_weights_note: bool
+    has_goals: bool
+    goals_narrative_only: bool
+
+
+class SetStructure(SetSize, SetOutputs, SetSplit):
+    """Set facts known before the year ends (``kpi lint`` reads these)."""
+
+
+class SetReported(TypedDict):
+    """Set facts on the scores the unit reported for itself."""
+
+    reported_total: Decimal | None
+    reported_sum: Decimal | None
+    reported_count: Decimal
+    reported_gap: Decimal | None
+    total_row_gap: Decimal | None
+    all_reported_full: bool | None
+
+
+class SetResults(SetReported):
+    """Set facts that need an evaluation."""
+
+    total: Decimal | None
+    grade: str | None
+    coverage: Decimal
+    missed_count: Decimal
+    missed_names: str
+    missed_names_en: str
+    execution_rate: Decimal | None
+    budget_initial: Decimal | None
+    budget_adjusted: Decimal | None
+    spent: Decimal | None
+    carryover_start: Decimal | None
+    carryover_end: Decimal | None
+    income: Decimal | None
+    expenditure: Decimal | None
+    identity_gap: Decimal | None
+    carryover_rate: Decimal | None
+    carryover_change: Decimal | None
+    adjustment_rate: Decimal | None
+    satisfaction_numeric: bool
+    sample_size: Decimal | None
+    has_sample_size: bool
+
+
+class GroupStructure(TypedDict):
+    """Group facts known from the set."""
+
+    id: str
+    name: str
+    name_en: str
+    depth: Decimal
+    is_first_level: bool
+    leaf_count: Decimal
+    weight: Decimal
+    role: str
+
+
+class GroupResults(TypedDict):
+    """Group facts that need an evaluation."""
+
+    score: Decimal | None
+
+
+class IndicatorStructure(TypedDict):
+    """Indicator facts known from the set."""
+
+    id: str
+    name: str
+    name_en: str
+    kind: str
+    method: str
+    direction: str
+    unit: str
+    weight: Decimal
+    weight_share: Decimal | None
+    has_target: bool
+    target: Decimal | None
+    target_text: str
+    vague_count: Decimal
+    vague_words: str
+    role: str
+    dimension: str
+    group: str
+    group_en: str
+
+
+class IndicatorResults(TypedDict):
+    """Indicator facts that need an evaluation."""
+
+    status: str
+    value: Decimal | None
+    actual_is_text: bool
+    achievement: Decimal | None
+    over_ratio: Decimal | None
+    score: Decimal | None
+    met: bool | None
+    tier: str
+    reported_score: Decimal | None
+    reported_gap: Decimal | None
+    reported_in_band: bool | None
+    has_reason: bool
+    last_year: Decimal | None
+
+
+TYPED: dict[Scope, tuple[type, type]] = {
+    "set": (SetStructure, SetResults),
+    "group": (GroupStructure, GroupResults),
+    "indicator": (IndicatorStructure, IndicatorResults),
+}
+"""Per scope, the typed records of its structural and its result facts."""
+
+RESULT_FACTS: dict[Scope, frozenset[str]] = {
+    scope: frozenset(results.__annotations__) for scope, (_, results) in TYPED.items()
+}
+"""Facts that need an evaluation; rules using any of them are skipped by ``kpi lint``."""

@@ -1,0 +1,169 @@
+"""Result facts: what an evaluation adds to the structural facts — the total and the unit's own
+scores, the budget figures by their roles, and each leaf's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import cast
+
+from kpi_engine.compiler import CompiledSet
+from kpi_engine.facts.catalogue import IndicatorResults, Row, SetReported, SetResults
+from kpi_engine.facts.structure import names, names_en, pairs
+from kpi_engine.functions import exact_sum
+from kpi_engine.models import InputRole, Kind, NodeRole
+from kpi_engine.results import Evaluation, IndicatorResult, Status
+from kpi_engine.scoring import TIER_BANDS
+from kpi_engine.targets import Op
+
+__all__ = ["indicator_results", "results", "set_results"]
+
+
+def _safe(compute: Callable[[], Decimal]) -> Decimal | None:
+    """A derived fact, or None when the figures are beyond what Decimal can compute."""
+    try:
+        return compute()
+    except ArithmeticError:
+        return None
+
+
+def _over_ratio(r: IndicatorResult) -> Decimal | None:
+    t, a = r.target, r.value
+    if r.status is not Status.OK or t is None or a is None:
+        return None
+    if t.op is Op.GE and t.value > 0:
+        return _safe(lambda: a / t.value - 1)
+    if t.op is Op.LE and a > 0:
+        return _safe(lambda: t.value / a - 1)
+    return None
+
+
+def _in_band(r: IndicatorResult) -> bool | None:
+    if r.kind != Kind.QUALITATIVE.value or r.tier is None or r.reported_score is None:
+        return None
+    low, high, inclusive = TIER_BANDS[r.tier]
+    lo, hi = r.weight * low, r.weight * high
+    return lo <= r.reported_score <= hi if inclusive else lo <= r.reported_score < hi
+
+
+def _difference(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else _safe(lambda: a - b)
+
+
+def _ratio_percent(
+    part: Decimal | None, whole: Decimal | None, base: Decimal | None = None
+) -> Decimal | None:
+    """(part − base) ÷ whole × 100, or None when a figure is missing or the whole is 0."""
+    if part is None or not whole:
+        return None
+    return _safe(lambda: (part - (base or 0)) / whole * 100)
+
+
+def _execution_rate(
+    compiled: CompiledSet, e: Evaluation, spent: Decimal | None, adjusted: Decimal | None
+) -> Decimal | None:
+    """The rate of the row whose method scores execution, else spent ÷ adjusted budget."""
+    for leaf, r in zip(compiled.leaves, e.indicators, strict=True):
+        if leaf.scorer.spec.execution and r.status is Status.OK:
+            return r.value
+    return _ratio_percent(spent, adjusted)
+
+
+def _reported(e: Evaluation) -> SetReported:
+    """The unit's own scores against the computed ones."""
+    reported = [r for r in e.indicators if r.reported_score is not None]
+    reported_sum = exact_sum(r.reported_score for r in reported if r.reported_score is not None)
+    overall = e.reported_total
+    if overall is None and reported and len(reported) == len(e.indicators):
+        overall = reported_sum
+    return {
+        "reported_total": e.reported_total,
+        "reported_sum": reported_sum if reported else None,
+        "reported_count": Decimal(len(reported)),
+        "reported_gap": _difference(overall, e.total),
+        "total_row_gap": _difference(e.reported_total, reported_sum if reported else None),
+        "all_reported_full": all(r.reported_score == r.weight for r in reported)
+        if reported
+        else None,
+    }
+
+
+def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
+    """The set's result facts."""
+    roles = {role: e.values.get(name) for role, name in compiled.roles.items()}
+    start, end = roles.get(InputRole.CARRYOVER_START), roles.get(InputRole.CARRYOVER_END)
+    income, expenditure = roles.get(InputRole.INCOME), roles.get(InputRole.EXPENDITURE)
+    spent, adjusted = roles.get(InputRole.SPENT), roles.get(InputRole.BUDGET_ADJUSTED)
+    initial, sample = roles.get(InputRole.BUDGET_INITIAL), roles.get(InputRole.SAMPLE_SIZE)
+    missed = [r for r in e.indicators if r.status is Status.OK and r.met is False]
+    satisfaction = [
+        r
+        for leaf, r in zip(compiled.leaves, e.indicators, strict=True)
+        if leaf.role is NodeRole.SATISFACTION
+    ]
+    identity = None
+    if start is not None and income is not None and expenditure is not None and end is not None:
+        identity = _safe(lambda: start + income - expenditure - end)
+    facts: SetResults = {
+        **_reported(e),
+        "total": e.total,
+        "grade": e.grade.label if e.grade else None,
+        "coverage": e.coverage,
+        "missed_count": Decimal(len(missed)),
+        "missed_names": names([r.name for r in missed]),
+        "missed_names_en": names_en(pairs(missed)),
+        "execution_rate": _execution_rate(compiled, e, spent, adjusted),
+        "budget_initial": initial,
+        "budget_adjusted": adjusted,
+        "spent": spent,
+        "carryover_start": start,
+        "carryover_end": end,
+        "income": income,
+        "expenditure": expenditure,
+        "identity_gap": identity,
+        "carryover_rate": _ratio_percent(end, expenditure),
+        "carryover_change": _ratio_percent(end, start, start),
+        "adjustment_rate": _ratio_percent(adjusted, initial, initial),
+        "satisfaction_numeric": any(
+            r.status is Status.OK and r.value is not None for r in satisfaction
+        ),
+        "sample_size": sample,
+        "has_sample_size": sample is not None and sample > 0,
+    }
+    return facts
+
+
+def indicator_results(r: IndicatorResult) -> IndicatorResults:
+    """One leaf's result facts."""
+    return {
+        "status": r.status.value,
+        "value": r.value,
+        "actual_is_text": r.actual_text is not None,
+        "achievement": r.achievement,
+        "over_ratio": _over_ratio(r),
+        "score": r.score,
+        "met": r.met,
+        "tier": r.tier or "",
+        "reported_score": r.reported_score,
+        "reported_gap": _difference(r.reported_score, r.score),
+        "reported_in_band": _in_band(r),
+        "has_reason": bool(r.reason and r.reason.strip()),
+        "last_year": r.last_year,
+    }
+
+
+def results(
+    set_row: Row,
+    groups: Sequence[tuple[str, Row]],
+    indicators: Sequence[tuple[str, Row]],
+    compiled: CompiledSet,
+    e: Evaluation,
+) -> tuple[Row, tuple[tuple[str, Row], ...], tuple[tuple[str, Row], ...]]:
+    """The structural rows with the evaluation's facts added."""
+    by_id = {r.id: r for r in e.indicators}
+    scores = {g.id: g.score for g in e.groups}
+    return (
+        set_row | cast(Row, set_results(compiled, e)),
+        tuple((gid, row | {"score": scores.get(gid)}) for gid, row in groups),
+        tuple((lid, row | cast(Row, indicator_results(by_id[lid]))) for lid, row in indicators),
+    )
