@@ -34,6 +34,8 @@ indicators:
      deduct: {per: 1, minus: 2}}
   - {id: ded_rng, name: 扣分区间, weight: 20, target: "[2, 5] %", method: deduct,
      deduct: {per: 0.5, minus: 3, partial: count}}
+  - {id: ded_floor, name: 扣分整档, weight: 20, target: "≥ 100%", method: deduct,
+     deduct: {per: 5, minus: 2, partial: floor}}
 """
 ACTUALS = {
     "ge": 400,
@@ -45,6 +47,7 @@ ACTUALS = {
     "ded_ge": 400,
     "ded_eq": 45,
     "ded_rng": 7,
+    "ded_floor": 83,
 }
 
 

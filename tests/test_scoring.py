@@ -165,36 +165,40 @@ def test_custom_score_outside_zero_to_weight_is_an_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("op", "target", "high", "actual", "per", "minus", "count", "expected"),
+    ("op", "target", "high", "actual", "per", "minus", "partial", "expected"),
     [
         # 在职人员控制率 ≤ 100 %, −0.5 per point over (DOMAIN.md §2): 103.4 % → 5 − 1.7
-        (Op.LE, D(100), None, D("103.4"), D(1), D("0.5"), False, D("3.3")),
-        (Op.LE, D(100), None, D(100), D(1), D("0.5"), False, D(5)),
-        (Op.LE, D(100), None, D(120), D(1), D("0.5"), False, D(0)),  # 扣完为止
+        (Op.LE, D(100), None, D("103.4"), D(1), D("0.5"), "prorate", D("3.3")),
+        (Op.LE, D(100), None, D(100), D(1), D("0.5"), "prorate", D(5)),
+        (Op.LE, D(100), None, D(120), D(1), D("0.5"), "prorate", D(0)),  # 扣完为止
         # 三公经费变动率 ≤ 0, −0.8 per started point: 2.3 → ⌈2.3⌉ = 3 steps
-        (Op.LE, D(0), None, D("2.3"), D(1), D("0.8"), True, D("5.6")),
-        (Op.GE, D(500), None, D(475), D(10), D(1), False, D("2.5")),
-        (Op.GE, D(500), None, D(475), D(10), D(1), True, D(2)),
-        (Op.EQ, D(50), None, D(53), D(1), D("0.5"), False, D("3.5")),
-        (Op.EQ, D(50), None, D(47), D(1), D("0.5"), False, D("3.5")),
-        (Op.RANGE, D(2), D(5), D(7), D("0.5"), D(1), False, D(1)),
-        (Op.RANGE, D(2), D(5), D(1), D("0.5"), D(1), False, D(3)),
-        (Op.RANGE, D(2), D(5), D(3), D("0.5"), D(1), False, D(5)),
+        (Op.LE, D(0), None, D("2.3"), D(1), D("0.8"), "count", D("5.6")),
+        (Op.GE, D(500), None, D(475), D(10), D(1), "prorate", D("2.5")),
+        (Op.GE, D(500), None, D(475), D(10), D(1), "count", D(2)),
+        (Op.EQ, D(50), None, D(53), D(1), D("0.5"), "prorate", D("3.5")),
+        (Op.EQ, D(50), None, D(47), D(1), D("0.5"), "prorate", D("3.5")),
+        (Op.RANGE, D(2), D(5), D(7), D("0.5"), D(1), "prorate", D(1)),
+        (Op.RANGE, D(2), D(5), D(1), D("0.5"), D(1), "prorate", D(3)),
+        (Op.RANGE, D(2), D(5), D(3), D("0.5"), D(1), "prorate", D(5)),
+        # 每低于 5% 扣 2 分, whole steps only: 7 short is one step; 4 short costs nothing
+        (Op.GE, D(100), None, D(93), D(5), D(2), "floor", D(3)),
+        (Op.GE, D(100), None, D(96), D(5), D(2), "floor", D(5)),
     ],
 )
 def test_deduct_takes_points_off_per_step_of_distance(
-    op: Op, target: D, high: D | None, actual: D, per: D, minus: D, count: bool, expected: D
+    op: Op, target: D, high: D | None, actual: D, per: D, minus: D, partial: scoring.Partial, expected: D
 ) -> None:
     """扣分制 as DOMAIN.md writes it: minus × (distance ÷ per), down to 0, full marks only at 0."""
     w = D(8) if op is Op.LE and target == 0 else D(5)
-    out = scoring.deduct(w, op, target, high, actual, per, minus, count)
+    out = scoring.deduct(w, op, target, high, actual, per, minus, partial)
     assert out.score == expected
-    assert out.met == (out.score == w)
+    if partial != "floor":
+        assert out.met == (out.score == w)
 
 
 def test_deduct_explanation_shows_the_distance_and_the_arithmetic() -> None:
     """A reviewer can redo the sum from the calculation line."""
-    out = scoring.deduct(D(8), Op.LE, D(0), None, D("2.3"), D(1), D("0.8"), True)
+    out = scoring.deduct(D(8), Op.LE, D(0), None, D("2.3"), D(1), D("0.8"), "count")
     assert (
         out.calculation
         == "d = max(0, 2.3 − 0) = 2.3; ⌈2.3 ÷ 1⌉ = 3 → s = max(0, 8 − 0.8 × 3) = 5.6"
@@ -286,22 +290,29 @@ def test_deduct_scores_lie_between_zero_and_the_weight_with_full_marks_only_on_t
     """扣分制: 0 ≤ s ≤ w, and s = w exactly when A meets the target (any positive deduction)."""
     assume(minus > 0)
     high = t + span if op is Op.RANGE else None
-    out = scoring.deduct(w, op, t, high, a, per, minus, count)
+    partial: scoring.Partial = "count" if count else "prorate"
+    out = scoring.deduct(w, op, t, high, a, per, minus, partial)
     assert 0 <= out.score <= w
     if w > 0:
         assert (out.score == w) == out.met
+    floored = scoring.deduct(w, op, t, high, a, per, minus, "floor")
+    assert out.score <= floored.score <= w  # whole steps only: never more off than the others
+    assert floored.met == out.met
 
 
 @given(weights, positive_amounts, signed_amounts, amounts, positive_amounts, amounts, st.booleans())
 def test_deduct_follows_the_direction_of_the_target(  # type: ignore[no-untyped-def]
     w, t, a, step, per, minus, count
 ) -> None:
-    """≥: a higher actual never earns less; ≤: never more; counting started steps never helps."""
+    """≥: a higher actual never earns less; ≤: never more; counting started steps never helps;
+    counting only whole steps never hurts."""
     for op, better in ((Op.GE, a + step), (Op.LE, a - step)):
-        worse_score = scoring.deduct(w, op, t, None, a, per, minus, count).score
-        assert scoring.deduct(w, op, t, None, better, per, minus, count).score >= worse_score
-        prorated = scoring.deduct(w, op, t, None, a, per, minus, False).score
-        assert scoring.deduct(w, op, t, None, a, per, minus, True).score <= prorated
+        partial: scoring.Partial = "count" if count else "floor"
+        worse_score = scoring.deduct(w, op, t, None, a, per, minus, partial).score
+        assert scoring.deduct(w, op, t, None, better, per, minus, partial).score >= worse_score
+        prorated = scoring.deduct(w, op, t, None, a, per, minus, "prorate").score
+        assert scoring.deduct(w, op, t, None, a, per, minus, "count").score <= prorated
+        assert scoring.deduct(w, op, t, None, a, per, minus, "floor").score >= prorated
 
 
 @given(weights, positive_amounts, signed_amounts)
@@ -319,3 +330,13 @@ def test_scaling_weight_scales_the_score(w: D, t: D, a: D) -> None:
     single = scoring.proportional(w, t, a).score
     double = scoring.proportional(w * 2, t, a).score
     assert abs(double - 2 * single) <= D("1e-20")
+
+
+def test_deduct_in_whole_steps_only_ignores_a_step_not_completed() -> None:
+    """每低于 5% 扣 2 分 (floor): 7 % short is one whole step, so 10 − 2 = 8; 4 % short costs none."""
+    out = scoring.deduct(D(10), Op.GE, D(100), None, D(93), D(5), D(2), "floor")
+    assert out.score == 8
+    assert out.calculation == "d = max(0, 100 − 93) = 7; ⌊7 ÷ 5⌋ = 1 → s = max(0, 10 − 2 × 1) = 8"
+    assert "⌊d ÷ 5⌋" in out.rule_zh
+    short = scoring.deduct(D(10), Op.GE, D(100), None, D(96), D(5), D(2), "floor")
+    assert (short.score, short.met) == (D(10), False)

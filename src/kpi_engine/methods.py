@@ -297,7 +297,7 @@ def _score_deduct(s: Scorer, reading: Reading) -> Outcome:
         _actual(reading),
         d.per,
         d.minus,
-        count_partial=d.partial == "count",
+        d.partial,
     )
 
 
@@ -430,15 +430,18 @@ def _positive_target(
 
 
 def _invert_deduct(s: Scorer, score: Decimal) -> Needed | None:
-    """The distance d from the target may be at most (w − score) ÷ minus steps — whole steps when
-    a started step counts as one."""
+    """The distance d from the target may be at most (w − score) ÷ minus steps: whole steps when
+    a started step counts as one; under ``floor`` a step costs nothing until it is complete, so
+    the distance may reach (but not touch) the next whole step."""
     t, d = s.target, s.deduction
     if t is None or d is None:
         return s.spec.full(s)
     steps = (s.weight - score) / d.minus
-    if d.partial == "count":
+    if d.partial != "prorate":
         steps = steps.to_integral_value(rounding=ROUND_FLOOR)
     distance = steps * d.per
+    if d.partial == "floor":
+        distance += d.per - _STEP  # the next step is not complete until d reaches it
     if t.op is Op.GE:
         return _least(t.value - distance)
     if t.op is Op.LE:

@@ -283,9 +283,10 @@ class Deduction(_Model):
     """The distance each deduction is for (default 1: one unit of the value, e.g. one point)."""
     minus: Positive
     """Points taken off per step."""
-    partial: Literal["prorate", "count"] = "prorate"
+    partial: Literal["prorate", "count", "floor"] = "prorate"
     """A part of a step: ``prorate`` deducts its share; ``count`` counts it as a whole step
-    (不足一个计扣单位的按一个计)."""
+    (不足一个计扣单位的按一个计); ``floor`` deducts only whole steps
+    (每低于 5% 扣 2 分：低 7% 扣一次)."""
 
 
 class Cap(_Model):

@@ -97,8 +97,8 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "per": ("每扣一次对应的偏离量（默认 1，如 1 个百分点）", "the distance per deduction (1)"),
     "minus": ("每次扣的分数", "points taken off per step"),
     "partial": (
-        "不足一个 per 的偏离：prorate 按比例扣（默认）；count 按一个计",
-        "a partial step: prorate (default) or count as a whole step",
+        "不足一个 per 的偏离：prorate 按比例扣（默认）；count 按一个计；floor 不扣（只扣满档）",
+        "a partial step: prorate (default), count as a whole step, or floor (whole steps only)",
     ),
     "score_formula": (
         "自定义计分公式，可用 A（实际值）、T（目标值）、w（分值）",

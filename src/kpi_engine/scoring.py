@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
-from typing import NamedTuple
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Literal, NamedTuple
 
 from kpi_engine.errors import EvaluationError
 from kpi_engine.targets import Op
@@ -20,6 +20,7 @@ __all__ = [
     "TIER_BANDS",
     "Calc",
     "Outcome",
+    "Partial",
     "Step",
     "bands",
     "custom",
@@ -292,6 +293,18 @@ _DEDUCT_DISTANCE = {
 }
 
 
+Partial = Literal["prorate", "count", "floor"]
+"""What part of a step costs: its share (``prorate``), a whole step once started (``count``), or
+nothing until the step is complete (``floor``, "每低于 5% 扣 2 分": 7 % short is one step)."""
+
+_STEPS = {
+    # partial: (steps in the rule, in Chinese and English; rounding of d ÷ per)
+    "prorate": ("d ÷ {}", "d ÷ {}", None),
+    "count": ("⌈d ÷ {}⌉", "⌈d ÷ {}⌉", ROUND_CEILING),
+    "floor": ("⌊d ÷ {}⌋", "⌊d ÷ {}⌋", ROUND_FLOOR),
+}
+
+
 def deduct(
     w: Decimal,
     op: Op,
@@ -300,23 +313,25 @@ def deduct(
     a: Decimal,
     per: Decimal,
     minus: Decimal,
-    count_partial: bool,
+    partial: Partial = "prorate",
 ) -> Outcome:
-    """扣分制: s = max(0, w − minus × d ÷ per), d the distance of A from its target (0 when met).
-
-    With ``count_partial`` a started step counts as a whole one: ⌈d ÷ per⌉ steps.
+    """扣分制: s = max(0, w − minus × steps), d the distance of A from its target (0 when met) and
+    steps = d ÷ per (``prorate``), ⌈d ÷ per⌉ (``count``) or ⌊d ÷ per⌋ (``floor``).
     """
     zh, en = _DEDUCT_DISTANCE[op]
-    steps_zh = "⌈d ÷ 每扣单位⌉" if count_partial else "d ÷ 每扣单位"
-    steps_en = "⌈d ÷ per⌉" if count_partial else "d ÷ per"
+    steps_zh, steps_en, rounding = _STEPS[partial]
     rule_zh = (
         f"扣分制：d 为{zh}，每 {show(per)} 扣 {show(minus)} 分，扣完为止："
-        f"s = max(0, w − {show(minus)} × {steps_zh.replace('每扣单位', show(per))})"
+        f"s = max(0, w − {show(minus)} × {steps_zh.format(show(per))})"
     )
+    if partial == "floor":
+        rule_zh += "（不足一档不扣）"
     rule_en = (
         f"deductions: d is {en}; {show(minus)} off per {show(per)}, down to 0: "
-        f"s = max(0, w − {show(minus)} × {steps_en.replace('per', show(per))})"
+        f"s = max(0, w − {show(minus)} × {steps_en.format(show(per))})"
     )
+    if partial == "floor":
+        rule_en += " (a step not completed costs nothing)"
     if op is Op.GE:
         d, shown = max(ZERO, low - a), Calc("d = max(0, {} − {}) = {}", low, a, max(ZERO, low - a))
     elif op is Op.LE:
@@ -336,23 +351,24 @@ def deduct(
         calc = Calc("{} → s = {}", shown, w)
         return Outcome(w, True, achievement, rule_zh, rule_en, calc)
     steps = d / per
-    if count_partial:
-        steps = steps.to_integral_value(rounding=ROUND_CEILING)
-    score = _clip(w - minus * steps, w)
-    if count_partial:
-        calc = Calc(
-            "{}; ⌈{} ÷ {}⌉ = {} → s = max(0, {} − {} × {}) = {}",
-            shown,
-            d,
-            per,
-            steps,
-            w,
-            minus,
-            steps,
-            score,
-        )
-    else:
+    if rounding is None:
+        score = _clip(w - minus * steps, w)
         calc = Calc("{} → s = max(0, {} − {} × {} ÷ {}) = {}", shown, w, minus, d, per, score)
+        return Outcome(score, False, achievement, rule_zh, rule_en, calc)
+    steps = steps.to_integral_value(rounding=rounding)
+    score = _clip(w - minus * steps, w)
+    whole = "⌈{} ÷ {}⌉" if rounding == ROUND_CEILING else "⌊{} ÷ {}⌋"
+    calc = Calc(
+        "{}; " + whole + " = {} → s = max(0, {} − {} × {}) = {}",
+        shown,
+        d,
+        per,
+        steps,
+        w,
+        minus,
+        steps,
+        score,
+    )
     return Outcome(score, False, achievement, rule_zh, rule_en, calc)
 
 
