@@ -220,3 +220,19 @@ def test_a_pool_refuses_an_engine_its_workers_cannot_rebuild(
         list(evaluate_rows(with_extra, rows, jobs=2, setup=setup))
     with_files = WorkerSetup(setup.set_text, setup.source, (str(pack),))
     assert len(list(evaluate_rows(with_extra, rows, jobs=2, setup=with_files))) == 1
+
+
+def test_a_rubric_column_lists_the_points_met(tmp_path: Path) -> None:
+    """A `<id>.met` CSV cell (“制度健全、执行到位”) scores a rubric row like the YAML list does."""
+    from kpi_engine import parse_indicator_set
+
+    text = (
+        "kpi_engine: 1\nid: r\ntitle: 评分要点\nindicators:\n"
+        "  - {id: system, name: 制度建设, weight: 4, kind: qualitative, method: rubric,\n"
+        "     rubric: [{item: 制度健全, points: 2}, {item: 执行到位, points: 2}]}\n"
+    )
+    engine = Engine(parse_indicator_set(text))
+    path = tmp_path / "units.csv"
+    path.write_text("unit,system.met\nA,制度健全、执行到位\nB,执行到位\n", encoding="utf-8")
+    results = [r for _, r in evaluate_rows(engine, read_rows(path, engine.compiled))]
+    assert [r.indicator("system").score for r in results if isinstance(r, Evaluation)] == [4, 2]

@@ -160,3 +160,13 @@ def test_english_guide_covers_every_method_and_function_and_its_example_evaluate
     blocks = [t for n, _, t in BLOCKS if n == "indicator-format.en.md"]
     e = evaluate(parse_indicator_set(blocks[0]), parse_actuals(blocks[1]))
     assert e.coverage == 1
+
+
+def test_the_scoring_forms_example_gives_the_scores_its_text_states() -> None:
+    """Upper-inclusive step 5, whole-step deduction 8, rubric 2 — as the guide says."""
+    blocks = [t for n, _, t in BLOCKS if n == "indicator-format.md"]
+    set_text = next(t for t in blocks if "id: forms-example" in t)
+    actuals_text = next(t for t in blocks if "set: forms-example" in t)
+    e = evaluate(parse_indicator_set(set_text), parse_actuals(actuals_text))
+    scores = {r.id: r.score for r in e.indicators}
+    assert scores == {"error_rate": 5, "completion": 8, "system": 2}

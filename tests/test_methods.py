@@ -62,6 +62,7 @@ _PARAM_YAML = {
     "bands": ", bands: [{min: 0, points: 5}]",
     "score_formula": ", score_formula: A",
     "deduct": ", deduct: {minus: 1}",
+    "rubric": ", rubric: [{item: 甲, points: 5}]",
 }
 
 
@@ -251,3 +252,57 @@ def test_mypy_refuses_a_registry_that_forgets_a_method(tmp_path: Path) -> None:
     )
     assert "assert_never" in out
     assert "DEDUCT" in out
+
+
+_RUBRIC_SET = """
+indicators:
+  - id: system
+    name: 制度建设
+    weight: 4
+    kind: qualitative
+    method: rubric
+    rubric:
+      - {item: 制度健全, points: 2}
+      - {item: 执行到位, points: 2}
+"""
+
+
+def test_a_rubric_row_is_scored_from_the_points_met() -> None:
+    """met as a list or as 、-separated text; the explanation marks each point."""
+    for met in (["制度健全"], "制度健全"):
+        row = evaluate(make_set(_RUBRIC_SET), {"indicators": {"system": {"met": met}}}).indicator(
+            "system"
+        )
+        assert (row.status.value, row.score, row.met) == ("ok", D(2), False)
+        assert row.explanation.calculation == "制度健全 2 ✓ + 执行到位 2 ✗ → s = 2"
+
+
+def test_a_rubric_row_without_points_met_is_missing_input() -> None:
+    """No met: not scored, and says what is missing — never a silent 0."""
+    row = evaluate(make_set(_RUBRIC_SET), {"indicators": {}}).indicator("system")
+    assert (row.status.value, row.problem_code) == ("missing_input", "rubric.missing")
+
+
+def test_a_rubric_must_add_up_to_the_weight_and_name_each_point_once() -> None:
+    """Points summing to 3 under a weight of 4, and a point listed twice, are both located."""
+    body = _RUBRIC_SET.replace("{item: 执行到位, points: 2}", "{item: 制度健全, points: 1}")
+    with pytest.raises(DefinitionError) as info:
+        compile_set(make_set(body))
+    assert sorted(info.value.codes) == ["method.rubric-duplicate", "method.rubric-points"]
+
+
+def test_a_rubric_needs_kind_qualitative() -> None:
+    """method: rubric on a quantitative row is refused, naming what the method needs."""
+    with pytest.raises(DefinitionError) as info:
+        compile_set(make_set(_RUBRIC_SET.replace("    kind: qualitative\n", "")))
+    assert info.value.codes == ("method.kind-mismatch",)
+    assert "评分要点计分时须写 kind: qualitative" in info.value.issues[0].message
+
+
+def test_full_marks_on_a_rubric_row_need_every_point() -> None:
+    """kpi explain's full-marks line for a rubric names the points."""
+    leaf = compile_set(make_set(_RUBRIC_SET)).leaves[0]
+    full = leaf.scorer.needed_for_full()
+    assert full is not None
+    assert full.sentence(None, "zh") == "满分需要：达到全部评分要点：制度健全、执行到位"
+    assert leaf.scorer.needed_for_score(D(2)) is None

@@ -186,7 +186,14 @@ def test_custom_score_outside_zero_to_weight_is_an_error() -> None:
     ],
 )
 def test_deduct_takes_points_off_per_step_of_distance(
-    op: Op, target: D, high: D | None, actual: D, per: D, minus: D, partial: scoring.Partial, expected: D
+    op: Op,
+    target: D,
+    high: D | None,
+    actual: D,
+    per: D,
+    minus: D,
+    partial: scoring.Partial,
+    expected: D,
 ) -> None:
     """扣分制 as DOMAIN.md writes it: minus × (distance ÷ per), down to 0, full marks only at 0."""
     w = D(8) if op is Op.LE and target == 0 else D(5)
@@ -340,3 +347,47 @@ def test_deduct_in_whole_steps_only_ignores_a_step_not_completed() -> None:
     assert "⌊d ÷ 5⌋" in out.rule_zh
     short = scoring.deduct(D(10), Op.GE, D(100), None, D(96), D(5), D(2), "floor")
     assert (short.score, short.met) == (D(10), False)
+
+
+def test_rubric_adds_the_points_met_and_marks_each() -> None:
+    """评分要点: 制度健全 2 ✓ + 执行到位 2 ✗ → 2; all met is full marks and met."""
+    items = [("制度健全", D(2)), ("执行到位", D(2))]
+    out = scoring.rubric(D(4), items, ["制度健全"])
+    assert (out.score, out.met) == (D(2), False)
+    assert out.calculation == "制度健全 2 ✓ + 执行到位 2 ✗ → s = 2"
+    full = scoring.rubric(D(4), items, ["执行到位", "制度健全"])
+    assert (full.score, full.met) == (D(4), True)
+
+
+def test_rubric_refuses_a_point_it_does_not_have() -> None:
+    """A misspelt point is bad data that names the row's points, never a point silently lost."""
+    with pytest.raises(EvaluationError) as info:
+        scoring.rubric(D(4), [("制度健全", D(2)), ("执行到位", D(2))], ["制度建全"])
+    assert info.value.code == "score.unknown-rubric-item"
+    assert "制度健全、执行到位" in info.value.message
+
+
+@given(
+    st.lists(weights, min_size=1, max_size=6),
+    st.data(),
+)
+def test_rubric_scores_lie_between_zero_and_the_weight_and_grow_with_points_met(  # type: ignore[no-untyped-def]
+    points, data
+) -> None:
+    """0 ≤ s ≤ w, and meeting one more point never lowers the score."""
+    items = [(f"要点{i}", p) for i, p in enumerate(points)]
+    w = sum(points, D(0))
+    met = data.draw(st.lists(st.sampled_from([n for n, _ in items]), unique=True))
+    out = scoring.rubric(w, items, met)
+    assert 0 <= out.score <= w
+    for name, _ in items:
+        assert scoring.rubric(w, items, [*met, name] if name not in met else met).score >= out.score
+
+
+def test_a_step_closed_at_its_upper_end_holds_its_bound() -> None:
+    """ "0–10%（含）": 10 falls in the first step; without include_max it falls in the next."""
+    inclusive = [scoring.Step(None, D(10), D(5), True), scoring.Step(D(10), None, D(3))]
+    assert scoring.bands(D(5), inclusive, D(10)).score == 5
+    assert scoring.bands(D(5), inclusive, D(10)).calculation == "10 ∈ [−∞, 10] → s = 5"
+    half_open = [scoring.Step(None, D(10), D(5)), scoring.Step(D(10), None, D(3))]
+    assert scoring.bands(D(5), half_open, D(10)).score == 3

@@ -52,7 +52,7 @@ def group_columns(compiled: CompiledSet) -> list[str]:
     return list(dict.fromkeys([*compiled.top, *(g.id for g in compiled.groups)]))
 
 
-INDICATOR_FIELDS = ("actual", "tier", "score", "reported_score", "reason", "not_applicable")
+INDICATOR_FIELDS = ("actual", "tier", "score", "met", "reported_score", "reason", "not_applicable")
 """Per-indicator columns are written ``<indicator id>.<field>``."""
 
 

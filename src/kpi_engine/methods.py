@@ -96,7 +96,16 @@ DEDUCT_PARAM = Param(
     "指标 {id} 写了扣分规则 deduct，但计分方法不是 deduct",
     "indicator {id} has deduct but its method is not 'deduct'",
 )
-PARAMS: tuple[Param, ...] = (BANDS_PARAM, SCORE_FORMULA_PARAM, DEDUCT_PARAM)
+RUBRIC_PARAM = Param(
+    "rubric",
+    "method.missing-rubric",
+    "指标 {id} 的计分方法为 rubric，但未写评分要点 rubric（如 [{{item: 制度健全, points: 2}}]）",
+    "indicator {id} uses method 'rubric' but has no rubric (e.g. [{{item: 制度健全, points: 2}}])",
+    "method.unused-rubric",
+    "指标 {id} 写了评分要点 rubric，但计分方法不是 rubric",
+    "indicator {id} has a rubric but its method is not 'rubric'",
+)
+PARAMS: tuple[Param, ...] = (BANDS_PARAM, SCORE_FORMULA_PARAM, DEDUCT_PARAM, RUBRIC_PARAM)
 """Every method-specific leaf field."""
 
 FormulaRunner = Callable[[Formula, Mapping[str, Value]], Value]
@@ -104,12 +113,13 @@ FormulaRunner = Callable[[Formula, Mapping[str, Value]], Value]
 
 
 class Reading(NamedTuple):
-    """What one unit supplies for one leaf: the actual, or a qualitative tier and score; and, for
-    score formulas, the unit's values and a way to run a formula over them."""
+    """What one unit supplies for one leaf: the actual, a qualitative tier and score, or the rubric
+    points met; and, for score formulas, the unit's values and a way to run a formula over them."""
 
     actual: Decimal | None = None
     tier: str | None = None
     given: Decimal | None = None
+    met: tuple[str, ...] | None = None
     values: Mapping[str, Value] | None = None
     run: FormulaRunner | None = None
 
@@ -119,15 +129,21 @@ class Reading(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Needed:
-    """What earns a score: an actual ``at_least``, ``at_most``, ``exactly`` or ``between``, or a
-    qualitative ``tier`` with a score of ``value``."""
+    """What earns a score: an actual ``at_least``, ``at_most``, ``exactly`` or ``between``, a
+    qualitative ``tier`` with a score of ``value``, or every rubric point (``items``)."""
 
-    kind: Literal["at_least", "at_most", "exactly", "between", "tier"]
+    kind: Literal["at_least", "at_most", "exactly", "between", "tier", "items"]
     value: Decimal
     high: Decimal | None = None
+    items: tuple[str, ...] = ()
+    """For ``items``: the rubric points that must all be met."""
 
     def text(self, unit: str | None, lang: Lang) -> str:
         """As a reader writes it, e.g. ``≥ 500 人``."""
+        if self.kind == "items":
+            sep = "、" if lang == "zh" else ", "
+            label = "达到全部评分要点：" if lang == "zh" else "every point met: "
+            return label + sep.join(self.items)
         if self.kind == "tier":
             label = "评为“达成”且给分 " if lang == "zh" else "tier achieved with score "
             return label + show(self.value)
@@ -139,7 +155,7 @@ class Needed:
 
     def sentence(self, unit: str | None, lang: Lang) -> str:
         """``满分需要实际值 ≥ 500 人`` — what full marks need, as one line of ``kpi explain``."""
-        if self.kind == "tier":
+        if self.kind in ("tier", "items"):
             return ("满分需要：" if lang == "zh" else "Full marks need: ") + self.text(unit, lang)
         return ("满分需要实际值 " if lang == "zh" else "Full marks need an actual ") + self.text(
             unit, lang
@@ -186,7 +202,9 @@ class MethodSpec:
     default_for: tuple[Op | None, ...]
     """Target operators for which it is the method when none is written (None: no target)."""
     qualitative: bool
-    """Scored from a tier (``kind: qualitative``) rather than from an actual."""
+    """Written with ``kind: qualitative`` (no numeric actual)."""
+    reads: Literal["actual", "tier", "met"]
+    """What the unit supplies for the row: an actual, a tier (and score), or the points met."""
     requires: Param | None
     """The method-specific field it reads; every other one in :data:`PARAMS` is refused."""
     unit: str | None
@@ -215,6 +233,8 @@ class Scorer:
     steps: tuple[Step, ...] = ()
     deduction: Deduction | None = None
     score_formula: Formula | None = None
+    rubric: tuple[tuple[str, Decimal], ...] = ()
+    """The rubric's points and what each earns (``method: rubric``)."""
     shares: Mapping[str, Decimal] = field(default_factory=lambda: _NO_SHARES)
     """Default share of the weight per qualitative tier given without a score."""
 
@@ -332,6 +352,11 @@ def _score_qualitative(s: Scorer, reading: Reading) -> Outcome:
     )
 
 
+def _score_rubric(s: Scorer, reading: Reading) -> Outcome:
+    assert reading.met is not None, "evaluation reports missing points before scoring"
+    return scoring.rubric(s.weight, s.rubric, reading.met)
+
+
 _TIER_LABELS = {"achieved": "达成", "partly": "部分达成", "not_achieved": "未达成"}
 
 
@@ -411,6 +436,10 @@ def _full_execution(s: Scorer) -> Needed:
     return Needed("at_least", HUNDRED)
 
 
+def _full_rubric(s: Scorer) -> Needed:
+    return Needed("items", s.weight, items=tuple(name for name, _ in s.rubric))
+
+
 def _full_qualitative(s: Scorer) -> Needed:
     return Needed("tier", s.weight * TIER_BANDS["achieved"][1])
 
@@ -470,6 +499,7 @@ PROPORTIONAL = MethodSpec(
     ops=(Op.GE, Op.EQ),
     default_for=(Op.GE, None),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit=None,
     needs_target=True,
@@ -488,6 +518,7 @@ REVERSE_LINEAR = MethodSpec(
     ops=(Op.LE, Op.EQ),
     default_for=(Op.LE,),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit=None,
     needs_target=True,
@@ -506,6 +537,7 @@ REVERSE_RATIO = MethodSpec(
     ops=(Op.LE, Op.EQ),
     default_for=(),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit=None,
     needs_target=True,
@@ -524,6 +556,7 @@ EQUAL = MethodSpec(
     ops=(Op.EQ,),
     default_for=(Op.EQ,),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit=None,
     needs_target=True,
@@ -542,6 +575,7 @@ EQUAL_SYMMETRIC = MethodSpec(
     ops=(Op.EQ,),
     default_for=(),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit=None,
     needs_target=True,
@@ -560,6 +594,7 @@ RANGE = MethodSpec(
     ops=(Op.RANGE,),
     default_for=(Op.RANGE,),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit=None,
     needs_target=True,
@@ -578,6 +613,7 @@ THRESHOLD = MethodSpec(
     ops=None,
     default_for=(),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit=None,
     needs_target=True,
@@ -596,6 +632,7 @@ BANDS = MethodSpec(
     ops=None,
     default_for=(),
     qualitative=False,
+    reads="actual",
     requires=BANDS_PARAM,
     unit=None,
     needs_target=False,
@@ -614,6 +651,7 @@ FORMULA = MethodSpec(
     ops=None,
     default_for=(),
     qualitative=False,
+    reads="actual",
     requires=SCORE_FORMULA_PARAM,
     unit=None,
     needs_target=False,
@@ -632,6 +670,7 @@ EXECUTION_RATE = MethodSpec(
     ops=None,
     default_for=(),
     qualitative=False,
+    reads="actual",
     requires=None,
     unit="%",
     needs_target=False,
@@ -650,6 +689,7 @@ QUALITATIVE = MethodSpec(
     ops=None,
     default_for=(),
     qualitative=True,
+    reads="tier",
     requires=None,
     unit=None,
     needs_target=False,
@@ -668,6 +708,7 @@ DEDUCT = MethodSpec(
     ops=None,
     default_for=(),
     qualitative=False,
+    reads="actual",
     requires=DEDUCT_PARAM,
     unit=None,
     needs_target=True,
@@ -676,6 +717,27 @@ DEDUCT = MethodSpec(
     score=_score_deduct,
     full=_full_deduct,
     invert=_invert_deduct,
+)
+
+
+RUBRIC = MethodSpec(
+    Method.RUBRIC,
+    "评分要点",
+    "a rubric",
+    "评分要点：达到的要点得该要点分值，合计为得分（需写 rubric，实际值写 met）",
+    "rubric: each point met earns its points (needs rubric; the actuals list what is met)",
+    ops=None,
+    default_for=(),
+    qualitative=True,
+    reads="met",
+    requires=RUBRIC_PARAM,
+    unit=None,
+    needs_target=False,
+    yardstick=False,
+    execution=False,
+    score=_score_rubric,
+    full=_full_rubric,
+    invert=_no_inverse,
 )
 
 
@@ -706,6 +768,8 @@ def spec(method: Method) -> MethodSpec:
             return QUALITATIVE
         case Method.DEDUCT:
             return DEDUCT
+        case Method.RUBRIC:
+            return RUBRIC
         case _:  # pragma: no cover - mypy proves this unreachable
             assert_never(method)
 

@@ -47,6 +47,7 @@ __all__ = [
     "ParamDef",
     "QualitativePoints",
     "Rounding",
+    "RubricItem",
     "RuleDef",
     "RulePackDef",
     "SourceMap",
@@ -150,6 +151,7 @@ class Method(StrEnum):
     EXECUTION_RATE = "execution_rate"
     QUALITATIVE = "qualitative"
     DEDUCT = "deduct"
+    RUBRIC = "rubric"
 
 
 class Tier(StrEnum):
@@ -171,6 +173,14 @@ _TIER_ALIASES = {label: tier.value for tier, label in _TIER_LABELS.items()} | {
     "部分完成": "partly",
     "未完成": "not_achieved",
 }
+
+
+def _item_list(value: Any) -> Any:
+    """``制度健全、执行到位`` as written in a table cell → the list of points it names."""
+    if isinstance(value, str):
+        parts = value.replace("，", ",").replace("、", ",").replace("；", ",").split(",")
+        return tuple(part.strip() for part in parts if part.strip())
+    return value
 
 
 def _tier_alias(value: Any) -> Any:
@@ -265,10 +275,22 @@ class QualitativePoints(_Model):
 
 
 class Band(_Model):
-    """A step of a stepwise table: values in ``[min, max)`` earn ``points``."""
+    """A step of a stepwise table: values in ``[min, max)`` earn ``points`` — or ``[min, max]``
+    with ``include_max`` (a table's "0–10%（含）"). The first step holding the value counts."""
 
     min: Number | None = None
     max: Number | None = None
+    include_max: bool = False
+    """The step includes its upper bound (（含）)."""
+    points: NonNegative
+
+
+class RubricItem(_Model):
+    """One point of a rubric row (评分要点), e.g. 制度健全 2 分: the points it earns when met."""
+
+    item: str
+    """The point as the table words it; the actuals name it in ``met``."""
+    item_en: str | None = None
     points: NonNegative
 
 
@@ -323,6 +345,8 @@ class Leaf(_Model):
     """For ``method: formula``: the score, using A (actual), T (target), w (weight)."""
     deduct: Deduction | None = None
     """For ``method: deduct``: points off per step of distance from the target."""
+    rubric: tuple[RubricItem, ...] | None = None
+    """For ``method: rubric``: its points (评分要点), adding up to the weight."""
     dimension: str | None = None
     """Output dimension, e.g. 数量, 质量, 时效, 成本 (inferred from the group name when absent)."""
     role: NodeRole | None = None
@@ -414,6 +438,8 @@ class IndicatorActual(_Model):
     """Qualitative tier: achieved/partly/not_achieved or 达成/部分达成/未达成."""
     score: NonNegative | None = None
     """Qualitative score given by the assessor; must lie in the tier's band."""
+    met: Annotated[tuple[str, ...] | None, BeforeValidator(_item_list)] = None
+    """For a rubric row: the points met, by name (a list, or text separated by 、or commas)."""
     not_applicable: bool = False
     reported_score: NonNegative | None = None
     """The score the department reported for itself (kept for review)."""

@@ -89,7 +89,18 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     ),
     "method": ("计分方法；省略时按目标值比较符选择", "scoring method; default from the target"),
     "bands": ("分档表：[min, max) 内得 points 分", "stepwise table: [min, max) earns points"),
-    "points": ("该档得分", "points of the step"),
+    "points": ("该档（或该评分要点）得分", "points of the step (or of the rubric point)"),
+    "include_max": ("该档含上限（表中“（含）”）", "the step includes its upper bound"),
+    "rubric": (
+        "评分要点（method: rubric）：每个要点及其分值，合计等于指标分值",
+        "rubric points for method: rubric, each with its points, adding up to the weight",
+    ),
+    "item": ("评分要点名称，如 制度健全", "the rubric point, e.g. 制度健全"),
+    "item_en": ("评分要点英文名称", "English name of the point"),
+    "met": (
+        "评分要点中已达到的项（列表，或用顿号分隔的文字）",
+        "the rubric points met (a list, or text separated by 、)",
+    ),
     "deduct": (
         "扣分规则（method: deduct）：每偏离目标 per 扣 minus 分，扣完为止",
         "deductions for method: deduct: minus points per step of distance from the target",

@@ -33,6 +33,7 @@ __all__ = [
     "range_score",
     "reverse_linear",
     "reverse_ratio",
+    "rubric",
     "show",
     "threshold",
     "with_unit",
@@ -97,15 +98,27 @@ class Outcome(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step of a stepwise table: values in ``[low, high)`` earn ``points``."""
+    """One step of a stepwise table: values in ``[low, high)`` earn ``points``; ``[low, high]``
+    when ``high_inclusive`` (a table's "0–10%（含）")."""
 
     low: Decimal | None
     high: Decimal | None
     points: Decimal
+    high_inclusive: bool = False
 
     def contains(self, value: Decimal) -> bool:
         """Whether ``value`` falls in this step."""
-        return (self.low is None or value >= self.low) and (self.high is None or value < self.high)
+        if self.low is not None and value < self.low:
+            return False
+        if self.high is None:
+            return True
+        return value <= self.high if self.high_inclusive else value < self.high
+
+    def text(self) -> str:
+        """``[60, 80)``, ``[80, 90]``, ``[90, +∞)`` — the step as a reader writes an interval."""
+        low = "−∞" if self.low is None else show(self.low)
+        high = "+∞" if self.high is None else show(self.high)
+        return f"[{low}, {high}{']' if self.high_inclusive and self.high is not None else ')'}"
 
 
 def with_unit(text: str, unit: str | None) -> str:
@@ -264,19 +277,18 @@ def threshold(w: Decimal, met: bool, comparison: str) -> Outcome:
 
 def bands(w: Decimal, steps: Sequence[Step], a: Decimal) -> Outcome:
     """Stepwise table: the first step containing A gives the points."""
+    inclusive = any(step.high_inclusive for step in steps)
+    rule_zh = "按分档表计分：A 落在 [下限, 上限) 的档得该档分数" + (
+        "（标“含”的档含上限，先列的档优先）" if inclusive else ""
+    )
+    rule_en = "stepwise table: the step [low, high) holding A gives its points" + (
+        " (inclusive steps hold their upper bound; the first listed wins)" if inclusive else ""
+    )
     for step in steps:
         if step.contains(a):
-            low = "−∞" if step.low is None else show(step.low)
-            high = "+∞" if step.high is None else show(step.high)
             score = min(step.points, w)
-            return Outcome(
-                score,
-                score == w,
-                None,
-                "按分档表计分：A 落在 [下限, 上限) 的档得该档分数",
-                "stepwise table: the step [low, high) holding A gives its points",
-                Calc("{} ∈ [{}, {}) → s = {}", a, low, high, score),
-            )
+            calc = Calc("{} ∈ {} → s = {}", a, step.text(), score)
+            return Outcome(score, score == w, None, rule_zh, rule_en, calc)
     raise EvaluationError(
         "score.no-band",
         f"实际值 {show(a)} 不在任何分档内",
@@ -420,6 +432,34 @@ def qualitative(
     score = w * default_share
     calc = Calc("{} {}，未给分，取默认 {}%：s = {}", label, band, default_share * HUNDRED, score)
     return Outcome(score, tier == "achieved", None, rule_zh, rule_en, calc)
+
+
+def rubric(w: Decimal, items: Sequence[tuple[str, Decimal]], met: Sequence[str]) -> Outcome:
+    """评分要点: each point met earns its points; the score is their sum (never above w).
+
+    A name in ``met`` that is not one of the row's points is bad data, not a point silently lost.
+    """
+    known = [name for name, _ in items]
+    unknown = [name for name in met if name not in known]
+    if unknown:
+        listed = "、".join(known)
+        raise EvaluationError(
+            "score.unknown-rubric-item",
+            f"评分要点“{'、'.join(unknown)}”不在本指标的评分要点中（{listed}）",
+            f"{', '.join(unknown)}: not among this row's points ({', '.join(known)})",
+        )
+    reached = set(met)
+    score = _clip(sum((p for name, p in items if name in reached), ZERO), w)
+    template = " + ".join("{} {}" + (" ✓" if name in reached else " ✗") for name, _ in items)
+    args: list[object] = [part for name, points in items for part in (name, points)]
+    return Outcome(
+        score,
+        all(name in reached for name in known),
+        None,
+        "按评分要点计分：达到的要点得该要点分值，合计为得分（✓ 达到，✗ 未达到）",
+        "rubric: each point met earns its points; the score is their sum (✓ met, ✗ not met)",
+        Calc(template + " → s = {}", *args, score),
+    )
 
 
 def custom(w: Decimal, score: Decimal, calculation: str) -> Outcome:

@@ -92,6 +92,7 @@ class LeafCompiler:
             steps=self._steps(leaf, path),
             deduction=leaf.deduct,
             score_formula=self._score_formula(leaf, path),
+            rubric=self._rubric(leaf, path),
             shares=self.shares,
         )
         return CompiledLeaf(
@@ -130,21 +131,24 @@ class LeafCompiler:
     def _method(self, leaf: Leaf, target: Target | None, path: Path_, unit: str | None) -> Method:
         """The leaf's method, checked against its kind, its target's operator and its unit."""
         qualitative = leaf.kind is Kind.QUALITATIVE
+        declared = METHODS[leaf.method] if leaf.method is not None else None
         if qualitative:
-            declared = METHODS[leaf.method] if leaf.method is not None else None
-            if declared is not None and not declared.qualitative:
+            if declared is not None and declared.qualitative:
+                return declared.method
+            if declared is not None:
                 self.checks.add(
                     "method.kind-mismatch",
-                    f"定性指标 {leaf.id} 只能按定性分档计分",
-                    f"qualitative indicator {leaf.id} can only be scored by tier",
+                    f"定性指标 {leaf.id} 只能按定性分档或评分要点计分",
+                    f"qualitative indicator {leaf.id} can only be scored by tier or by a rubric",
                     (*path, "method"),
                 )
-            return next(spec.method for spec in METHODS.values() if spec.qualitative)
-        if leaf.method is not None and METHODS[leaf.method].qualitative:
+            return Method.QUALITATIVE
+        if declared is not None and declared.qualitative:
             self.checks.add(
                 "method.kind-mismatch",
-                f"指标 {leaf.id} 用定性分档计分时须写 kind: qualitative",
-                f"indicator {leaf.id} must have kind: qualitative to be scored by tier",
+                f"指标 {leaf.id} 用{declared.name_zh}计分时须写 kind: qualitative",
+                f"indicator {leaf.id} must have kind: qualitative to be scored by "
+                f"{declared.name_en}",
                 (*path, "method"),
             )
         method = leaf.method or default_method(target)
@@ -200,6 +204,32 @@ class LeafCompiler:
             f"指标 {leaf.id} 的计分公式",
         )
 
+    def _rubric(self, leaf: Leaf, path: Path_) -> tuple[tuple[str, Decimal], ...]:
+        """The rubric's points: named once each, adding up to the weight."""
+        if leaf.rubric is None:
+            return ()
+        seen: set[str] = set()
+        for i, item in enumerate(leaf.rubric):
+            if item.item in seen:
+                self.checks.add(
+                    "method.rubric-duplicate",
+                    f"评分要点“{item.item}”重复",
+                    f"the rubric point {item.item!r} is listed twice",
+                    (*path, "rubric", i, "item"),
+                )
+            seen.add(item.item)
+        total = sum((item.points for item in leaf.rubric), Decimal(0))
+        if total != leaf.weight:
+            self.checks.add(
+                "method.rubric-points",
+                f"指标 {leaf.id} 的评分要点分值之和为 {show(total)}，不等于指标分值 "
+                f"{show(leaf.weight)}",
+                f"indicator {leaf.id}: its rubric points add up to {show(total)}, not its "
+                f"weight {show(leaf.weight)}",
+                (*path, "rubric"),
+            )
+        return tuple((item.item, item.points) for item in leaf.rubric)
+
     def _steps(self, leaf: Leaf, path: Path_) -> tuple[Step, ...]:
         if leaf.bands is None:
             return ()
@@ -213,12 +243,17 @@ class LeafCompiler:
                     f"step points {show(band.points)} exceed the weight {show(leaf.weight)}",
                     (*where, "points"),
                 )
-            if band.min is not None and band.max is not None and band.min >= band.max:
+            low, high = band.min, band.max
+            if (
+                low is not None
+                and high is not None
+                and (low > high or (low == high and not band.include_max))
+            ):
                 self.checks.add(
                     "method.band-range",
-                    f"分档下限 {show(band.min)} 不小于上限 {show(band.max)}",
-                    f"step min {show(band.min)} is not below its max {show(band.max)}",
+                    f"分档下限 {show(low)} 不小于上限 {show(high)}",
+                    f"step min {show(low)} is not below its max {show(high)}",
                     where,
                 )
-            steps.append(Step(band.min, band.max, band.points))
+            steps.append(Step(band.min, band.max, band.points, band.include_max))
         return tuple(steps)

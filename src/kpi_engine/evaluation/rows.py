@@ -17,7 +17,7 @@ from kpi_engine.figures import FIGURE_PROBLEMS, read_figure
 from kpi_engine.formula import Formula, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
 from kpi_engine.methods import Reading
-from kpi_engine.models import IndicatorActual, Kind
+from kpi_engine.models import IndicatorActual
 from kpi_engine.results import Details, Explanation, IndicatorResult, Status, UsedValue
 from kpi_engine.scoring import Outcome
 from kpi_engine.targets import Target
@@ -175,7 +175,13 @@ class RowScorer:
                 notes_en=("Not applicable: excluded from full marks; the total is rescaled.",),
             )
             return _result(s, e, _NOTHING_READ, Status.NOT_APPLICABLE, explanation)
-        got = self.tier(raw, s) if leaf.kind is Kind.QUALITATIVE else self.actual(leaf, raw, s)
+        reads = leaf.scorer.spec.reads
+        if reads == "tier":
+            got = self.tier(raw, s)
+        elif reads == "met":
+            got = self.points_met(raw, s)
+        else:
+            got = self.actual(leaf, raw, s)
         if isinstance(got, Failure):
             return self.failed(s, e, got)
         read, details, reading = got
@@ -196,6 +202,21 @@ class RowScorer:
                 Explanation(s.method),
             )
         return _NOTHING_READ, None, Reading(tier=raw.tier.value, given=raw.score)
+
+    def points_met(self, raw: IndicatorActual, s: Static) -> Got | Failure:
+        if raw.met is None:
+            return Failure(
+                Status.MISSING_INPUT,
+                Issue(
+                    "rubric.missing",
+                    "未给出评分要点的达成情况（met：已达到的要点）",
+                    "no rubric points given (met: the points reached)",
+                ),
+                Explanation(s.method),
+            )
+        # What was met is shown where an actual would be (score table, reports, JSON "actual").
+        shown = "、".join(raw.met) if raw.met else "（无）"
+        return Read(actual_text=shown), None, Reading(met=raw.met)
 
     def actual(self, leaf: CompiledLeaf, raw: IndicatorActual, s: Static) -> Got | Failure:
         if leaf.value is None:
@@ -273,7 +294,7 @@ class RowScorer:
         try:
             return leaf.scorer.score(reading)
         except (EvaluationError, ArithmeticError) as exc:
-            quantitative = leaf.kind is Kind.QUANTITATIVE
+            quantitative = leaf.scorer.spec.reads == "actual"
             explanation = Explanation(
                 s.method,
                 value_formula=leaf.value.text if leaf.value and quantitative else None,

@@ -138,7 +138,7 @@ def indicator_results(r: IndicatorResult) -> IndicatorResults:
     return {
         "status": r.status.value,
         "value": r.value,
-        "actual_is_text": r.actual_text is not None,
+        "actual_is_text": r.actual_text is not None and r.kind == Kind.QUANTITATIVE.value,
         "achievement": r.achievement,
         "over_ratio": _over_ratio(r),
         "score": r.score,
