@@ -5,13 +5,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from kpi_engine.errors import KpiEngineError
+from kpi_engine.errors import MissingExtraError
 
 __all__ = ["MissingExtraError", "require"]
-
-
-class MissingExtraError(KpiEngineError):
-    """A report format needs the ``reports`` extra, which is not installed."""
 
 
 def require(module: str) -> ModuleType:
@@ -19,9 +15,4 @@ def require(module: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingExtraError(
-            "此格式需要安装可选依赖：python -m pip install 'kpi_engine[reports]'"
-            f"（缺少 {module}）/ "
-            f"this format needs the reports extra: python -m pip install 'kpi_engine[reports]' "
-            f"(missing {module})"
-        ) from None
+        raise MissingExtraError(module) from None
