@@ -11,7 +11,7 @@ from kpi_engine import Engine, load_actuals, load_indicator_set, parse_actuals, 
 from kpi_engine.cli import main
 from kpi_engine.importing import import_score_table
 from kpi_engine.loading import dump_yaml
-from kpi_engine.reports.score_table import render_score_table
+from kpi_engine.reports.score_table_xlsx import render_score_table
 
 from .conftest import SETS
 

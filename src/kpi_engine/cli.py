@@ -266,7 +266,7 @@ def _lint(args: argparse.Namespace) -> int:
         payload = {"set": indicator_set.id, "flags": [f.to_dict() for f in flags]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        from kpi_engine.reports.text import render_flags  # noqa: PLC0415 - CLI only
+        from kpi_engine.reports.evaluation_text import render_flags  # noqa: PLC0415 - CLI only
 
         title = (args.lang == "en" and indicator_set.title_en) or indicator_set.title
         sys.stdout.write("\n".join([title, "", *render_flags(flags, args.lang)]) + "\n")
@@ -279,7 +279,7 @@ def _evaluated(args: argparse.Namespace) -> tuple[IndicatorSet, Evaluation]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from kpi_engine.reports.document import build_report  # noqa: PLC0415 - CLI only
+    from kpi_engine.reports.report_document import build_report  # noqa: PLC0415 - CLI only
 
     indicator_set, evaluation = _evaluated(args)
     document = build_report(indicator_set, evaluation, args.lang)
@@ -295,14 +295,14 @@ def _report(args: argparse.Namespace) -> int:
 
         _emit(render_report_html(document), args.output)
     else:
-        from kpi_engine.reports.report_md import render_report_markdown  # noqa: PLC0415
+        from kpi_engine.reports.report_markdown import render_report_markdown  # noqa: PLC0415
 
         _emit(render_report_markdown(document), args.output)
     return EXIT_OK
 
 
 def _table(args: argparse.Namespace) -> int:
-    from kpi_engine.reports.score_table import render_score_table  # noqa: PLC0415 - CLI only
+    from kpi_engine.reports.score_table_xlsx import render_score_table  # noqa: PLC0415 - CLI only
 
     indicator_set, evaluation = _evaluated(args)
     target = Path(args.output or f"{indicator_set.id}-score-table.xlsx")

@@ -4,7 +4,7 @@ Core formats (text, Markdown; JSON is ``Evaluation.to_json``) need nothing beyon
 library. Nothing here is imported by ``import kpi_engine``.
 """
 
-from kpi_engine.reports.markdown import render_markdown
-from kpi_engine.reports.text import render_text
+from kpi_engine.reports.evaluation_markdown import render_markdown
+from kpi_engine.reports.evaluation_text import render_text
 
 __all__ = ["render_markdown", "render_text"]

@@ -10,9 +10,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from kpi_engine.reports.document import Bullets, Chart, Document, Heading, Paragraph, Table
 from kpi_engine.reports.extras import require
 from kpi_engine.reports.labels import number
+from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
 __all__ = ["BODY_FONT", "HEADING_FONT", "render_report_docx"]
 

@@ -10,9 +10,9 @@ from importlib import resources
 from typing import Any
 from xml.sax.saxutils import escape
 
-from kpi_engine.reports.document import Bullets, Chart, Document, Heading, Paragraph, Table
 from kpi_engine.reports.extras import require
 from kpi_engine.reports.labels import number
+from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
 __all__ = ["render_report_html", "svg_chart"]
 

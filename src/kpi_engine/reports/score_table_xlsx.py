@@ -15,8 +15,8 @@ from typing import Any
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.models import IndicatorSet, InputRole, Method
+from kpi_engine.reports.evaluation_text import display_width
 from kpi_engine.reports.extras import require
-from kpi_engine.reports.text import display_width
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 
 __all__ = ["render_score_table"]
