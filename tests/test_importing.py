@@ -61,7 +61,7 @@ def test_demo_table_round_trips_except_non_default_methods(tmp_path: Path) -> No
 
 def test_odd_rows_are_listed_with_sheet_and_cell(tmp_path: Path) -> None:
     """A hand-made table with merged cells, a row without a weight and a non-tier text actual."""
-    import openpyxl
+    import openpyxl  # noqa: TID251 - tests build and read files with the library itself
 
     book = openpyxl.Workbook()
     ws = book.active
