@@ -171,7 +171,7 @@ def test_unknown_columns_stop_the_file_with_a_suggestion(engine: Engine, tmp_pat
 
 def test_xlsx_in_and_out(engine: Engine, units_csv: Path, tmp_path: Path) -> None:
     """An .xlsx table in, an .xlsx summary out, numbers as numbers."""
-    import openpyxl
+    import openpyxl  # noqa: TID251 - tests build and read files with the library itself
 
     book = openpyxl.Workbook()
     sheet = book.active

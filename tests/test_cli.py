@@ -222,19 +222,35 @@ def test_table_writes_the_score_table(tmp_path: Path, capsys: pytest.CaptureFixt
     """kpi table SET -o FILE writes an .xlsx workbook."""
     out = tmp_path / "score-table.xlsx"
     assert main(["table", str(SEED_DIR), "-o", str(out)]) == 0
-    import openpyxl
+    import openpyxl  # noqa: TID251 - tests build and read files with the library itself
 
     assert openpyxl.load_workbook(out).sheetnames == ["绩效自评表"]
     assert str(out) in capsys.readouterr().err
 
 
-def test_missing_report_extra_is_explained() -> None:
-    """A missing optional dependency names the extra to install."""
-    from kpi_engine.reports.extras import MissingExtraError, require
+@pytest.mark.parametrize(
+    ("library", "command"),
+    [
+        ("openpyxl", ["table", str(SEED_DIR)]),
+        ("jinja2", ["report", str(SEED_DIR), "--format", "html"]),
+        ("docx", ["report", str(SEED_DIR), "--format", "docx"]),
+    ],
+)
+def test_missing_report_extra_is_explained(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    library: str,
+    command: list[str],
+) -> None:
+    """Without an optional library the command exits 2 and names the extra to install."""
+    from .test_layering import without
 
-    with pytest.raises(MissingExtraError) as info:
-        require("kpi_engine_no_such_module")
-    assert "kpi_engine[reports]" in str(info.value)
+    without(monkeypatch, library)
+    assert main([*command, "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'kpi_engine[reports]'" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(

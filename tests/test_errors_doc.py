@@ -46,3 +46,34 @@ def test_every_code_is_documented() -> None:
     doc = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     missing = sorted(code for code in _codes() if f"`{code}`" not in doc)
     assert missing == []
+
+
+def _tree(text: str) -> list[str]:
+    """The lines of the drawn exception tree: from ``KpiEngineError`` to the last branch."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "KpiEngineError")
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    tree = []
+    for line in lines[start:]:
+        if not line.strip() or line.strip().startswith("```"):
+            break
+        tree.append(line[indent:].rstrip())
+    return tree
+
+
+def test_the_exception_tree_is_drawn_the_same_in_the_docs_and_the_code() -> None:
+    """docs/errors.md shows the tree of the errors module's docstring, line for line."""
+    from kpi_engine import errors
+
+    doc = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert _tree(doc) == _tree(errors.__doc__ or "")
+
+
+def test_every_exception_class_is_in_the_documented_tree() -> None:
+    """Each public exception class the package defines is named in the tree in docs/errors.md."""
+    from .test_errors import exception_classes
+
+    tree = _tree((ROOT / "docs" / "errors.md").read_text(encoding="utf-8"))
+    drawn = {tree[0]} | {line.split("── ")[1].split()[0] for line in tree if "── " in line}
+    public = {cls.__name__ for cls in exception_classes() if not cls.__name__.startswith("_")}
+    assert public == drawn

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from kpi_engine.errors import MissingExtraError
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "kpi_engine"
 
@@ -17,7 +22,19 @@ def test_import_kpi_engine_loads_only_the_core() -> None:
     loaded = set(out.stdout.split())
     assert "kpi_engine.cli" not in loaded
     assert not any(m.startswith("kpi_engine.reports") for m in loaded)
-    assert not loaded & {"jinja2", "openpyxl", "docx", "hypothesis", "argparse"}
+    assert not loaded & {"jinja2", "markupsafe", "openpyxl", "docx", "hypothesis", "argparse"}
+
+
+def test_import_kpi_engine_reports_loads_no_optional_library() -> None:
+    """The public renderers are importable without the reports extra; each library loads on call."""
+    code = (
+        "import sys, kpi_engine.reports as r; r.render_text; r.render_report_html; "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    assert not loaded & {"jinja2", "markupsafe", "openpyxl", "docx"}
+    assert not loaded & set(DOORS.values())
 
 
 def _imports(path: Path) -> set[str]:
@@ -39,6 +56,50 @@ def test_yaml_and_simpleeval_each_have_one_door() -> None:
             assert path.name == "loading.py", path
         if "simpleeval" in imported:
             assert path.name == "formula.py", path
+
+
+# Each optional library, the one module that may import it, and the extra that brings it.
+LIBRARIES = {
+    "openpyxl": "workbooks.py",
+    "jinja2": "reports/report_html.py",
+    "markupsafe": "reports/report_html.py",
+    "docx": "reports/report_docx.py",
+}
+DOORS = {
+    "openpyxl": "kpi_engine.workbooks",
+    "jinja2": "kpi_engine.reports.report_html",
+    "docx": "kpi_engine.reports.report_docx",
+}
+# Modules that import a door at load time, so they need its library too.
+BEHIND = {"openpyxl": ("kpi_engine.importing", "kpi_engine.reports.score_table_xlsx")}
+
+
+def test_each_optional_library_has_one_door() -> None:
+    """openpyxl, jinja2 (with markupsafe) and python-docx are each imported by one module only."""
+    for path in SRC.rglob("*.py"):
+        where = path.relative_to(SRC).as_posix()
+        for library in _imports(path) & set(LIBRARIES):
+            assert where == LIBRARIES[library], (where, library)
+
+
+def without(monkeypatch: pytest.MonkeyPatch, library: str) -> None:
+    """Make ``library`` unimportable for one test, and forget the modules that loaded it."""
+    monkeypatch.setitem(sys.modules, library, None)
+    for name in (DOORS[library], *BEHIND.get(library, ())):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+@pytest.mark.parametrize("library", sorted(DOORS))
+def test_a_door_without_its_library_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, library: str
+) -> None:
+    """Importing a door without its library raises MissingExtraError (an ImportError) saying what to install."""
+    without(monkeypatch, library)
+    with pytest.raises(MissingExtraError) as info:
+        importlib.import_module(DOORS[library])
+    assert "pip install 'kpi_engine[reports]'" in str(info.value)
+    assert str(info.value).startswith("此功能需要安装可选依赖")
+    assert isinstance(info.value, ImportError)
 
 
 def test_scoring_and_grading_never_see_yaml_formulas_or_models() -> None:

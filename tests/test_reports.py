@@ -8,7 +8,7 @@ import pytest
 
 from kpi_engine import Evaluation, evaluate, load_actuals, load_indicator_set
 from kpi_engine.reports import render_markdown, render_text
-from kpi_engine.reports.text import display_width
+from kpi_engine.reports.evaluation_text import display_width
 
 
 @pytest.fixture

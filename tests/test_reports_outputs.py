@@ -13,11 +13,11 @@ import pytest
 
 from kpi_engine import Engine, Evaluation, IndicatorSet, load_actuals, load_indicator_set
 from kpi_engine.errors import Lang
-from kpi_engine.reports.document import build_report, prose
+from kpi_engine.reports.report_document import build_report, prose
 from kpi_engine.reports.report_docx import render_report_docx
 from kpi_engine.reports.report_html import render_report_html
-from kpi_engine.reports.report_md import render_report_markdown
-from kpi_engine.reports.score_table import render_score_table
+from kpi_engine.reports.report_markdown import render_report_markdown
+from kpi_engine.reports.score_table_xlsx import render_score_table
 
 from .conftest import SETS
 
@@ -138,8 +138,8 @@ def test_docx_reopens_with_chinese_fonts_on_the_east_asian_slot(
     seed: tuple[IndicatorSet, Evaluation],
 ) -> None:
     """The .docx opens with python-docx; body and headings set w:eastAsia."""
-    import docx
-    from docx.oxml.ns import qn
+    import docx  # noqa: TID251 - tests build and read files with the library itself
+    from docx.oxml.ns import qn  # noqa: TID251 - tests build and read files with the library itself
 
     doc = docx.Document(io.BytesIO(render_report_docx(build_report(*seed))))
     assert doc.paragraphs[0].text.startswith("2023年度广州市海珠区市场监督管理局")
@@ -152,7 +152,7 @@ def test_docx_reopens_with_chinese_fonts_on_the_east_asian_slot(
 
 
 def _sheet(s: IndicatorSet, e: Evaluation, lang: Lang = "zh"):  # type: ignore[no-untyped-def]
-    import openpyxl
+    import openpyxl  # noqa: TID251 - tests build and read files with the library itself
 
     return openpyxl.load_workbook(io.BytesIO(render_score_table(s, e, lang))).active
 

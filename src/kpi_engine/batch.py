@@ -198,13 +198,10 @@ def _read_jsonl(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow
 
 
 def _read_xlsx(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]:
-    from kpi_engine.reports.extras import require  # noqa: PLC0415 - optional dependency
+    from kpi_engine.workbooks import read_rows  # noqa: PLC0415 - an optional library
 
-    openpyxl = require("openpyxl")
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    rows = read_rows(path)
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
         header = [str(h) if h is not None else "" for h in next(rows, ())]
         check_columns(compiled, key, header, str(path))
         for line, values in enumerate(rows, start=2):
@@ -217,7 +214,7 @@ def _read_xlsx(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]
                 flat_actuals(row, key, compiled.inputs),
             )
     finally:
-        workbook.close()
+        rows.close()
 
 
 # --- evaluating ---------------------------------------------------------------------------------
@@ -418,13 +415,11 @@ class _Writer:
             self._handle = path.open("w", encoding="utf-8")
             self._close = self._handle.close
         elif self.suffix == ".xlsx":
-            from kpi_engine.reports.extras import require  # noqa: PLC0415
+            from kpi_engine.workbooks import RowWriter  # noqa: PLC0415 - an optional library
 
-            openpyxl = require("openpyxl")
-            self._book = openpyxl.Workbook(write_only=True)
-            self._sheet = self._book.create_sheet()
+            self._sheet = RowWriter(path)
             self._sheet.append(self.columns)
-            self._close = lambda: self._book.save(path)
+            self._close = self._sheet.close
         else:
             raise DefinitionError(
                 [

@@ -266,7 +266,7 @@ def _lint(args: argparse.Namespace) -> int:
         payload = {"set": indicator_set.id, "flags": [f.to_dict() for f in flags]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        from kpi_engine.reports.text import render_flags  # noqa: PLC0415 - CLI only
+        from kpi_engine.reports import render_flags  # noqa: PLC0415 - CLI only
 
         title = (args.lang == "en" and indicator_set.title_en) or indicator_set.title
         sys.stdout.write("\n".join([title, "", *render_flags(flags, args.lang)]) + "\n")
@@ -279,30 +279,29 @@ def _evaluated(args: argparse.Namespace) -> tuple[IndicatorSet, Evaluation]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from kpi_engine.reports.document import build_report  # noqa: PLC0415 - CLI only
+    from kpi_engine.reports import (  # noqa: PLC0415 - CLI only
+        build_report,
+        render_report_docx,
+        render_report_html,
+        render_report_markdown,
+    )
 
     indicator_set, evaluation = _evaluated(args)
     document = build_report(indicator_set, evaluation, args.lang)
     if args.format == "docx":
-        from kpi_engine.reports.report_docx import render_report_docx  # noqa: PLC0415
-
         target = Path(args.output or f"{indicator_set.id}.docx")
         write_atomically(target, render_report_docx(document))
         print(target, file=sys.stderr)
         return EXIT_OK
     if args.format == "html":
-        from kpi_engine.reports.report_html import render_report_html  # noqa: PLC0415
-
         _emit(render_report_html(document), args.output)
     else:
-        from kpi_engine.reports.report_md import render_report_markdown  # noqa: PLC0415
-
         _emit(render_report_markdown(document), args.output)
     return EXIT_OK
 
 
 def _table(args: argparse.Namespace) -> int:
-    from kpi_engine.reports.score_table import render_score_table  # noqa: PLC0415 - CLI only
+    from kpi_engine.reports import render_score_table  # noqa: PLC0415 - CLI only
 
     indicator_set, evaluation = _evaluated(args)
     target = Path(args.output or f"{indicator_set.id}-score-table.xlsx")

@@ -1,14 +1,25 @@
 """Errors raised by kpi_engine, and the located issues they carry.
 
 Everything the package raises derives from one base, so an embedding application can catch
-``KpiEngineError`` and know nothing else escapes::
+``KpiEngineError`` and know nothing else escapes. Where an error behaves like a built-in one it
+derives from that too (ours first, the built-in second), so ``except ValueError`` keeps working::
 
     KpiEngineError
-    ├── DefinitionError      an indicator set, actuals or rule file is invalid; carries every Issue
-    ├── FormulaError         one formula is invalid (raised by kpi_engine.formula.compile_formula)
-    └── EvaluationError      one formula or score could not be computed from the data given;
-                             the engine turns it into an indicator status, it never escapes
-                             Engine.evaluate
+    ├── DefinitionError         an indicator set, actuals or rule file is invalid; carries
+    │                           every Issue
+    ├── FormulaError            one formula is invalid (kpi_engine.formula.compile_formula)
+    ├── EvaluationError         one formula or score could not be computed from the data given;
+    │                           the engine turns it into an indicator status, it never escapes
+    │                           Engine.evaluate
+    ├── MissingOperandError     a formula operand is a missing value (kpi_engine.functions); the
+    │                           engine turns it into a missing_input status, it never escapes
+    │                           Engine.evaluate
+    ├── TargetSyntaxError       also a ValueError: a target text cannot be read
+    │                           (kpi_engine.targets.parse_target)
+    ├── IndicatorNotFoundError  also a LookupError: no indicator with that id
+    │                           (kpi_engine.results.Evaluation.indicator)
+    └── MissingExtraError       also an ImportError: an optional library (openpyxl, Jinja2,
+                                python-docx) is not installed; names the extra to install
 
 Bad *data* in one indicator (a missing input, a zero target, text where a number belongs) is not an
 exception: it becomes a status on that indicator's result plus a flag, and the rest still
@@ -31,6 +42,7 @@ __all__ = [
     "Issue",
     "KpiEngineError",
     "Lang",
+    "MissingExtraError",
     "SourceLocation",
     "did_you_mean",
 ]
@@ -145,6 +157,28 @@ class EvaluationError(KpiEngineError):
         self.message_en = message_en
         self.missing = missing
         super().__init__(f"{code}: {message_en}")
+
+    def text(self, lang: Lang = "zh") -> str:
+        """The message in the requested language."""
+        return self.message if lang == "zh" else self.message_en
+
+
+class MissingExtraError(KpiEngineError, ImportError):
+    """An optional library is not installed; the message names the extra that brings it.
+
+    Raised when a module behind one of the optional doors is imported without its library
+    (``kpi_engine.workbooks`` without openpyxl, the HTML report without Jinja2, the Word report
+    without python-docx). ``library`` is the distribution to install, ``extra`` the kpi_engine
+    extra that brings it.
+    """
+
+    def __init__(self, library: str, extra: str = "reports") -> None:
+        self.library = library
+        self.extra = extra
+        install = f"python -m pip install 'kpi_engine[{extra}]'"
+        self.message = f"此功能需要安装可选依赖：{install}（缺少 {library}）"
+        self.message_en = f"this needs the {extra} extra: {install} (missing {library})"
+        super().__init__(f"{self.message} / {self.message_en}", name=library)
 
     def text(self, lang: Lang = "zh") -> str:
         """The message in the requested language."""

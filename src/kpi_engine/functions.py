@@ -19,7 +19,7 @@ from decimal import (
 )
 from typing import cast
 
-from kpi_engine.errors import EvaluationError
+from kpi_engine.errors import EvaluationError, KpiEngineError
 
 __all__ = [
     "FUNCTIONS",
@@ -35,8 +35,11 @@ __all__ = [
 Value = Decimal | bool | str | None
 
 
-class MissingOperandError(Exception):
-    """An operand was a missing value; the formula cannot be computed."""
+class MissingOperandError(KpiEngineError):
+    """An operand was a missing value; the formula cannot be computed.
+
+    The engine turns it into a ``missing_input`` status; it never escapes ``Engine.evaluate``.
+    """
 
 
 def number(value: Value) -> Decimal:

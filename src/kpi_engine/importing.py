@@ -5,7 +5,8 @@ The common layout: an optional funds block (年初预算数 / 全年预算数 / 
 偏差原因分析及改进措施, rows with merged cells for the tree, and a 总分 row. The unit's own scores
 are kept as ``reported_score`` (and the total as ``reported_total``) so the review rules can check
 them. Every row that cannot be understood is listed with its sheet and cell, and skipped.
-Needs the ``reports`` extra (openpyxl).
+Needs the ``reports`` extra (openpyxl, through :mod:`kpi_engine.workbooks`): without it, importing
+this module raises :class:`~kpi_engine.errors.MissingExtraError`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 
 from kpi_engine.errors import DefinitionError, Issue, SourceLocation
 from kpi_engine.models import Tier
-from kpi_engine.reports.extras import require
 from kpi_engine.scoring import TIER_BANDS
 from kpi_engine.targets import TargetSyntaxError, parse_target
+from kpi_engine.workbooks import Cell, MergedCell, Worksheet, get_column_letter, read_workbook
 
 __all__ = ["Imported", "import_score_table"]
 
@@ -65,7 +66,7 @@ def _text(value: Any) -> str:
 
 
 class _Sheet:
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Worksheet) -> None:
         self.ws = ws
         self.title = ws.title
         self.merged: dict[tuple[int, int], tuple[int, int]] = {}
@@ -78,11 +79,11 @@ class _Sheet:
         r, c = self.merged.get((row, col), (row, col))
         return self.ws.cell(row=r, column=c).value
 
-    def cell(self, row: int, col: int) -> Any:
+    def cell(self, row: int, col: int) -> Cell | MergedCell:
         return self.ws.cell(row=row, column=col)
 
     def where(self, row: int, col: int = 1) -> SourceLocation:
-        letter = self.ws.cell(row=row, column=col).column_letter
+        letter = get_column_letter(col)  # a merged cell has no column_letter of its own
         return SourceLocation(f"{self.title}!{letter}{row}", row, col)
 
 
@@ -96,8 +97,7 @@ def _find(sheet: _Sheet, words: tuple[str, ...], rows: range) -> tuple[int, dict
 
 def import_score_table(path: Path, set_id: str | None = None) -> Imported:
     """Read the first sheet holding a 一级指标 header; see the module docstring for the layout."""
-    openpyxl = require("openpyxl")
-    book = openpyxl.load_workbook(path, data_only=True)
+    book = read_workbook(path)
     for ws in book.worksheets:
         sheet = _Sheet(ws)
         found = _find(sheet, ("一级指标", "Level 1"), range(1, min(ws.max_row, 60) + 1))
@@ -231,7 +231,7 @@ def _row(
     elif actual is not None:
         number = _number(actual)
         entry["actual"] = number if number is not None else _text(actual)
-        unit = _unit_of(actual_cell.number_format) if actual_cell is not None else None
+        unit = _unit_of(actual_cell.number_format) if isinstance(actual_cell, Cell) else None
         if unit and not target:
             leaf["unit"] = unit
     if score is not None:

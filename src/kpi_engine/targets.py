@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from kpi_engine.errors import KpiEngineError
+
 __all__ = ["Op", "Target", "TargetSyntaxError", "normalize_unit", "parse_target"]
 
 
@@ -49,8 +51,11 @@ class Target:
         return f"{self.op.value} {self.value}{unit}"
 
 
-class TargetSyntaxError(ValueError):
-    """The target text could not be understood; carries Chinese and English messages."""
+class TargetSyntaxError(KpiEngineError, ValueError):
+    """The target text could not be understood; carries Chinese and English messages.
+
+    Also a ``ValueError``, so callers that catch that keep working.
+    """
 
     def __init__(self, message: str, message_en: str) -> None:
         self.message = message

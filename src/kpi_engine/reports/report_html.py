@@ -1,6 +1,8 @@
 """The self-evaluation report as one self-contained HTML file (inline CSS and SVG, no scripts).
 
-Needs the ``reports`` extra (Jinja2, which escapes every value).
+Needs the ``reports`` extra (Jinja2, which escapes every value); this module is the only importer of
+jinja2 and markupsafe, and without them importing it raises
+:class:`~kpi_engine.errors.MissingExtraError`.
 """
 
 from __future__ import annotations
@@ -10,9 +12,15 @@ from importlib import resources
 from typing import Any
 from xml.sax.saxutils import escape
 
-from kpi_engine.reports.document import Bullets, Chart, Document, Heading, Paragraph, Table
-from kpi_engine.reports.extras import require
+from kpi_engine.errors import MissingExtraError
 from kpi_engine.reports.labels import number
+from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
+
+try:
+    from jinja2 import Environment
+    from markupsafe import Markup
+except ImportError:
+    raise MissingExtraError("Jinja2") from None
 
 __all__ = ["render_report_html", "svg_chart"]
 
@@ -56,8 +64,6 @@ def svg_chart(chart: Chart) -> str:
 
 
 def _view(document: Document) -> list[dict[str, Any]]:
-    from markupsafe import Markup  # noqa: PLC0415 - an optional dependency
-
     blocks: list[dict[str, Any]] = []
     for i, block in enumerate(document.blocks):
         if isinstance(block, Heading):
@@ -85,13 +91,12 @@ def _view(document: Document) -> list[dict[str, Any]]:
 
 def render_report_html(document: Document) -> str:
     """The report as a complete HTML page."""
-    jinja2 = require("jinja2")
     from kpi_engine import __version__  # noqa: PLC0415 - avoid an import cycle at load time
 
     source = (resources.files("kpi_engine") / "reports" / "templates" / "report.html.j2").read_text(
         encoding="utf-8"
     )
-    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(source)
     view = {"lang": document.lang, "title": document.title, "blocks": _view(document)}
     return str(template.render(document=view, version=__version__))

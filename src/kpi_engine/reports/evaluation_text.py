@@ -1,4 +1,7 @@
-"""Plain-text rendering: the indicator tree as an aligned table, then the total and the flags."""
+"""An evaluation as plain text: the indicator tree as an aligned table, the total, the flags.
+
+What ``kpi evaluate`` prints by default.
+"""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kpi_engine.reports.document import Bullets, Chart, Document, Heading, Paragraph, Table
 from kpi_engine.reports.labels import number
+from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
 __all__ = ["render_report_markdown"]
 

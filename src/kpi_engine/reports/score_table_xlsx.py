@@ -8,17 +8,27 @@ two-decimal formats. Needs the ``reports`` extra (openpyxl).
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
-from typing import Any
 
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.methods import METHODS
 from kpi_engine.models import IndicatorSet, InputRole, Method
-from kpi_engine.reports.extras import require
-from kpi_engine.reports.text import display_width
+from kpi_engine.reports.evaluation_text import display_width
 from kpi_engine.results import Evaluation, IndicatorResult, Status
+from kpi_engine.workbooks import (
+    Alignment,
+    Border,
+    Cell,
+    Font,
+    PageSetupProperties,
+    PatternFill,
+    Side,
+    Worksheet,
+    get_column_letter,
+    new_workbook,
+    workbook_bytes,
+)
 
 __all__ = ["render_score_table"]
 
@@ -35,26 +45,25 @@ def _num(value: Decimal | None, places: int) -> Decimal | None:
 
 
 class _Sheet:
-    def __init__(self, ws: Any, styles: Any) -> None:
+    def __init__(self, ws: Worksheet) -> None:
         self.ws = ws
-        self.styles = styles
-        side = styles.Side(style="thin", color="808080")
-        self.border = styles.Border(left=side, right=side, top=side, bottom=side)
-        self.head_fill = styles.PatternFill("solid", fgColor="DCE6F1")
-        self.font = styles.Font(name="宋体", size=11)
-        self.bold = styles.Font(name="黑体", size=11, bold=True)
+        side = Side(style="thin", color="808080")
+        self.border = Border(left=side, right=side, top=side, bottom=side)
+        self.head_fill = PatternFill("solid", fgColor="DCE6F1")
+        self.font = Font(name="宋体", size=11)
+        self.bold = Font(name="黑体", size=11, bold=True)
 
     def cell(
         self,
         row: int,
         col: int,
-        value: Any,
+        value: Decimal | str | None,
         *,
         head: bool = False,
         fmt: str | None = None,
         wrap: bool = False,
         align: str | None = None,
-    ) -> Any:
+    ) -> Cell:
         c = self.ws.cell(row=row, column=col, value=value)
         if isinstance(value, str):
             c.data_type = "s"  # text such as "= 0 起" is a target, never a formula
@@ -64,7 +73,7 @@ class _Sheet:
             c.fill = self.head_fill
         if fmt:
             c.number_format = fmt
-        c.alignment = self.styles.Alignment(
+        c.alignment = Alignment(
             wrap_text=wrap or head,
             vertical="center",
             horizontal=align or ("center" if head else None),
@@ -90,11 +99,9 @@ def _unit_format(unit: str | None, value: Decimal) -> str:
 
 class _Writer:
     def __init__(self, indicator_set: IndicatorSet, evaluation: Evaluation, lang: Lang) -> None:
-        self.openpyxl = require("openpyxl")
         self.s, self.e, self.lang = indicator_set, evaluation, lang
-        self.wb = self.openpyxl.Workbook()
-        self.ws = self.wb.active
-        self.sheet = _Sheet(self.ws, self.openpyxl.styles)
+        self.wb, self.ws = new_workbook()
+        self.sheet = _Sheet(self.ws)
         self.levels = _levels(evaluation)
         self.places = evaluation.places
 
@@ -102,14 +109,14 @@ class _Writer:
         return zh if self.lang == "zh" else en
 
     def title(self) -> None:
-        styles, ws = self.openpyxl.styles, self.ws
+        ws = self.ws
         ws.title = self.t("绩效自评表", "Score table")
         text = (self.lang == "en" and self.e.title_en) or self.e.title
         title = ws.cell(row=1, column=1, value=text)
         title.data_type = "s"
-        title.font = styles.Font(name="黑体", size=14, bold=True)
+        title.font = Font(name="黑体", size=14, bold=True)
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=self.levels + 5)
-        ws.cell(row=1, column=1).alignment = styles.Alignment(horizontal="center")
+        ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
         year = f"{self.s.year}" if self.s.year else ""
         meta = " ".join(x for x in (self.s.organization, year) if x)
         if meta:
@@ -220,24 +227,22 @@ class _Writer:
         ws = self.ws
         widths = [14] * self.levels + [18, 16, 8, 8, 40]
         for i, width in enumerate(widths, start=1):
-            ws.column_dimensions[self.openpyxl.utils.get_column_letter(i)].width = width
+            ws.column_dimensions[get_column_letter(i)].width = width
         # Spreadsheet programs do not grow rows for wrapped text on their own: estimate lines.
-        for row in ws.iter_rows(min_row=first - 1):
+        for at, row in enumerate(ws.iter_rows(min_row=first - 1), start=first - 1):
             lines = 1
             for c in row:
                 if isinstance(c.value, str) and c.column <= len(widths):
                     per_line = max(1, int(widths[c.column - 1] * 0.9))
                     lines = max(lines, -(-display_width(c.value) // per_line))
-            ws.row_dimensions[row[0].row].height = 15 * lines + 3
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.row_dimensions[at].height = 15 * lines + 3
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.page_setup.fitToHeight = 0
-        ws.freeze_panes = ws.cell(row=first, column=1)
+        ws.freeze_panes = f"A{first}"
         ws.print_title_rows = f"{first - 1}:{first - 1}"
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth = 1
-        buffer = io.BytesIO()
-        self.wb.save(buffer)
-        return buffer.getvalue()
+        return workbook_bytes(self.wb)
 
 
 def render_score_table(

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from kpi_engine.errors import Lang
 from kpi_engine.models import IndicatorSet, InputRole
+from kpi_engine.reports.evaluation_text import rows
 from kpi_engine.reports.labels import actual_text, name_of, number, row_status
-from kpi_engine.reports.text import rows
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
 __all__ = ["Block", "Bullets", "Chart", "Document", "Heading", "Paragraph", "Table", "build_report"]

@@ -1,8 +1,12 @@
-"""Markdown rendering: the score table, the total, the flags and how each score was reached."""
+"""An evaluation as Markdown: score table, total, flags and how each score was reached.
+
+What ``kpi evaluate --format markdown`` prints.
+"""
 
 from __future__ import annotations
 
 from kpi_engine.errors import Lang
+from kpi_engine.reports.evaluation_text import rows
 from kpi_engine.reports.labels import (
     actual_text,
     by_severity,
@@ -12,7 +16,6 @@ from kpi_engine.reports.labels import (
     row_status,
     total_line,
 )
-from kpi_engine.reports.text import rows
 from kpi_engine.results import Evaluation, GroupResult, IndicatorResult, Status
 
 __all__ = ["render_markdown"]

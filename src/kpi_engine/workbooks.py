@@ -1,0 +1,90 @@
+"""Excel workbooks (.xlsx): the only module that imports openpyxl.
+
+Reading a filled score table (:mod:`~kpi_engine.importing`), reading and writing batch tables
+(:mod:`~kpi_engine.batch`) and writing the score table
+(:mod:`~kpi_engine.reports.score_table_xlsx`) all come through here, so mypy checks every use
+against openpyxl's types. Needs the ``reports`` extra: without openpyxl, importing this module
+raises :class:`~kpi_engine.errors.MissingExtraError` (an ``ImportError``) saying what to install.
+Import it inside the function that needs it, so ``import kpi_engine`` never loads openpyxl.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Generator, Sequence
+from pathlib import Path
+
+from kpi_engine.errors import MissingExtraError
+
+try:
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.worksheet.worksheet import Worksheet
+except ImportError:
+    raise MissingExtraError("openpyxl") from None
+
+__all__ = [
+    "Alignment",
+    "Border",
+    "Cell",
+    "Font",
+    "MergedCell",
+    "PageSetupProperties",
+    "PatternFill",
+    "RowWriter",
+    "Side",
+    "Workbook",
+    "Worksheet",
+    "get_column_letter",
+    "new_workbook",
+    "read_rows",
+    "read_workbook",
+    "workbook_bytes",
+]
+
+
+def read_workbook(path: Path) -> Workbook:
+    """The workbook at ``path``, cells holding their values as last computed (not formulas)."""
+    return load_workbook(path, data_only=True)
+
+
+def read_rows(path: Path) -> Generator[tuple[object, ...], None, None]:
+    """The first sheet's rows as values, streamed; the file is closed when the rows end."""
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        yield from book.worksheets[0].iter_rows(values_only=True)
+    finally:
+        book.close()
+
+
+def new_workbook() -> tuple[Workbook, Worksheet]:
+    """A new workbook and its one sheet."""
+    book = Workbook()
+    return book, book.worksheets[0]
+
+
+def workbook_bytes(book: Workbook) -> bytes:
+    """The workbook as .xlsx bytes."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+class RowWriter:
+    """Rows appended to a one-sheet workbook kept small in memory; written to ``path`` on close."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet()
+
+    def append(self, values: Sequence[object]) -> None:
+        """One row, values in column order (numbers stay numbers)."""
+        self._sheet.append(list(values))
+
+    def close(self) -> None:
+        """Write the workbook to ``path``."""
+        self._book.save(self.path)
