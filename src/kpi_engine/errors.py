@@ -177,11 +177,11 @@ class EvaluationError(KpiEngineError):
         self.missing = missing
         super().__init__(f"{code}: {message_en}")
 
-    def text(self, lang: Lang = "zh") -> str:
-        """The message in the requested language."""
-        return self.message if lang == "zh" else self.message_en
-
     @property
     def issue(self) -> Issue:
         """This error as a problem record (no location: it concerns data, not a place in a file)."""
         return Issue(self.code, self.message, self.message_en)
+
+    def text(self, lang: Lang = "zh") -> str:
+        """The message in the requested language."""
+        return self.message if lang == "zh" else self.message_en
