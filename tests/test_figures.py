@@ -59,3 +59,31 @@ def test_any_text_is_a_number_a_blank_or_a_named_problem(text: str) -> None:
     number, problem = read_figure(text, "%")
     assert (number is None) == (problem is not None)
     assert problem in (None, "blank", "not-numeric", "not-finite")
+
+
+def test_figure_problems_are_records_that_match_what_an_evaluation_says() -> None:
+    """input_issue / actual_issue give the record an evaluation reports for a badly written
+    figure (FIGURE_PROBLEMS stays for callers that still build their own text)."""
+    from kpi_engine import evaluate
+    from kpi_engine.figures import FIGURE_PROBLEMS, actual_issue, input_issue
+
+    from .conftest import make_set
+
+    s = make_set(
+        "inputs: {x: {}}\nindicators:\n  - {id: a, name: 甲, weight: 5, target: 1, value: x}\n"
+        '  - {id: b, name: 乙, weight: 5, target: "≥ 1"}\n'
+    )
+    run = evaluate(s, {"inputs": {"x": "十二"}, "indicators": {"b": {"actual": "NaN"}}})
+    a, b = run.indicator("a"), run.indicator("b")
+    wanted_a = input_issue("x", "十二", "not-numeric")
+    assert wanted_a.code == a.problem_code == "input.not-numeric"
+    assert wanted_a.message in (a.problem or "")
+    assert wanted_a.message_en in (a.problem_en or "")
+    wanted_b = actual_issue("NaN", "not-finite")
+    assert (b.problem_code, b.problem, b.problem_en) == (
+        wanted_b.code,
+        wanted_b.message,
+        wanted_b.message_en,
+    )
+    assert wanted_b.location is None
+    assert FIGURE_PROBLEMS["not-numeric"] == ("不是数字", "not a number")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Lang = Literal["zh", "en"]
@@ -71,12 +71,27 @@ class SourceLocation:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
+    def at_column(self, col: int) -> SourceLocation:
+        """Where the ``col``-th (1-based) character of a text that starts here stands.
+
+        A formula's own column (as :class:`FormulaError` counts it) becomes a column in the file:
+
+        >>> SourceLocation("set.yaml", 7, 14).at_column(5)
+        SourceLocation(file='set.yaml', line=7, col=18)
+        """
+        return SourceLocation(self.file, self.line, self.col + col - 1)
+
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem found in a definition, with a stable machine-readable code.
+    """One problem, in both languages, with a stable machine-readable code: THE problem record.
 
-    ``message`` is Chinese (the auditors' language); ``message_en`` the English text.
+    ``message`` is Chinese (the auditors' language); ``message_en`` the English text. A problem
+    found in a definition carries its ``location``; one that has no place in a file yet (a formula
+    compiled on its own, a figure read from a table, a value that cannot be computed) is built
+    without one and may be :meth:`located` later. ``FormulaError.issue`` and
+    ``EvaluationError.issue`` give the record of those exceptions; a checker collects located
+    records with :class:`kpi_engine.problems.Problems`.
     """
 
     code: str
@@ -97,6 +112,14 @@ class Issue:
         where = str(self.location) if self.location else default_source
         prefix = f"{where}: " if where else ""
         return f"{prefix}{self.code}: {self.text(lang)}"
+
+    def located(self, where: SourceLocation | None) -> Issue:
+        """The same problem at ``where``."""
+        return replace(self, location=where)
+
+    def reworded(self, message: str, message_en: str) -> Issue:
+        """The same problem (code and place) said differently, e.g. with a better hint."""
+        return replace(self, message=message, message_en=message_en)
 
 
 def _sort_key(issue: Issue) -> tuple[str, int, int, str]:
@@ -141,6 +164,14 @@ class FormulaError(KpiEngineError):
         self.col = col
         super().__init__(f"{code}: {message_en} (column {col})")
 
+    @property
+    def issue(self) -> Issue:
+        """This error as a problem record, with no location: ``col`` counts inside the formula.
+
+        :meth:`kpi_engine.problems.Problems.add_formula_error` turns it into a place in a file.
+        """
+        return Issue(self.code, self.message, self.message_en)
+
 
 class EvaluationError(KpiEngineError):
     """A value or score could not be computed from the data (division by zero, text, overflow).
@@ -157,6 +188,11 @@ class EvaluationError(KpiEngineError):
         self.message_en = message_en
         self.missing = missing
         super().__init__(f"{code}: {message_en}")
+
+    @property
+    def issue(self) -> Issue:
+        """This error as a problem record (no location: it concerns data, not a place in a file)."""
+        return Issue(self.code, self.message, self.message_en)
 
     def text(self, lang: Lang = "zh") -> str:
         """The message in the requested language."""

@@ -1,7 +1,8 @@
 """Figures as people write them in tables: "1,234.5", "98%", "—", "无".
 
 A supplied figure is a number, missing data (blank-like text is never zero), or a problem the
-indicator that reads it reports.
+indicator that reads it reports: :func:`input_issue` and :func:`actual_issue` give that problem as
+an :class:`~kpi_engine.errors.Issue`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["BLANKS", "FIGURE_PROBLEMS", "parse_number_text", "read_figure"]
+from kpi_engine.errors import Issue
+
+__all__ = [
+    "BLANKS",
+    "FIGURE_PROBLEMS",
+    "actual_issue",
+    "input_issue",
+    "parse_number_text",
+    "read_figure",
+]
 
 _NUMBER_TEXT = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 BLANKS = frozenset({"", "—", "——", "–", "-", "－", "/", "无", "暂无", "N/A", "n/a", "NA", "null"})
@@ -19,7 +29,11 @@ FIGURE_PROBLEMS = {
     "not-numeric": ("不是数字", "not a number"),
     "not-finite": ("不是有限数（NaN 或无穷大）", "not a finite number (NaN or infinity)"),
 }
-"""What a problem of :func:`read_figure` says, in Chinese and English."""
+"""What a problem of :func:`read_figure` says, in Chinese and English.
+
+Kept for callers that build their own text; :func:`input_issue` and :func:`actual_issue` give the
+whole problem record.
+"""
 
 
 def parse_number_text(text: str, unit: str | None = None) -> Decimal | None:
@@ -49,3 +63,31 @@ def read_figure(raw: Decimal | str | None, unit: str | None) -> tuple[Decimal | 
         return None, "not-finite"
     number = parse_number_text(text, unit)
     return (number, None) if number is not None else (None, "not-numeric")
+
+
+def input_issue(name: str, raw: object, kind: str) -> Issue:
+    """The problem of input ``name`` supplied as ``raw``, which :func:`read_figure` found ``kind``
+    ("not-numeric" or "not-finite"); code ``input.<kind>``.
+
+    >>> input_issue("spent", "很多", "not-numeric").message
+    "输入项 spent 的值 '很多' 不是数字"
+    """
+    zh, en = FIGURE_PROBLEMS[kind]
+    return Issue(
+        f"input.{kind}", f"输入项 {name} 的值 '{raw}' {zh}", f"input {name} is {raw!r}: {en}"
+    )
+
+
+def actual_issue(raw: object, kind: str) -> Issue:
+    """The problem of a quantitative indicator's actual supplied as ``raw``, which
+    :func:`read_figure` found ``kind``; code ``actual.<kind>``. The indicator cannot be scored.
+
+    >>> actual_issue("NaN", "not-finite").message_en
+    "the actual 'NaN': not a finite number (NaN or infinity)"
+    """
+    zh, en = FIGURE_PROBLEMS[kind]
+    return Issue(
+        f"actual.{kind}",
+        f"实际完成值 '{raw}' {zh}，定量指标无法计分",
+        f"the actual {raw!r}: {en}",
+    )

@@ -18,7 +18,7 @@ import re
 import typing
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -30,8 +30,9 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from kpi_engine.errors import DefinitionError, Issue, SourceLocation, did_you_mean
+from kpi_engine.errors import Issue, SourceLocation, did_you_mean
 from kpi_engine.models import Actuals, IndicatorSet, RulePackDef, SourceMap
+from kpi_engine.problems import Path_, Problems
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -87,13 +88,6 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         _CoreResolver.__init__(self)
 
 
-class _AbortError(Exception):
-    """Stops building when a limit is hit; the issue is already recorded."""
-
-
-Path_ = tuple[str | int, ...]
-
-
 class _Builder:
     """Turns a composed node graph into plain data, recording locations and problems."""
 
@@ -101,7 +95,8 @@ class _Builder:
         self.source = source
         self.values: dict[Path_, SourceLocation] = {}
         self.keys: dict[Path_, SourceLocation] = {}
-        self.issues: list[Issue] = []
+        self.smap = SourceMap(source, self.values, self.keys)  # filled in as nodes are built
+        self.problems = Problems(self.smap)
         self.count = 0
 
     def where(self, node: Node) -> SourceLocation:
@@ -111,25 +106,19 @@ class _Builder:
     def build(self, node: Node, path: Path_ = ()) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            self.issues.append(
-                Issue(
-                    "yaml.too-large",
-                    f"文档展开后超过 {MAX_NODES} 个节点（别名 * 引用过多？）",
-                    f"the document expands to more than {MAX_NODES} nodes (too many aliases?)",
-                    self.where(node),
-                )
+            self.problems.fail(
+                "yaml.too-large",
+                f"文档展开后超过 {MAX_NODES} 个节点（别名 * 引用过多？）",
+                f"the document expands to more than {MAX_NODES} nodes (too many aliases?)",
+                self.where(node),
             )
-            raise _AbortError
         if len(path) > MAX_NESTING:
-            self.issues.append(
-                Issue(
-                    "yaml.too-deep",
-                    f"嵌套超过 {MAX_NESTING} 层",
-                    f"nesting is deeper than {MAX_NESTING} levels",
-                    self.where(node),
-                )
+            self.problems.fail(
+                "yaml.too-deep",
+                f"嵌套超过 {MAX_NESTING} 层",
+                f"nesting is deeper than {MAX_NESTING} levels",
+                self.where(node),
             )
-            raise _AbortError
         where = self.where(node)
         if isinstance(node, ScalarNode) and node.style in ("'", '"'):
             # Point inside the quotes so that columns within a formula line up.
@@ -148,13 +137,11 @@ class _Builder:
         merged: list[tuple[Node, Path_]] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                self.issues.append(
-                    Issue(
-                        "yaml.complex-key",
-                        "映射的键必须是简单文本",
-                        "mapping keys must be plain scalars",
-                        self.where(key_node),
-                    )
+                self.problems.add(
+                    "yaml.complex-key",
+                    "映射的键必须是简单文本",
+                    "mapping keys must be plain scalars",
+                    self.where(key_node),
                 )
                 continue
             key = str(key_node.value)
@@ -164,14 +151,12 @@ class _Builder:
             where = self.where(key_node)
             if key in first_seen:
                 first = first_seen[key]
-                self.issues.append(
-                    Issue(
-                        "yaml.duplicate-key",
-                        f"键 '{key}' 重复（首次出现在第 {first.line} 行第 {first.col} 列）",
-                        f"duplicate key {key!r} (first defined at line {first.line}, "
-                        f"column {first.col})",
-                        where,
-                    )
+                self.problems.add(
+                    "yaml.duplicate-key",
+                    f"键 '{key}' 重复（首次出现在第 {first.line} 行第 {first.col} 列）",
+                    f"duplicate key {key!r} (first defined at line {first.line}, "
+                    f"column {first.col})",
+                    where,
                 )
                 continue
             first_seen[key] = where
@@ -182,13 +167,11 @@ class _Builder:
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
             for source in sources:
                 if not isinstance(source, MappingNode):
-                    self.issues.append(
-                        Issue(
-                            "yaml.bad-merge",
-                            "合并键 << 只能引用映射",
-                            "the merge key << must refer to a mapping",
-                            self.where(source),
-                        )
+                    self.problems.add(
+                        "yaml.bad-merge",
+                        "合并键 << 只能引用映射",
+                        "the merge key << must refer to a mapping",
+                        self.where(source),
                     )
                     continue
                 for key, value in self.mapping(source, at).items():
@@ -211,67 +194,57 @@ class _Builder:
                 return Decimal(text.strip())
             except InvalidOperation:
                 pass
-            self.issues.append(
-                Issue(
-                    "yaml.bad-number",
-                    f"'{text}' 不是数字",
-                    f"{text!r} is not a number",
-                    self.where(node),
-                )
-            )
-            return text
-        self.issues.append(
-            Issue(
-                "yaml.tag",
-                f"不支持的 YAML 标签 {tag}",
-                f"unsupported YAML tag {tag}",
+            self.problems.add(
+                "yaml.bad-number",
+                f"'{text}' 不是数字",
+                f"{text!r} is not a number",
                 self.where(node),
             )
+            return text
+        self.problems.add(
+            "yaml.tag", f"不支持的 YAML 标签 {tag}", f"unsupported YAML tag {tag}", self.where(node)
         )
         return text
 
 
-def _decode(raw: bytes, source: str) -> str:
-    if len(raw) > MAX_FILE_BYTES:
-        raise DefinitionError(
-            [
-                Issue(
-                    "yaml.file-too-large",
-                    f"文件超过 {MAX_FILE_BYTES} 字节",
-                    f"the file is larger than {MAX_FILE_BYTES} bytes",
-                    SourceLocation(source, 1, 1),
-                )
-            ]
+def _end_of(before: str, source: str) -> SourceLocation:
+    """Where the text that follows ``before`` (the start of a file) begins."""
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    return SourceLocation(source, line, col)
+
+
+def _refuse_oversized(size: int, problems: Problems) -> None:
+    if size > MAX_FILE_BYTES:
+        problems.fail(
+            "yaml.file-too-large",
+            f"文件超过 {MAX_FILE_BYTES} 字节",
+            f"the file is larger than {MAX_FILE_BYTES} bytes",
         )
+
+
+def _decode(raw: bytes, source: str) -> str:
+    problems = Problems.in_file(source)
+    _refuse_oversized(len(raw), problems)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start].decode("utf-8", errors="replace")
-        line = before.count("\n") + 1
-        col = len(before) - (before.rfind("\n") + 1) + 1
-        raise DefinitionError(
-            [
-                Issue(
-                    "yaml.encoding",
-                    "文件不是 UTF-8 编码（请另存为 UTF-8）",
-                    "the file is not UTF-8 encoded (save it as UTF-8)",
-                    SourceLocation(source, line, col),
-                )
-            ]
-        ) from None
+        problems.fail(
+            "yaml.encoding",
+            "文件不是 UTF-8 编码（请另存为 UTF-8）",
+            "the file is not UTF-8 encoded (save it as UTF-8)",
+            _end_of(raw[: exc.start].decode("utf-8", errors="replace"), source),
+        )
 
 
-def _reader_issue(exc: ReaderError, text: str, source: str) -> Issue:
+def _refuse_control_character(exc: ReaderError, text: str, problems: Problems) -> NoReturn:
     """PyYAML refuses control characters (e.g. \\x1f) before parsing; locate them."""
-    before = text[: exc.position]
-    line = before.count("\n") + 1
-    col = len(before) - (before.rfind("\n") + 1) + 1
     code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
-    return Issue(
+    problems.fail(
         "yaml.control-character",
         f"文件含有不允许的控制字符 U+{code:04X}（多见于从其他系统复制的文本），请删除",
         f"the file contains the control character U+{code:04X}, which YAML does not allow",
-        SourceLocation(source, line, col),
+        _end_of(text[: exc.position], problems.smap.file),
     )
 
 
@@ -282,69 +255,46 @@ def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
     schema problems can be reported in the same run; the rest raise at once.
     """
     text = text.removeprefix("\ufeff")
-    start = SourceLocation(source, 1, 1)
-    if len(text) > MAX_FILE_BYTES:
-        raise DefinitionError(
-            [
-                Issue(
-                    "yaml.file-too-large",
-                    f"文件超过 {MAX_FILE_BYTES} 字节",
-                    f"the file is larger than {MAX_FILE_BYTES} bytes",
-                    start,
-                )
-            ]
-        )
+    problems = Problems.in_file(source)  # until the document is built, every path is file:1:1
+    _refuse_oversized(len(text), problems)
     try:
         loader = _Loader(text)
     except ReaderError as exc:
-        raise DefinitionError([_reader_issue(exc, text, source)]) from None
+        _refuse_control_character(exc, text, problems)
     try:
         node = loader.get_single_node()
     except ReaderError as exc:
-        raise DefinitionError([_reader_issue(exc, text, source)]) from None
+        _refuse_control_character(exc, text, problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = SourceLocation(source, mark.line + 1, mark.column + 1) if mark else start
         problem = exc.problem or exc.context or "invalid YAML"
-        raise DefinitionError(
-            [
-                Issue(
-                    "yaml.syntax",
-                    f"YAML 语法错误：{problem}",
-                    f"YAML syntax error: {problem}",
-                    where,
-                )
-            ]
-        ) from None
+        problems.fail(
+            "yaml.syntax",
+            f"YAML 语法错误：{problem}",
+            f"YAML syntax error: {problem}",
+            SourceLocation(source, mark.line + 1, mark.column + 1) if mark else (),
+        )
     except yaml.YAMLError as exc:
-        raise DefinitionError(
-            [Issue("yaml.syntax", f"YAML 错误：{exc}", f"YAML error: {exc}", start)]
-        ) from None
+        problems.fail("yaml.syntax", f"YAML 错误：{exc}", f"YAML error: {exc}")
     finally:
         loader.dispose()
     if node is None:
-        raise DefinitionError([Issue("yaml.empty", "文件为空", "the file is empty", start)])
+        problems.fail("yaml.empty", "文件为空", "the file is empty")
     builder = _Builder(source)
     try:
         data = builder.build(node)
-    except _AbortError:
-        raise DefinitionError(builder.issues) from None
     except RecursionError:  # a self-referencing anchor that slipped past the depth check
-        builder.issues.append(
-            Issue("yaml.too-deep", "嵌套过深", "nesting is too deep", builder.where(node))
+        builder.problems.fail(
+            "yaml.too-deep", "嵌套过深", "nesting is too deep", builder.where(node)
         )
-        raise DefinitionError(builder.issues) from None
     if not isinstance(data, dict):
-        builder.issues.append(
-            Issue(
-                "yaml.not-mapping",
-                "文档顶层必须是映射（键: 值），而不是列表或单个值",
-                "the document must be a mapping (key: value), not a list or a scalar",
-                builder.where(node),
-            )
+        builder.problems.fail(
+            "yaml.not-mapping",
+            "文档顶层必须是映射（键: 值），而不是列表或单个值",
+            "the document must be a mapping (key: value), not a list or a scalar",
+            builder.where(node),
         )
-        raise DefinitionError(builder.issues)
-    return data, SourceMap(source, builder.values, builder.keys), builder.issues
+    return data, builder.smap, builder.problems.issues
 
 
 # --- pydantic errors → located issues ---------------------------------------------------------
@@ -419,7 +369,7 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
 
 
 def _issue_from_error(
-    error: ErrorDetails, data: Any, smap: SourceMap, vocabulary: frozenset[str]
+    error: ErrorDetails, data: Any, problems: Problems, vocabulary: frozenset[str]
 ) -> tuple[Path_, Issue]:
     kind = error["type"]
     path = _data_path(data, error["loc"])
@@ -427,29 +377,18 @@ def _issue_from_error(
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
         zh_hint, en_hint = did_you_mean(key, vocabulary)
-        return path, Issue(
-            "schema.unknown-key",
-            f"未知字段 '{key}'{zh_hint}",
-            f"unknown key {key!r}{en_hint}",
-            smap.locate(path, key=True),
-        )
+        zh, en = f"未知字段 '{key}'{zh_hint}", f"unknown key {key!r}{en_hint}"
+        return path, problems.issue("schema.unknown-key", zh, en, path, key=True)
     if kind == "missing":
         key = str(path[-1]) if path else "?"
-        return path, Issue(
-            "schema.missing-key",
-            f"缺少必填字段 '{key}'",
-            f"missing required key {key!r}",
-            smap.locate(path[:-1]),
-        )
+        zh, en = f"缺少必填字段 '{key}'", f"missing required key {key!r}"
+        return path, problems.issue("schema.missing-key", zh, en, path[:-1])
     if "." in kind:  # our own PydanticCustomError codes carry both languages
-        return path, Issue(kind, error["msg"], str(ctx.get("en", error["msg"])), smap.locate(path))
-    where = ".".join(str(p) for p in path) or "文档"
-    zh = _ZH.get(kind, "取值无效")
-    return path, Issue(
-        "schema.invalid",
-        f"{where}：{zh}（{error['msg']}）",
-        f"{'.'.join(str(p) for p in path) or 'document'}: {error['msg']}",
-        smap.locate(path),
+        return path, problems.issue(kind, error["msg"], str(ctx.get("en", error["msg"])), path)
+    where = ".".join(str(p) for p in path)
+    zh = f"{where or '文档'}：{_ZH.get(kind, '取值无效')}（{error['msg']}）"
+    return path, problems.issue(
+        "schema.invalid", zh, f"{where or 'document'}: {error['msg']}", path
     )
 
 
@@ -475,21 +414,19 @@ def _fold_misspelt_required(
             if match:
                 folded.add((*parent, match[0]))
                 key = path[-1]
-                issue = Issue(
-                    found.code,
+                issue = found.reworded(
                     f"未知字段 '{key}'，是否想写必填字段 '{match[0]}'？",
                     f"unknown key {key!r}; did you mean the required key {match[0]!r}?",
-                    found.location,
                 )
         out.append(((path, issue), kind))
     return [item for item in out if not (item[1] == "missing" and item[0][0] in folded)]
 
 
 def _schema_issues(
-    exc: ValidationError, data: Any, smap: SourceMap, vocabulary: frozenset[str]
+    exc: ValidationError, data: Any, problems: Problems, vocabulary: frozenset[str]
 ) -> list[Issue]:
     errors = exc.errors(include_url=False)
-    located = [(_issue_from_error(e, data, smap, vocabulary), e["type"]) for e in errors]
+    located = [(_issue_from_error(e, data, problems, vocabulary), e["type"]) for e in errors]
     located = _fold_misspelt_required(located)
     paths = [path for (path, _), _ in located]
     by_place: dict[tuple[str | int, ...], list[tuple[Issue, str]]] = {}
@@ -504,13 +441,11 @@ def _schema_issues(
             # A union reports one error per alternative: say what would have been accepted.
             wanted = dict.fromkeys(_ZH.get(kind, kind) for _, kind in group)
             where = issue.message.split("：", 1)[0]
-            issue = Issue(
-                issue.code,
+            issue = issue.reworded(
                 f"{where}：类型不符，应为" + "或".join(w.removeprefix("应为") for w in wanted),
                 issue.message_en.split(":", 1)[0]
                 + ": wrong type; expected one of: "
                 + ", ".join(dict.fromkeys(kind for _, kind in group)),
-                issue.location,
             )
         result.append(issue)
     return result
@@ -518,14 +453,14 @@ def _schema_issues(
 
 def validate(model: type[_M], data: Any, smap: SourceMap, earlier: list[Issue] | None = None) -> _M:
     """Validate plain data as ``model``; all problems (``earlier`` too) are raised together."""
-    issues = list(earlier or [])
+    problems = Problems(smap, earlier or ())
     try:
         result = model.model_validate(data)
     except ValidationError as exc:
-        issues.extend(_schema_issues(exc, data, smap, _vocabulary(model)))
-        raise DefinitionError(issues) from None
-    if issues:
-        raise DefinitionError(issues)
+        problems.extend(_schema_issues(exc, data, problems, _vocabulary(model)))
+        problems.raise_if_any()
+        raise  # pragma: no cover - pydantic never raises a ValidationError without errors
+    problems.raise_if_any()
     result._source = smap  # type: ignore[attr-defined]
     return result
 
@@ -549,16 +484,11 @@ def _read_file(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DefinitionError(
-            [
-                Issue(
-                    "file.unreadable",
-                    f"无法读取文件：{exc.strerror or exc}",
-                    f"cannot read the file: {exc.strerror or exc}",
-                    SourceLocation(str(path), 1, 1),
-                )
-            ]
-        ) from None
+        Problems.in_file(str(path)).fail(
+            "file.unreadable",
+            f"无法读取文件：{exc.strerror or exc}",
+            f"cannot read the file: {exc.strerror or exc}",
+        )
     return _decode(raw, str(path))
 
 

@@ -19,17 +19,12 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from kpi_engine.errors import (
-    DefinitionError,
-    FormulaError,
-    Issue,
-    SourceLocation,
-    did_you_mean,
-)
+from kpi_engine.errors import DefinitionError, FormulaError, did_you_mean
 from kpi_engine.facts import FACTS, RESULT_FACTS
 from kpi_engine.formula import Formula, compile_formula
 from kpi_engine.loading import load_rule_pack_file, parse_rule_pack
 from kpi_engine.models import IndicatorSet, ParamValue, RuleDef, RulePackDef, SourceMap
+from kpi_engine.problems import Path_, Problems
 from kpi_engine.scoring import show
 
 __all__ = [
@@ -125,18 +120,12 @@ def parse_template(text: str) -> Template:
 
 def compile_pack(definition: RulePackDef) -> RulePack:
     """Check every rule of a pack; raises DefinitionError listing every problem."""
-    smap = definition.source or SourceMap(f"<{definition.id}>", {}, {})
-    issues: list[Issue] = []
-
-    def add(code: str, zh: str, en: str, path: tuple[str | int, ...], col: int = 1) -> None:
-        base = smap.locate(path)
-        issues.append(Issue(code, zh, en, SourceLocation(base.file, base.line, base.col + col - 1)))
-
+    problems = Problems(definition.source or SourceMap(f"<{definition.id}>", {}, {}))
     params = set(definition.params)
     for name in params:
         for scope, facts in FACTS.items():
             if name in facts:
-                add(
+                problems.add(
                     "rules.param-shadows-fact",
                     f"参数 '{name}' 与{scope}范围的事实同名",
                     f"parameter {name!r} has the name of a {scope} fact",
@@ -147,7 +136,7 @@ def compile_pack(definition: RulePackDef) -> RulePack:
     for i, rule in enumerate(definition.rules):
         at = ("rules", i)
         if rule.id in seen:
-            add(
+            problems.add(
                 "rules.duplicate-id",
                 f"规则 id '{rule.id}' 重复",
                 f"rule id {rule.id!r} is used twice",
@@ -159,7 +148,7 @@ def compile_pack(definition: RulePackDef) -> RulePack:
             allowed = SELECTABLE.get(rule.scope, set())
             if key not in allowed:
                 zh, en = did_you_mean(key, allowed)
-                add(
+                problems.add(
                     "rules.bad-select",
                     f"{rule.scope} 范围不能按 '{key}' 选择{zh}",
                     f"cannot select {rule.scope}s by {key!r}{en}",
@@ -168,16 +157,16 @@ def compile_pack(definition: RulePackDef) -> RulePack:
         try:
             when = compile_formula(rule.when)
         except FormulaError as exc:
-            add(exc.code, exc.message, exc.message_en, (*at, "when"), exc.col)
+            problems.add_formula_error(exc, (*at, "when"))
             continue
         for name, col in when.unknown_names(known):
             zh, en = did_you_mean(name, known)
-            add(
+            problems.add(
                 "rules.unknown-name",
                 f"规则 {rule.id} 的条件中 '{name}' 不是 {rule.scope} 范围的事实或参数{zh}",
                 f"{name!r} in rule {rule.id} is not a {rule.scope} fact or parameter{en}",
                 (*at, "when"),
-                col,
+                col=col,
             )
         names: set[str] = set()
         templates: list[Template] = []
@@ -185,7 +174,7 @@ def compile_pack(definition: RulePackDef) -> RulePack:
             try:
                 template = parse_template(getattr(rule, key))
             except ValueError as exc:
-                add(
+                problems.add(
                     "rules.bad-template",
                     f"消息模板有误：{exc}",
                     f"bad message template: {exc}",
@@ -198,14 +187,14 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                     continue
                 if field not in known:
                     zh, en = did_you_mean(field, known)
-                    add(
+                    problems.add(
                         "rules.unknown-name",
                         f"消息模板中的 '{{{field}}}' 不是事实或参数{zh}",
                         f"{{{field}}} in the template is not a fact or parameter{en}",
                         (*at, key),
                     )
                 if spec not in FORMATS:
-                    add(
+                    problems.add(
                         "rules.bad-template",
                         f"未知格式 '{spec}'，可用 pct 或 num",
                         f"unknown format {spec!r}; use pct or num",
@@ -229,15 +218,14 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                 tuple(sorted(used)),
             )
         )
-    if issues:
-        raise DefinitionError(issues)
+    problems.raise_if_any()
     return RulePack(
         definition.id,
         definition.title,
         definition.title_en,
         MappingProxyType({name: p.default for name, p in definition.params.items()}),
         tuple(compiled),
-        smap.file,
+        problems.smap.file,
     )
 
 
@@ -256,21 +244,19 @@ def builtin_pack(name: str) -> RulePack:
 
 
 def _override(
-    pack: RulePack, overrides: Mapping[str, object], where: tuple[str | int, ...], smap: SourceMap
-) -> tuple[RulePack, list[Issue]]:
-    issues: list[Issue] = []
+    pack: RulePack, overrides: Mapping[str, object], where: Path_, problems: Problems
+) -> RulePack:
     params = dict(pack.params)
     for name, given in overrides.items():
         value = given
         if name not in params:
             zh, en = did_you_mean(name, params)
-            issues.append(
-                Issue(
-                    "rules.unknown-param",
-                    f"规则包 {pack.id} 没有参数 '{name}'{zh}",
-                    f"rule pack {pack.id} has no parameter {name!r}{en}",
-                    smap.locate((*where, name), key=True),
-                )
+            problems.add(
+                "rules.unknown-param",
+                f"规则包 {pack.id} 没有参数 '{name}'{zh}",
+                f"rule pack {pack.id} has no parameter {name!r}{en}",
+                (*where, name),
+                key=True,
             )
             continue
         default = params[name]
@@ -280,60 +266,50 @@ def _override(
         if isinstance(default, Decimal) != isinstance(value, Decimal) or isinstance(
             default, list
         ) != isinstance(value, list):
-            issues.append(
-                Issue(
-                    "rules.bad-param",
-                    f"参数 '{name}' 的类型应与默认值 {default!r} 相同",
-                    f"parameter {name!r} must have the type of its default {default!r}",
-                    smap.locate((*where, name)),
-                )
+            problems.add(
+                "rules.bad-param",
+                f"参数 '{name}' 的类型应与默认值 {default!r} 相同",
+                f"parameter {name!r} must have the type of its default {default!r}",
+                (*where, name),
             )
             continue
         params[name] = value  # type: ignore[assignment]
-    return (
-        RulePack(
-            pack.id, pack.title, pack.title_en, MappingProxyType(params), pack.rules, pack.source
-        ),
-        issues,
+    return RulePack(
+        pack.id, pack.title, pack.title_en, MappingProxyType(params), pack.rules, pack.source
     )
 
 
 def packs_for(indicator_set: IndicatorSet, extra: Sequence[RulePack] = ()) -> tuple[RulePack, ...]:
     """The packs a set asks for (built-in names or paths relative to the set), with overrides."""
-    smap = indicator_set.source or SourceMap("<set>", {}, {})
+    problems = Problems(indicator_set.source or SourceMap("<set>", {}, {}))
     requested = indicator_set.rules
     if requested is None:
-        entries: list[tuple[str, Mapping[str, object], tuple[str | int, ...]]] = [
+        entries: list[tuple[str, Mapping[str, object], Path_]] = [
             (name, {}, ("rules",)) for name in DEFAULT_PACKS
         ]
     elif isinstance(requested, dict):
         entries = [(name, o, ("rules", name)) for name, o in requested.items()]
     else:
         entries = [(name, {}, ("rules", i)) for i, name in enumerate(requested)]
-    base = Path(smap.file).parent if indicator_set.source else Path.cwd()
+    base = Path(problems.smap.file).parent if indicator_set.source else Path.cwd()
     packs: list[RulePack] = []
-    issues: list[Issue] = []
     for name, overrides, where in entries:
         is_path = name.endswith((".yaml", ".yml")) or "/" in name
         if not is_path and name not in BUILTIN_PACKS:
             zh, en = did_you_mean(name, BUILTIN_PACKS)
-            issues.append(
-                Issue(
-                    "rules.unknown-pack",
-                    f"没有名为 '{name}' 的内置规则包{zh}",
-                    f"no built-in rule pack named {name!r}{en}",
-                    smap.locate(where, key=isinstance(requested, dict)),
-                )
+            problems.add(
+                "rules.unknown-pack",
+                f"没有名为 '{name}' 的内置规则包{zh}",
+                f"no built-in rule pack named {name!r}{en}",
+                where,
+                key=isinstance(requested, dict),
             )
             continue
         try:
             pack = load_pack(base / name) if is_path else builtin_pack(name)
         except DefinitionError as exc:
-            issues.extend(exc.issues)
+            problems.extend(exc.issues)
             continue
-        pack, problems = _override(pack, overrides, where, smap)
-        issues.extend(problems)
-        packs.append(pack)
-    if issues:
-        raise DefinitionError(issues)
+        packs.append(_override(pack, overrides, where, problems))
+    problems.raise_if_any()
     return (*packs, *extra)

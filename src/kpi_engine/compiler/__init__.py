@@ -112,7 +112,7 @@ def compile_set(definition: IndicatorSet) -> CompiledSet:
     grades = _grades(d, checks)
     roles = _roles(d, checks)
     _caps(d, checks, known)
-    checks.raise_any()
+    checks.raise_if_any()
     return CompiledSet(
         definition=d,
         inputs=MappingProxyType(dict(d.inputs)),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.errors import EvaluationError, Issue
-from kpi_engine.figures import FIGURE_PROBLEMS, read_figure
+from kpi_engine.figures import input_issue, read_figure
 from kpi_engine.formula import Formula, Interpreter
 from kpi_engine.functions import Value
 from kpi_engine.models import Actuals, DerivedDef, InputEntry
@@ -49,12 +49,7 @@ class Data:
             if kind == "blank":
                 self.missing.add(name)
             elif kind is not None:
-                zh, en = FIGURE_PROBLEMS[kind]
-                self.problems[name] = Issue(
-                    f"input.{kind}",
-                    f"输入项 {name} 的值 '{raw}' {zh}",
-                    f"input {name} is {raw!r}: {en}",
-                )
+                self.problems[name] = input_issue(name, raw, kind)
 
     def compute_derived(self) -> None:
         """Every derived value in dependency order; a failure is recorded, not raised."""

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from kpi_engine.compiler import CompiledLeaf, CompiledSet
 from kpi_engine.errors import EvaluationError, Issue
 from kpi_engine.evaluation.data import Data
-from kpi_engine.figures import FIGURE_PROBLEMS, read_figure
+from kpi_engine.figures import actual_issue, read_figure
 from kpi_engine.formula import Formula, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
 from kpi_engine.methods import Reading
@@ -228,14 +228,9 @@ class RowScorer:
                     Explanation(s.method),
                 )
             if kind is not None or actual is None:
-                zh, en = FIGURE_PROBLEMS[kind or "not-numeric"]
                 return Failure(
                     Status.ERROR,
-                    Issue(
-                        f"actual.{kind}",
-                        f"实际完成值 '{raw.actual}' {zh}，定量指标无法计分",
-                        f"the actual {raw.actual!r}: {en}",
-                    ),
+                    actual_issue(raw.actual, kind or "not-numeric"),
                     Explanation(s.method),
                     Read(actual_text=str(raw.actual)),
                 )
@@ -279,7 +274,7 @@ class RowScorer:
             )
             en = "missing input: " + ", ".join([u.name for u in absent] or exc.missing)
             return Failure(Status.MISSING_INPUT, Issue("value.missing", zh, en), explanation)
-        return Failure(Status.ERROR, Issue(exc.code, exc.message, exc.message_en), explanation)
+        return Failure(Status.ERROR, exc.issue, explanation)
 
     # --- scoring ----------------------------------------------------------------------------------
 
@@ -306,7 +301,7 @@ class RowScorer:
                 )
                 return Failure(Status.ERROR, problem, explanation, read)
             status = Status.MISSING_INPUT if exc.code == "target.missing" else Status.ERROR
-            problem = Issue(exc.code, exc.message, exc.message_en)
+            problem = exc.issue
             return Failure(status, problem, explanation, read)
 
     def scored(
