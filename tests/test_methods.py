@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from kpi_engine import DefinitionError, Method, compile_set, evaluate
 from kpi_engine.methods import METHODS, PARAMS, MethodSpec, Reading, Scorer, default_method, spec
+from kpi_engine.models import Deduction
 from kpi_engine.schema import json_schema
 from kpi_engine.targets import Op, parse_target
 
@@ -181,6 +182,9 @@ _INVERTIBLE = [
     (Method.EQUAL_SYMMETRIC, "= 80"),
     (Method.RANGE, "[60, 80]"),
     (Method.EXECUTION_RATE, None),
+    (Method.DEDUCT, "≥ 80"),
+    (Method.DEDUCT, "≤ 80"),
+    (Method.DEDUCT, "[60, 80]"),
 ]
 
 
@@ -188,13 +192,21 @@ _INVERTIBLE = [
     st.sampled_from(_INVERTIBLE),
     positive_weights,
     st.decimals(min_value=D("0.01"), max_value=D("0.99"), places=2),
+    st.sampled_from(["prorate", "count", "floor"]),
 )
 def test_every_records_inversion_earns_the_score_it_was_asked_for(
-    case: tuple[Method, str | None], weight: D, share: D
+    case: tuple[Method, str | None], weight: D, share: D, partial: str
 ) -> None:
-    """Feeding a record's inversion (either end of a range) back to its scorer earns the score."""
+    """Feeding a record's inversion (either end of a range) back to its scorer earns the score;
+    deductions in every partial-step mode."""
     method, target = case
-    scorer = Scorer(METHODS[method], weight, parse_target(target) if target else None)
+    deduction = Deduction(per=D("2.5"), minus=D("0.75"), partial=partial)  # type: ignore[arg-type]
+    scorer = Scorer(
+        METHODS[method],
+        weight,
+        parse_target(target) if target else None,
+        deduction=deduction if method is Method.DEDUCT else None,
+    )
     wanted = weight * share
     figure = scorer.needed_for_score(wanted)
     assert figure is not None

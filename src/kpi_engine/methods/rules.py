@@ -224,6 +224,8 @@ def full_deduct(s: Scorer) -> Needed | None:
     t = s.target
     if t is None:
         return None
+    if s.deduction is not None and s.deduction.partial == "floor":
+        return invert_deduct(s, s.weight)  # a step not completed costs nothing
     return Needed("exactly", t.value) if t.op is Op.EQ else _full_by_op(s)  # any distance costs
 
 
