@@ -10,9 +10,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from kpi_engine.display import fixed, trimmed
 from kpi_engine.reports.document import Bullets, Chart, Document, Heading, Paragraph, Table
 from kpi_engine.reports.extras import require
-from kpi_engine.reports.labels import number
 
 __all__ = ["BODY_FONT", "HEADING_FONT", "render_report_docx"]
 
@@ -94,7 +94,7 @@ def render_report_docx(document: Document) -> bytes:
             # Word has no inline SVG everywhere (WPS included): the chart's figures as a table.
             doc.add_paragraph(block.title).runs[0].bold = True
             rows = [
-                (label, format(weight.normalize(), "f"), number(score, 2))
+                (label, trimmed(weight), fixed(score, block.places))
                 for label, weight, score in block.bars
             ]
             _table(
