@@ -174,3 +174,12 @@ def test_no_function_writes_none_or_an_exponent(value: D, n: int) -> None:
         assert "None" not in text
         assert "E" not in text
         assert "NaN" not in text
+
+
+def test_show_marks_only_cut_figures_and_keeps_more_than_28_digits() -> None:
+    """Trailing zeros are no cut (no ≈); tiny negatives read ≈0; trimmed() never rounds."""
+    assert show(D("1.81649800")) == "1.816498"
+    assert show(D("-1E-7")) == "≈0"
+    long = D("1234567890123456789012345678.9")
+    assert trimmed(long) == "1234567890123456789012345678.9"
+    assert figure(D("12345678901234567890123456789.00"), 2) == "12345678901234567890123456789"

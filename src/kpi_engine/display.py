@@ -76,7 +76,7 @@ def trimmed(value: Decimal | None, places: int | None = None, *, none: str = MIS
         return none
     if places is not None:
         value = quantize_half_up(value, places)
-    return format(value.normalize(), "f") if value else "0"
+    return _without_zeros(format(value, "f")) if value else "0"
 
 
 def percent(share: Decimal | None, places: int, *, none: str = MISSING) -> str:
@@ -115,10 +115,11 @@ def figure(value: Decimal | None, places: int, *, none: str = MISSING) -> str:
     if isinstance(exponent, int) and -exponent > max(places, _AS_WRITTEN):
         value = quantize_half_up(value, places)
     elif isinstance(exponent, int) and -exponent > places:
-        trimmed_exponent = value.normalize().as_tuple().exponent
-        if isinstance(trimmed_exponent, int) and -trimmed_exponent <= places:
+        significant = _without_zeros(format(value, "f")).partition(".")[2]
+        if len(significant) <= places:
             value = quantize_half_up(value, places)
-    return format(value.normalize() if value == value.to_integral_value() else value, "f")
+    text = format(value, "f")
+    return _without_zeros(text) if value == value.to_integral_value() else text
 
 
 def with_unit(text: str, unit: str | None) -> str:
@@ -141,14 +142,21 @@ def show(value: Decimal) -> str:
     if value == 0:
         return "0"
     text = format(value, "f")
-    whole, dot, fraction = text.partition(".")
+    _, dot, fraction = text.partition(".")
     if not dot:
         return text
     if len(fraction) <= SHOWN_PLACES:
-        return f"{whole}.{fraction}".rstrip("0").rstrip(".")
+        return _without_zeros(text)
     with localcontext(Context(prec=200)):  # wide enough to cut any fraction without trapping
         cut = value.quantize(Decimal(1).scaleb(-SHOWN_PLACES), rounding=ROUND_HALF_UP)
-    return "≈" + f"{cut:f}".rstrip("0").rstrip(".")
+    if cut == 0:
+        return "≈0"
+    return ("" if cut == value else "≈") + _without_zeros(f"{cut:f}")
+
+
+def _without_zeros(text: str) -> str:
+    """Trailing zeros of a fraction dropped exactly (``normalize()`` rounds past 28 digits)."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:E[-+]?\d+)?(?![\w.])")
