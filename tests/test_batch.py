@@ -236,3 +236,26 @@ def test_a_rubric_column_lists_the_points_met(tmp_path: Path) -> None:
     path.write_text("unit,system.met\nA,制度健全、执行到位\nB,执行到位\n", encoding="utf-8")
     results = [r for _, r in evaluate_rows(engine, read_rows(path, engine.compiled))]
     assert [r.indicator("system").score for r in results if isinstance(r, Evaluation)] == [4, 2]
+
+
+def test_csv_is_rounded_for_people_and_json_lines_keep_every_digit(
+    units_csv: Path, tmp_path: Path
+) -> None:
+    """--long .csv (opened in Excel/WPS) shows computed actuals to the set's places and keeps
+    scores' zeros; .jsonl (read by programs) keeps the exact decimal strings."""
+    people, machine = tmp_path / "long.csv", tmp_path / "long.jsonl"
+    for long in (people, machine):
+        args = ["batch", str(DEMO), "--inputs", str(units_csv), "-o", str(tmp_path / "s.csv")]
+        assert main([*args, "--long", str(long)]) == 0
+    with people.open(encoding="utf-8-sig") as handle:
+        shown = {(r["unit"], r["indicator"]): r for r in csv.DictReader(handle)}
+    exact = {
+        (r["unit"], r["indicator"]): r
+        for r in map(json.loads, machine.read_text(encoding="utf-8").splitlines())
+    }
+    # U000: 3100 of 3126 reports valid = 99.168266154830454254638515…%
+    assert exact["U000", "accuracy"]["value"].startswith("99.16826615483045425463851")
+    assert shown["U000", "accuracy"]["value"] == "99.17"
+    assert shown["U000", "accuracy"]["score"] == exact["U000", "accuracy"]["score"] == "8.00"
+    assert shown["U000", "samples"]["value"] == exact["U000", "samples"]["value"] == "2900"
+    assert all(len(r["value"].partition(".")[2]) <= 4 for r in shown.values())

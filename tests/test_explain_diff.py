@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kpi_engine import Engine, evaluate
 from kpi_engine.cli import main
-from kpi_engine.diff import diff_rows
+from kpi_engine.diff import diff_rows, diff_text
 from kpi_engine.explain import Needed, needed_for_full, needed_for_score
 
 from .conftest import make_set
@@ -216,3 +216,35 @@ def test_diff_rejects_files_that_are_not_evaluations(
     bad.write_text("[1, 2]", encoding="utf-8")
     assert main(["diff", str(bad), str(bad)]) == 2
     assert "diff.not-evaluation" in capsys.readouterr().err
+
+
+def test_diff_text_shows_figures_as_the_score_table_does() -> None:
+    """kpi diff: a computed actual to the set's places with its unit, scores to places with a
+    signed change, and — (never None) for a row without a score or one side without the row."""
+    text = """
+rules: []
+inputs:
+  valid: {unit: 份}
+  total: {unit: 份}
+derived:
+  accuracy: {formula: valid / total * 100, unit: "%"}
+indicators:
+  - {id: acc, name: 准确率, weight: 10, target: "≥ 99%", value: accuracy}
+  - {id: days, name: 用时, weight: 10, target: "≤ 20 天"}
+  - {id: new, name: 新增, weight: 10, target: "≥ 5 个"}
+"""
+    s = make_set(text)
+    before = evaluate(
+        s, {"inputs": {"valid": 3101, "total": 3126}, "indicators": {"days": {"actual": 21}}}
+    )
+    after = evaluate(s, {"inputs": {"valid": 3001, "total": 3126}})
+    a, b = before.to_dict(), after.to_dict()
+    a["indicators"] = [r for r in a["indicators"] if r["id"] != "new"]
+    assert diff_text(a, b).splitlines() == [
+        "~ 准确率: 99.20% → 96%; 得分 10.00 → 9.70 (-0.30)",
+        "~ 用时: 21 天 → —; 得分 9.50 → — [ok → missing_input]",
+        "+ 新增（新增）得分 —",
+        "总分 19.50 → 9.70 (-9.80); 等级 中 → 差",
+    ]
+    assert "- 新增（删除）原得分 —" in diff_text(b, a)
+    assert "score 10.00 → 9.70 (-0.30)" in diff_text(a, b, "en")

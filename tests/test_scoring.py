@@ -9,7 +9,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kpi_engine import EvaluationError, scoring
-from kpi_engine.scoring import Step, show
+from kpi_engine.display import show
+from kpi_engine.scoring import Step
 from kpi_engine.targets import Op
 
 from .strategies import amounts, positive_amounts, signed_amounts, weights

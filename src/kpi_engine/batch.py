@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kpi_engine.compiler import CompiledSet
+from kpi_engine.display import exact, figure
 from kpi_engine.engine import Engine
 from kpi_engine.errors import DefinitionError, Issue, SourceLocation, did_you_mean
 from kpi_engine.functions import quantize_half_up
@@ -392,17 +393,27 @@ def long_records(key: str, result: Evaluation | UnitFailure) -> Iterator[dict[st
         }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
+def _shown(key: str, value: Any, places: int | None) -> Any:
+    """A CSV cell as people read it in a spreadsheet: computed fractions to the set's places (a
+    share such as ``coverage`` to two more, so that it reads as a percentage to ``places``)."""
+    if not isinstance(value, Decimal):
+        return value
+    places = None if places is None else places + 2 if key == "coverage" else places
+    exponent = value.as_tuple().exponent
+    if places is None or not isinstance(exponent, int) or -exponent <= places:
+        return exact(value)  # scores already 四舍五入 to places keep their zeros: 20.00
+    return figure(value, places)
 
 
 class _Writer:
-    """Streams records to .csv, .jsonl or .xlsx (chosen by the file name)."""
+    """Streams records to .csv, .jsonl or .xlsx (chosen by the file name).
 
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
-        self.path, self.columns = path, list(columns)
+    .jsonl is for programs and keeps every digit; .csv is opened by people in Excel or WPS (it
+    is written with a BOM for them), so with ``places`` its long computed fractions are rounded
+    as the score table rounds them; .xlsx cells hold the numbers themselves."""
+
+    def __init__(self, path: Path, columns: Sequence[str], places: int | None = None) -> None:
+        self.path, self.columns, self.places = path, list(columns), places
         self.suffix = path.suffix.lower()
         self.count = 0
         self._close: Callable[[], None]
@@ -435,9 +446,9 @@ class _Writer:
     def write(self, record: Mapping[str, Any]) -> None:
         self.count += 1
         if self.suffix == ".csv":
-            self._csv.writerow({k: _plain(v) for k, v in record.items()})
+            self._csv.writerow({k: _shown(k, v, self.places) for k, v in record.items()})
         elif self.suffix == ".jsonl":
-            data = {k: _plain(v) for k, v in record.items()}
+            data = {k: exact(v) if isinstance(v, Decimal) else v for k, v in record.items()}
             self._handle.write(json.dumps(data, ensure_ascii=False) + "\n")
         else:
             self._sheet.append([record.get(c) for c in self.columns])
@@ -466,6 +477,7 @@ def summary_columns(groups: Sequence[str]) -> list[str]:
 LONG_COLUMNS = ["unit", "indicator", "status", "value", "score", "problem"]
 
 
-def write_records(path: Path, columns: Sequence[str]) -> _Writer:
-    """A streaming writer for ``path`` (.csv, .jsonl or .xlsx)."""
-    return _Writer(path, columns)
+def write_records(path: Path, columns: Sequence[str], places: int | None = None) -> _Writer:
+    """A streaming writer for ``path`` (.csv, .jsonl or .xlsx); ``places`` (the set's) rounds
+    long computed fractions in .csv, which people read, as the score table does."""
+    return _Writer(path, columns, places)

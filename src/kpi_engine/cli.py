@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from kpi_engine.display import trimmed
 from kpi_engine.errors import DefinitionError, KpiEngineError, Lang
 from kpi_engine.version import __version__
 
@@ -234,7 +235,7 @@ def _validate(args: argparse.Namespace) -> int:
     if actuals is not None:
         engine.evaluate(actuals)  # structural checks of the actuals against the set
     leaves = len(engine.compiled.leaves)
-    scale = format(engine.compiled.scale, "f")
+    scale = trimmed(engine.compiled.scale)
     if args.lang == "zh":
         print(f"通过：{indicator_set.title}（{leaves} 个末级指标，满分 {scale}）")
     else:
@@ -325,7 +326,8 @@ def _batch(args: argparse.Namespace) -> int:
         targets.append((Path(args.long), batch.LONG_COLUMNS))
     temporary = [path.with_name(f".{path.name}.partial{path.suffix}") for path, _ in targets]
     writers = [
-        batch.write_records(tmp, cols) for tmp, (_, cols) in zip(temporary, targets, strict=True)
+        batch.write_records(tmp, cols, places=compiled.places)
+        for tmp, (_, cols) in zip(temporary, targets, strict=True)
     ]
     setup = batch.WorkerSetup(
         set_path.read_text(encoding="utf-8"),

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kpi_engine.display import MISSING, figure, fixed, with_unit
 from kpi_engine.errors import DefinitionError, Issue, Lang, SourceLocation
 
 __all__ = ["diff_rows", "diff_text", "read_evaluation"]
@@ -49,6 +50,23 @@ def _num(text: Any) -> Decimal | None:
     return None if text is None else Decimal(str(text))
 
 
+def _places(evaluation: dict[str, Any]) -> int:
+    places = evaluation.get("places")
+    return places if isinstance(places, int) else 2
+
+
+def _actual(row: dict[str, Any], places: int) -> str:
+    """The actual as the score table shows it: computed fractions to the set's places, with unit."""
+    actual = row.get("actual")
+    if actual is None:
+        return MISSING
+    try:
+        value = Decimal(str(actual))
+    except ArithmeticError:  # text such as 按计划完成, shown as reported
+        return str(actual)
+    return with_unit(figure(value, places), row.get("unit"))
+
+
 def diff_rows(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     """Indicators whose score, status or actual changed (or that exist on one side only)."""
     a = {r["id"]: r for r in before["indicators"]}
@@ -83,40 +101,45 @@ def diff_text(before: dict[str, Any], after: dict[str, Any], lang: Lang = "zh") 
         return zh if lang == "zh" else en
 
     rows = diff_rows(before, after)
+    px, py = _places(before), _places(after)
+    places = max(px, py)
     lines = []
     for row in rows:
         x, y = row["before"], row["after"]
         if x is None:
+            score = fixed(_num(y.get("score")), py)
             lines.append(
                 t(
-                    f"+ {row['name']}（新增）得分 {y.get('score')}",
-                    f"+ {row['name']} (new) score {y.get('score')}",
+                    f"+ {row['name']}（新增）得分 {score}",
+                    f"+ {row['name']} (new) score {score}",
                 )
             )
         elif y is None:
+            score = fixed(_num(x.get("score")), px)
             lines.append(
                 t(
-                    f"- {row['name']}（删除）原得分 {x.get('score')}",
-                    f"- {row['name']} (removed) was {x.get('score')}",
+                    f"- {row['name']}（删除）原得分 {score}",
+                    f"- {row['name']} (removed) was {score}",
                 )
             )
         else:
             delta = row["delta"]
-            change = "" if delta is None else f" ({'+' if delta >= 0 else ''}{delta})"
+            change = "" if delta is None else f" ({fixed(delta, places, sign=True)})"
             status = "" if x["status"] == y["status"] else f" [{x['status']} → {y['status']}]"
             lines.append(
-                f"~ {row['name']}: {x.get('actual')} → {y.get('actual')}; "
+                f"~ {row['name']}: {_actual(x, px)} → {_actual(y, py)}; "
                 + t("得分", "score")
-                + f" {x.get('score')} → {y.get('score')}{change}{status}"
+                + f" {fixed(_num(x.get('score')), px)} → {fixed(_num(y.get('score')), py)}"
+                + f"{change}{status}"
             )
     tx, ty = _num(before.get("total")), _num(after.get("total"))
     if tx != ty or before.get("grade") != after.get("grade"):
-        delta = "" if tx is None or ty is None else f" ({'+' if ty >= tx else ''}{ty - tx})"
+        delta = "" if tx is None or ty is None else f" ({fixed(ty - tx, places, sign=True)})"
         lines.append(
             t("总分", "Total")
-            + f" {before.get('total')} → {after.get('total')}{delta}; "
+            + f" {fixed(tx, px)} → {fixed(ty, py)}{delta}; "
             + t("等级", "grade")
-            + f" {before.get('grade')} → {after.get('grade')}"
+            + f" {before.get('grade') or MISSING} → {after.get('grade') or MISSING}"
         )
     if not lines:
         return t("两次评价没有差异。\n", "No differences.\n")

@@ -11,12 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kpi_engine.compiler import CompiledLeaf
+from kpi_engine.display import fixed, show, show_figures, with_unit
 from kpi_engine.errors import Lang
-from kpi_engine.functions import quantize_half_up
 from kpi_engine.grading import Grade
 from kpi_engine.methods import Needed
 from kpi_engine.results import Evaluation, IndicatorResult, Status
-from kpi_engine.scoring import show, with_unit
 
 __all__ = ["Needed", "explain_text", "needed_for_full", "needed_for_score", "next_grade"]
 
@@ -99,11 +98,11 @@ def explain_text(
         value = with_unit(show(used.value), used.unit) if used.value is not None else "—"
         if why:
             value += f"（{why}）" if lang == "zh" else f" ({why})"
-        how = f" = {used.formula} = {used.substituted}" if used.formula else ""
+        how = f" = {used.formula} = {show_figures(used.substituted or '')}" if used.formula else ""
         lines.append(f"{step}. {label} ({used.name}){how} → {value}")
         step += 1
     if e.value_formula:
-        lines.append(f"{step}. A = {e.value_formula} = {e.value_substituted}")
+        lines.append(f"{step}. A = {e.value_formula} = {show_figures(e.value_substituted or '')}")
         step += 1
     if r.status is not Status.OK:
         lines.append(
@@ -112,9 +111,9 @@ def explain_text(
             + ((r.problem if lang == "zh" else r.problem_en) or "")
         )
         return "\n".join(lines) + "\n"
-    lines.append(f"{step}. " + t("计分规则：", "Rule: ") + e.rule(lang))
-    lines.append(f"{step + 1}. " + e.calculation)
-    score = quantize_half_up(r.score or Decimal(0), places)
+    lines.append(f"{step}. " + t("计分规则：", "Rule: ") + show_figures(e.rule(lang)))
+    lines.append(f"{step + 1}. " + show_figures(e.calculation))
+    score = fixed(r.score or Decimal(0), places)
     lines.append(t("得分：", "Score: ") + f"{score} / {show(r.weight)}")
     if r.score is not None and r.score < r.weight:
         full = needed_for_full(leaf)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from kpi_engine.compiler import CompiledSet
+from kpi_engine.display import exact, fixed, percent, show, trimmed
 from kpi_engine.errors import EvaluationError, Issue, Lang
 from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.formula import ARITHMETIC, Interpreter
-from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.functions import Value
 from kpi_engine.results import (
     SEVERITY_ORDER,
     Evaluation,
@@ -26,7 +27,6 @@ from kpi_engine.results import (
     Status,
 )
 from kpi_engine.rulepacks import CompiledRule, RulePack, Template, plain
-from kpi_engine.scoring import show
 
 __all__ = ["Keyed", "Structure", "check", "data_flags", "sort_flags", "structure_of"]
 
@@ -41,9 +41,9 @@ def _field(value: object, spec: str, lang: Lang) -> str:
     if isinstance(value, Decimal):
         try:
             if spec == "pct":
-                return format(quantize_half_up(value * 100, 2).normalize(), "f") + "%"
+                return trimmed(value * 100, 2) + "%"
             if spec == "num":
-                return format(quantize_half_up(value, 2), "f")
+                return fixed(value, 2)
         except ArithmeticError:  # figures at the Decimal limits: show them as they are
             pass
         return show(value)
@@ -298,14 +298,16 @@ def data_flags(
                 )
             )
         elif r.reported_actual is not None and r.reported_actual != r.value:
+            ra = r.reported_actual
+            as_reported = exact(ra) if isinstance(ra, Decimal) else ra
             flags.append(
                 Flag(
                     "data.actual-mismatch",
                     "warning",
                     r.id,
-                    f"指标“{r.name}”填报的实际值 {r.reported_actual} 与公式计算值 "
+                    f"指标“{r.name}”填报的实际值 {as_reported} 与公式计算值 "
                     f"{show(r.value or Decimal(0))} 不一致（按计算值评分）",
-                    f"indicator {name_en!r}: the reported actual {r.reported_actual} differs from "
+                    f"indicator {name_en!r}: the reported actual {as_reported} differs from "
                     f"the computed {show(r.value or Decimal(0))} (the computed value is scored)",
                     evidence
                     | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},
@@ -316,16 +318,16 @@ def data_flags(
                 )
             )
     if coverage < 1:
-        share = quantize_half_up(coverage * 100, places)
+        share = percent(coverage, places)
         flags.append(
             Flag(
                 "data.incomplete",
                 "warning",
                 "total",
-                f"总分仅覆盖 {share}% 的适用分值，未计分的指标按 0 分计入，总分不完整",
-                f"the total covers only {share}% of the applicable weight; unscored rows count as "
+                f"总分仅覆盖 {share} 的适用分值，未计分的指标按 0 分计入，总分不完整",
+                f"the total covers only {share} of the applicable weight; unscored rows count as "
                 "0, so the total is incomplete",
-                {"coverage": format(coverage, "f")},
+                {"coverage": exact(coverage)},
                 "补齐缺失数据后重新评价。",
                 "Complete the missing data and evaluate again.",
                 "评价数据不完整",

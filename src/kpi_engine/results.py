@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple
 
+from kpi_engine.display import exact as _num  # the JSON contract: every digit, no exponent
 from kpi_engine.errors import KpiEngineError, Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.grading import Grade
@@ -58,10 +59,6 @@ _STATUS_LABELS = {
     Status.NOT_APPLICABLE: "不适用",
     Status.ERROR: "数据错误",
 }
-
-
-def _num(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,13 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
+from kpi_engine.display import show
 from kpi_engine.errors import DefinitionError, FormulaError, did_you_mean
 from kpi_engine.facts import FACTS, RESULT_FACTS
 from kpi_engine.formula import Formula, compile_formula
 from kpi_engine.loading import load_rule_pack_file, parse_rule_pack
 from kpi_engine.models import IndicatorSet, ParamValue, RuleDef, RulePackDef, SourceMap
 from kpi_engine.problems import Path_, Problems
-from kpi_engine.scoring import show
 
 __all__ = [
     "BUILTIN_PACKS",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 from kpi_engine.batch import (
@@ -25,6 +26,7 @@ from kpi_engine.batch import (
     summary_columns,
     summary_record,
 )
+from kpi_engine.display import exact
 from kpi_engine.engine import Engine
 from kpi_engine.errors import DefinitionError
 from kpi_engine.loading import parse_indicator_set, parse_rule_pack
@@ -52,7 +54,7 @@ def columns_for(set_text: str, source: str = "<set>") -> list[str]:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    return format(value, "f") if not isinstance(value, str | int) else str(value)
+    return exact(value) if isinstance(value, Decimal) else str(value)
 
 
 def evaluate_records(

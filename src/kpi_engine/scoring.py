@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal, NamedTuple
 
+from kpi_engine.display import show
 from kpi_engine.errors import EvaluationError
 from kpi_engine.targets import Op
 
@@ -34,9 +35,7 @@ __all__ = [
     "reverse_linear",
     "reverse_ratio",
     "rubric",
-    "show",
     "threshold",
-    "with_unit",
 ]
 
 ZERO = Decimal(0)
@@ -119,28 +118,6 @@ class Step:
         low = "−∞" if self.low is None else show(self.low)
         high = "+∞" if self.high is None else show(self.high)
         return f"[{low}, {high}{']' if self.high_inclusive and self.high is not None else ')'}"
-
-
-def with_unit(text: str, unit: str | None) -> str:
-    """``23 个工作日``, ``95%``: a unit follows a figure after a space, except ``%``."""
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-
-
-def show(value: Decimal) -> str:
-    """A number as a reader writes it: no exponent, long fractions cut to 6 places with ≈."""
-    if value == 0:
-        return "0"
-    text = format(value, "f")
-    whole, dot, fraction = text.partition(".")
-    if not dot:
-        return text
-    if len(fraction) <= 6:
-        return f"{whole}.{fraction}".rstrip("0").rstrip(".")
-    with localcontext(Context(prec=200)):  # wide enough to cut any fraction without trapping
-        cut = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-    return "≈" + f"{cut:f}".rstrip("0").rstrip(".")
 
 
 def _ratio(a: Decimal, t: Decimal) -> Decimal | None:

@@ -17,10 +17,10 @@ from kpi_engine.compiler.compiled import CompiledGroup, CompiledLeaf, CompiledSe
 from kpi_engine.compiler.derived import compile_derived
 from kpi_engine.compiler.leaves import DIMENSIONS, LeafCompiler
 from kpi_engine.compiler.tree import TreeCompiler, infer_role
+from kpi_engine.display import show
 from kpi_engine.errors import did_you_mean
 from kpi_engine.grading import NATIONAL, Grade, band_problems
 from kpi_engine.models import IndicatorSet, InputRole
-from kpi_engine.scoring import show
 
 __all__ = [
     "DIMENSIONS",

@@ -13,10 +13,11 @@ from decimal import Decimal
 from kpi_engine.compiler.checks import Checks, Path_
 from kpi_engine.compiler.compiled import CompiledLeaf
 from kpi_engine.compiler.derived import SCORE_NAMES
+from kpi_engine.display import show
 from kpi_engine.formula import Formula
 from kpi_engine.methods import METHODS, PARAMS, MethodSpec, Scorer, default_method
 from kpi_engine.models import IndicatorSet, Kind, Leaf, Method, NodeRole
-from kpi_engine.scoring import Step, show
+from kpi_engine.scoring import Step
 from kpi_engine.targets import Op, Target, TargetSyntaxError, normalize_unit, parse_target
 
 __all__ = ["DIMENSIONS", "LeafCompiler"]

@@ -8,8 +8,8 @@ from decimal import Decimal
 from kpi_engine.compiler.checks import Checks, Path_
 from kpi_engine.compiler.compiled import CompiledGroup, CompiledLeaf
 from kpi_engine.compiler.leaves import LeafCompiler, Place
+from kpi_engine.display import show
 from kpi_engine.models import Group, Node, NodeRole
-from kpi_engine.scoring import show
 
 __all__ = ["TreeCompiler", "infer_role"]
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from kpi_engine.compiler import CompiledSet
+from kpi_engine.display import show
 from kpi_engine.functions import Value, exact_sum, quantize_half_up
 from kpi_engine.grading import Grade, grade
 from kpi_engine.models import Cap
 from kpi_engine.results import GroupResult, IndicatorResult, Status
-from kpi_engine.scoring import show
 
 __all__ = ["Totals", "add_up", "capped"]
 

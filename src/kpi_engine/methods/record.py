@@ -9,11 +9,12 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
+from kpi_engine.display import show, with_unit
 from kpi_engine.errors import EvaluationError, Lang
 from kpi_engine.formula import Formula
 from kpi_engine.functions import Value
 from kpi_engine.models import Deduction, Method
-from kpi_engine.scoring import Outcome, Step, show, with_unit
+from kpi_engine.scoring import Outcome, Step
 from kpi_engine.targets import Op, Target
 
 __all__ = [

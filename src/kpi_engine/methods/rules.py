@@ -7,10 +7,11 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from kpi_engine import scoring
+from kpi_engine.display import show
 from kpi_engine.errors import EvaluationError
 from kpi_engine.functions import Value
 from kpi_engine.methods.record import Needed, Reading, Scorer
-from kpi_engine.scoring import TIER_BANDS, Outcome, show
+from kpi_engine.scoring import TIER_BANDS, Outcome
 from kpi_engine.targets import Op, Target
 
 __all__ = [

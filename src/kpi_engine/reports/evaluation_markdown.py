@@ -5,6 +5,7 @@ What ``kpi evaluate --format markdown`` prints.
 
 from __future__ import annotations
 
+from kpi_engine.display import exact, fixed, show, show_figures, trimmed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.reports.evaluation_text import rows
 from kpi_engine.reports.labels import (
@@ -12,7 +13,6 @@ from kpi_engine.reports.labels import (
     by_severity,
     label,
     name_of,
-    number,
     row_status,
     total_line,
 )
@@ -36,28 +36,33 @@ def _explanation(result: IndicatorResult, lang: Lang, places: int) -> list[str]:
     if result.path:
         lines.append(f"- {label('path', lang)}: {' / '.join(result.path)}")
     lines.append(
-        f"- {label('weight', lang)}: {format(result.weight.normalize(), 'f')}; "
+        f"- {label('weight', lang)}: {trimmed(result.weight)}; "
         f"{label('target', lang)}: {result.target_text or '—'}; "
         f"{label('actual', lang)}: {actual_text(result, places, lang) or '—'}"
     )
     if e.value_formula:
         lines.append(
-            f"- {label('value_formula', lang)}: `{e.value_formula}` = `{e.value_substituted}`"
+            f"- {label('value_formula', lang)}: `{e.value_formula}` = "
+            f"`{show_figures(e.value_substituted or '')}`"
         )
     for used in e.used:
         what = used.label_in(lang)
-        value = "—" if used.value is None else format(used.value, "f")
-        extra = f" = `{used.formula}` = `{used.substituted}`" if used.formula else ""
+        value = "—" if used.value is None else with_unit(show(used.value), used.unit)
+        extra = (
+            f" = `{used.formula}` = `{show_figures(used.substituted or '')}`"
+            if used.formula
+            else ""
+        )
         why = used.problem_in(lang)
         problem = "" if not why else f"（{why}）" if lang == "zh" else f" ({why})"
-        lines.append(f"  - {what} `{used.name}`{extra} → {value}{used.unit or ''}{problem}")
+        lines.append(f"  - {what} `{used.name}`{extra} → {value}{problem}")
     if e.rule(lang):
-        lines.append(f"- {label('rule', lang)}: {e.rule(lang)}")
+        lines.append(f"- {label('rule', lang)}: {show_figures(e.rule(lang))}")
     if e.calculation:
-        lines.append(f"- {label('calculation', lang)}: {e.calculation}")
+        lines.append(f"- {label('calculation', lang)}: {show_figures(e.calculation)}")
     for note in e.notes(lang):
-        lines.append(f"- {note}")
-    score = number(result.score, places) if result.status is Status.OK else "—"
+        lines.append(f"- {show_figures(note)}")
+    score = fixed(result.score, places) if result.status is Status.OK else "—"
     lines.append(f"- **{label('score', lang)}: {score}**")
     if result.reason:
         lines.append(f"- {label('reason', lang)}: {result.reason}")
@@ -80,16 +85,16 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
     for depth, node in rows(evaluation):
         indent = "　" * depth
         name = _cell(indent + name_of(node, lang))
-        weight = format(node.weight.normalize(), "f")
+        weight = trimmed(node.weight)
         if isinstance(node, GroupResult):
-            cells = [f"**{name}**", weight, "", "", f"**{number(node.score, places)}**", ""]
+            cells = [f"**{name}**", weight, "", "", f"**{fixed(node.score, places)}**", ""]
             reported = ""
         else:
             status = row_status(node, lang)
             target = _cell(node.target_text or "")
             actual = _cell(actual_text(node, places, lang))
-            cells = [name, weight, target, actual, number(node.score, places), status]
-            reported = "" if node.reported_score is None else format(node.reported_score, "f")
+            cells = [name, weight, target, actual, fixed(node.score, places, none=""), status]
+            reported = exact(node.reported_score) or ""
         if review:
             cells.insert(5, reported)
         lines.append("| " + " | ".join(cells) + " |")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import unicodedata
 
+from kpi_engine.display import exact, fixed, trimmed
 from kpi_engine.errors import Lang
 from kpi_engine.reports.labels import (
     actual_text,
     by_severity,
     label,
     name_of,
-    number,
     row_status,
     total_line,
 )
@@ -61,8 +61,8 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
     table: list[list[str]] = [[label(k, lang) for k in keys]]
     for depth, node in rows(evaluation):
         name = "  " * depth + name_of(node, lang)
-        weight = format(node.weight.normalize(), "f")
-        score = number(node.score, places)
+        weight = trimmed(node.weight)
+        score = fixed(node.score, places, none="")
         if isinstance(node, GroupResult):
             row = [name, weight, "", "", score, ""]
             reported = ""
@@ -70,7 +70,7 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
             status = row_status(node, lang)
             actual = actual_text(node, places, lang)
             row = [name, weight, node.target_text or "", actual, score, status]
-            reported = "" if node.reported_score is None else format(node.reported_score, "f")
+            reported = exact(node.reported_score) or ""
         if review:
             row.insert(5, reported)
         table.append(row)

@@ -1,14 +1,11 @@
-"""Shared wording of reports in Chinese and English, and number formatting for display."""
+"""Shared wording of reports in Chinese and English (numbers are shown by kpi_engine.display)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from kpi_engine.display import exact, figure, fixed, percent, trimmed, with_unit
 from kpi_engine.errors import Lang
-from kpi_engine.functions import quantize_half_up
 from kpi_engine.models import Tier
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
-from kpi_engine.scoring import with_unit
 
 __all__ = [
     "LABELS",
@@ -16,7 +13,6 @@ __all__ = [
     "by_severity",
     "label",
     "name_of",
-    "number",
     "row_status",
     "total_line",
 ]
@@ -77,57 +73,37 @@ def name_of(item: IndicatorResult | GroupResult, lang: Lang) -> str:
     return item.name_en if lang == "en" and item.name_en else item.name
 
 
-def number(value: Decimal | None, places: int) -> str:
-    """四舍五入 to the set's places for display; blank for None."""
-    if value is None:
-        return ""
-    return format(quantize_half_up(value, places), "f")
-
-
 def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
     """The actual with its unit; fractions longer than the set's places are rounded."""
     if result.tier is not None and result.kind == "qualitative":
         return Tier(result.tier).label if lang == "zh" else result.tier.replace("_", " ")
     if result.value is None:
         return result.actual_text or ""
-    value = result.value
-    exponent = value.as_tuple().exponent
-    # Figures as reported (2.1377 万家) keep their digits; long computed fractions are rounded,
-    # and zeros that only arithmetic added (760.40 ÷ 800.00 × 100 = 95.0500) are dropped.
-    if isinstance(exponent, int) and -exponent > max(places, 4):
-        value = quantize_half_up(value, places)
-    elif isinstance(exponent, int) and -exponent > places:
-        trimmed = value.normalize()
-        trimmed_exponent = trimmed.as_tuple().exponent
-        if isinstance(trimmed_exponent, int) and -trimmed_exponent <= places:
-            value = quantize_half_up(value, places)
-    unit = result.unit or ""
-    text = format(value.normalize() if value == value.to_integral_value() else value, "f")
-    return with_unit(text, unit)
+    return with_unit(figure(result.value, places), result.unit)
 
 
 def total_line(evaluation: Evaluation, lang: Lang) -> str:
     """``总分 96.93 / 100　等级 优　计分覆盖率 100%``."""
     places = evaluation.places
-    total = number(evaluation.total, places) or "—"
+    total = fixed(evaluation.total, places)
     grade = evaluation.grade
     grade_text = "—" if grade is None else (grade.label if lang == "zh" else grade.label_en)
-    coverage = number(evaluation.coverage * 100, places)
+    coverage = percent(evaluation.coverage, places)
     line = (
-        f"{label('total', lang)} {total} / {format(evaluation.scale, 'f')}    "
-        f"{label('grade', lang)} {grade_text}    {label('coverage', lang)} {coverage}%"
+        f"{label('total', lang)} {total} / {trimmed(evaluation.scale)}    "
+        f"{label('grade', lang)} {grade_text}    {label('coverage', lang)} {coverage}"
     )
     if evaluation.coverage < 1:
         line += label("incomplete", lang)
     if evaluation.cap:
-        uncapped = number(evaluation.total_uncapped, places)
+        uncapped = fixed(evaluation.total_uncapped, places)
         line += (
             f"（封顶：{evaluation.cap}，封顶前 {uncapped}）"
             if lang == "zh"
             else f" (capped: {evaluation.cap}; {uncapped} before the cap)"
         )
     if evaluation.reported_total is not None:
-        line += f"    {label('reported_total', lang)} {format(evaluation.reported_total, 'f')}"
+        line += f"    {label('reported_total', lang)} {exact(evaluation.reported_total)}"
     return line
 
 

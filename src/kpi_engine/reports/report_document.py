@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from kpi_engine.display import exact, figure, fixed, money, percent, trimmed
 from kpi_engine.errors import Lang
 from kpi_engine.models import IndicatorSet, InputRole
 from kpi_engine.reports.evaluation_text import rows
-from kpi_engine.reports.labels import actual_text, name_of, number, row_status
+from kpi_engine.reports.labels import actual_text, name_of, row_status
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
 __all__ = ["Block", "Bullets", "Chart", "Document", "Heading", "Paragraph", "Table", "build_report"]
@@ -65,6 +66,8 @@ class Chart:
     """(label, weight, score) per bar."""
     weight_label: str
     score_label: str
+    places: int = 2
+    """Decimals of the scores shown (the set's places)."""
 
 
 Block = Heading | Paragraph | Bullets | Table | Chart
@@ -107,10 +110,6 @@ _ROLE_LABELS = {
     InputRole.CARRYOVER_END: ("年末结转和结余", "Carry-over at the end"),
     InputRole.SAMPLE_SIZE: ("满意度调查样本数", "Survey sample size"),
 }
-
-
-def _money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
 
 
 class _Builder:
@@ -219,7 +218,11 @@ class _Builder:
                 value = self.e.values.get(roles[role])
                 unit = self.unit_of(roles[role])
                 table_rows.append(
-                    (t(zh, en), _money(value) if unit == "万元" else _plain(value), unit)
+                    (
+                        t(zh, en),
+                        money(value) if unit == "万元" else figure(value, self.e.places),
+                        unit,
+                    )
                 )
         self.add(
             Table(
@@ -248,12 +251,12 @@ class _Builder:
             self.add(
                 Paragraph(
                     t(
-                        f"年初结转和结余 {_money(start)} 万元 + 本年收入 {_money(income)} 万元"
-                        f" − 本年支出 {_money(spent)} 万元"
-                        f" = {_money(start + income - spent)} 万元，"
-                        f"年末结转和结余 {_money(end)} 万元。",
-                        f"Start {_money(start)} + income {_money(income)} − expenditure "
-                        f"{_money(spent)} = {_money(start + income - spent)}; end {_money(end)}. ",
+                        f"年初结转和结余 {money(start)} 万元 + 本年收入 {money(income)} 万元"
+                        f" − 本年支出 {money(spent)} 万元"
+                        f" = {money(start + income - spent)} 万元，"
+                        f"年末结转和结余 {money(end)} 万元。",
+                        f"Start {money(start)} + income {money(income)} − expenditure "
+                        f"{money(spent)} = {money(start + income - spent)}; end {money(end)}. ",
                     )
                     + verdict
                 )
@@ -270,11 +273,11 @@ class _Builder:
         t, e, places = self.t, self.e, self.e.places
         self.add(Heading(2, t("二、绩效自评情况", "2. Self-evaluation")))
         self.add(Heading(3, _numbered(0, t("自评结论", "Conclusion"), self.lang)))
-        total = number(e.total, places) or "—"
+        total = fixed(e.total, places)
         grade = (
             e.grade.label if e.grade and self.lang == "zh" else e.grade.label_en if e.grade else "—"
         )
-        scale = format(e.scale.normalize(), "f")
+        scale = trimmed(e.scale)
         text = t(
             f"按本指标体系计算，总分 {total} 分（满分 {scale} 分），评价等级为“{grade}”。",
             f"Under this indicator set the total is {total} of {scale}; the grade is {grade}.",
@@ -285,11 +288,11 @@ class _Builder:
             if r.status in (Status.MISSING_INPUT, Status.ERROR) and r.weight > 0
         ]
         if e.coverage < 1:
-            share = number(e.coverage * 100, places)
+            share = percent(e.coverage, places)
             text += t(
-                f"计分覆盖率为 {share}%：{len(missing)} 个有分值的指标因缺少数据未能计分"
+                f"计分覆盖率为 {share}：{len(missing)} 个有分值的指标因缺少数据未能计分"
                 f"（{'、'.join(name_of(r, self.lang) for r in missing)}），总分不完整。",
-                f" Only {share}% of the weight could be scored: "
+                f" Only {share} of the weight could be scored: "
                 + (
                     "1 weighted indicator lacks"
                     if len(missing) == 1
@@ -298,10 +301,11 @@ class _Builder:
                 + " data, so the total is incomplete.",
             )
         if e.reported_total is not None:
-            gap = number(e.reported_total - (e.total or Decimal(0)), places)
+            gap = fixed(e.reported_total - (e.total or Decimal(0)), places)
+            reported = exact(e.reported_total)
             text += t(
-                f"单位自评总分 {e.reported_total} 分，与复核计算结果相差 {gap} 分。",
-                f" The unit reported {e.reported_total}; the difference is {gap}.",
+                f"单位自评总分 {reported} 分，与复核计算结果相差 {gap} 分。",
+                f" The unit reported {reported}; the difference is {gap}.",
             )
         self.add(Paragraph(text))
         self.add(
@@ -313,6 +317,7 @@ class _Builder:
                 ),
                 t("分值", "Weight"),
                 t("得分", "Score"),
+                places,
             )
         )
         for i, top in enumerate(e.top, start=1):
@@ -330,13 +335,13 @@ class _Builder:
         node = self.node(top)
         name = name_of(node, self.lang)
         self.add(Heading(3, _numbered(i, t(f"{name}分析", f"{name}"), self.lang)))
-        weight = format(node.weight.normalize(), "f")
-        score = number(self.score_of(top), places)
+        weight = trimmed(node.weight)
+        score = fixed(self.score_of(top), places)
         parts = [t(f"“{name}”满分 {weight} 分，得 {score} 分。", f"{name}: {score} of {weight}.")]
         if isinstance(node, GroupResult):
             subs = [
-                f"{name_of(self.node(c), self.lang)} {number(self.score_of(c), places)}/"
-                f"{format(self.node(c).weight.normalize(), 'f')}"
+                f"{name_of(self.node(c), self.lang)} {fixed(self.score_of(c), places)}/"
+                f"{trimmed(self.node(c).weight)}"
                 for c in node.children
                 if c in self.groups
             ]
@@ -422,7 +427,7 @@ class _Builder:
         emphasis = set()
         for depth, node in rows(self.e):
             indent = "　" * depth
-            weight = format(node.weight.normalize(), "f")
+            weight = trimmed(node.weight)
             if isinstance(node, GroupResult):
                 emphasis.add(len(body))
                 body.append(
@@ -431,7 +436,7 @@ class _Builder:
                         weight,
                         "",
                         "",
-                        number(node.score, places),
+                        fixed(node.score, places, none=""),
                         "",
                     )
                 )
@@ -442,20 +447,18 @@ class _Builder:
                         weight,
                         node.target_text or "",
                         actual_text(node, places, self.lang),
-                        number(node.score, places),
+                        fixed(node.score, places, none=""),
                         row_status(node, self.lang),
                     )
                 )
-        total = number(self.e.total, places)
+        total = fixed(self.e.total, places, none="")
         grade = (
             self.e.grade.label
             if self.e.grade and self.lang == "zh"
             else (self.e.grade.label_en if self.e.grade else "")
         )
         emphasis.add(len(body))
-        body.append(
-            (t("合计", "Total"), format(self.e.scale.normalize(), "f"), "", "", total, grade)
-        )
+        body.append((t("合计", "Total"), trimmed(self.e.scale), "", "", total, grade))
         self.add(Table(header, tuple(body), frozenset({1, 4}), frozenset(emphasis)))
 
 
@@ -465,10 +468,6 @@ _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uf
 def prose(text: str) -> str:
     """Text from folded YAML: line breaks between Chinese characters are not spaces."""
     return _CJK_GAP.sub("", text.strip())
-
-
-def _plain(value: Decimal | None) -> str:
-    return "—" if value is None else format(value.normalize(), "f")
 
 
 def _by_problem(flags: tuple[Flag, ...], lang: Lang) -> list[tuple[str, list[Flag]]]:

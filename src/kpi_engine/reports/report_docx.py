@@ -11,8 +11,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from kpi_engine.display import fixed, trimmed
 from kpi_engine.errors import MissingExtraError
-from kpi_engine.reports.labels import number
 from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
 try:
@@ -117,7 +117,7 @@ def render_report_docx(document: Document) -> bytes:
             # Word has no inline SVG everywhere (WPS included): the chart's figures as a table.
             doc.add_paragraph(block.title).runs[0].bold = True
             rows = [
-                (label, format(weight.normalize(), "f"), number(score, 2))
+                (label, trimmed(weight), fixed(score, block.places))
                 for label, weight, score in block.bars
             ]
             _table(

@@ -12,8 +12,8 @@ from importlib import resources
 from typing import Any
 from xml.sax.saxutils import escape
 
+from kpi_engine.display import fixed, trimmed
 from kpi_engine.errors import MissingExtraError
-from kpi_engine.reports.labels import number
 from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
 try:
@@ -50,7 +50,7 @@ def svg_chart(chart: Chart) -> str:
             f'<rect class="score" x="{_LABEL}" y="{y + 4}" width="{got:.1f}" height="22" '
             f'fill="#2f6fbf"/>'
             f'<text x="{_LABEL + full + 8:.1f}" y="{y + 20}" font-size="13" fill="#1f2933">'
-            f"{number(score, 2)} / {format(weight.normalize(), 'f')}</text>"
+            f"{fixed(score, chart.places)} / {trimmed(weight)}</text>"
         )
     legend_y = height - 14
     parts.append(

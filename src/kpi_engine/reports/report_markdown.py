@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpi_engine.reports.labels import number
+from kpi_engine.display import fixed, percent, trimmed
 from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
 __all__ = ["render_report_markdown"]
@@ -38,9 +38,9 @@ def render_report_markdown(document: Document) -> str:
             rows = tuple(
                 (
                     label,
-                    format(weight.normalize(), "f"),
-                    number(score, 2),
-                    (number(score * 100 / weight, 2) + "%") if weight else "—",
+                    trimmed(weight),
+                    fixed(score, block.places),
+                    percent(score / weight, block.places) if weight else "—",
                 )
                 for label, weight, score in block.bars
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from kpi_engine.display import percent
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.methods import METHODS
@@ -216,10 +217,10 @@ class _Writer:
         grade = "" if e.grade is None else t(e.grade.label, e.grade.label_en)
         sheet.cell(row, levels + 5, t(f"等级：{grade}", f"Grade: {grade}"), head=True)
         if e.coverage < 1:
-            share = _num(e.coverage * 100, 2)
+            share = percent(e.coverage, 2)
             note = t(
-                f"注：计分覆盖率 {share}%，缺少数据的指标未计分，总分不完整。",
-                f"Note: only {share}% of the weight was scored.",
+                f"注：计分覆盖率 {share}，缺少数据的指标未计分，总分不完整。",
+                f"Note: only {share} of the weight was scored.",
             )
             self.ws.cell(row=row + 1, column=1, value=note).data_type = "s"
 
