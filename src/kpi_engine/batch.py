@@ -22,9 +22,10 @@ from typing import Any, TypeVar
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.display import exact, figure
 from kpi_engine.engine import Engine
-from kpi_engine.errors import DefinitionError, Issue, SourceLocation, did_you_mean
+from kpi_engine.errors import DefinitionError, did_you_mean
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.loading import parse_indicator_set
+from kpi_engine.problems import Problems
 from kpi_engine.results import Evaluation
 from kpi_engine.rulepacks import load_pack
 
@@ -83,29 +84,23 @@ def check_columns(compiled: CompiledSet, key: str, header: Sequence[str], source
     """Refuse unknown columns up front (with did-you-mean), for the whole file."""
     leaves = {leaf.id for leaf in compiled.leaves}
     known = {key, *compiled.inputs} | {f"{i}.{f}" for i in leaves for f in INDICATOR_FIELDS}
-    issues = []
+    problems = Problems.in_file(source)
     for col, name in enumerate(header, start=1):
         if name not in known:
             zh, en = did_you_mean(name, known)
-            issues.append(
-                Issue(
-                    "batch.unknown-column",
-                    f"未知的列 '{name}'{zh}（可用：单位列、输入项、<指标id>.actual 等）",
-                    f"unknown column {name!r}{en}",
-                    SourceLocation(source, 1, col),
-                )
+            problems.add(
+                "batch.unknown-column",
+                f"未知的列 '{name}'{zh}（可用：单位列、输入项、<指标id>.actual 等）",
+                f"unknown column {name!r}{en}",
+                col=col,
             )
     if key not in header:
-        issues.append(
-            Issue(
-                "batch.no-key",
-                f"缺少单位列 '{key}'（用 --key 指定）",
-                f"no unit key column {key!r} (choose one with --key)",
-                SourceLocation(source, 1, 1),
-            )
+        problems.add(
+            "batch.no-key",
+            f"缺少单位列 '{key}'（用 --key 指定）",
+            f"no unit key column {key!r} (choose one with --key)",
         )
-    if issues:
-        raise DefinitionError(issues)
+    problems.raise_if_any()
 
 
 def flat_actuals(row: Mapping[str, Any], key: str, inputs: Iterable[str]) -> dict[str, Any]:
@@ -151,15 +146,10 @@ def read_rows(path: Path, compiled: CompiledSet, key: str = "unit") -> Iterator[
     elif suffix == ".xlsx":
         yield from _read_xlsx(path, compiled, key)
     else:
-        raise DefinitionError(
-            [
-                Issue(
-                    "batch.format",
-                    f"不支持的输入格式 '{suffix}'（可用 .csv、.jsonl、.xlsx）",
-                    f"unsupported input format {suffix!r} (use .csv, .jsonl or .xlsx)",
-                    SourceLocation(str(path), 1, 1),
-                )
-            ]
+        raise Problems.in_file(str(path)).error(
+            "batch.format",
+            f"不支持的输入格式 '{suffix}'（可用 .csv、.jsonl、.xlsx）",
+            f"unsupported input format {suffix!r} (use .csv, .jsonl or .xlsx)",
         )
 
 
@@ -432,15 +422,10 @@ class _Writer:
             self._sheet.append(self.columns)
             self._close = self._sheet.close
         else:
-            raise DefinitionError(
-                [
-                    Issue(
-                        "batch.format",
-                        f"不支持的输出格式 '{self.suffix}'（可用 .csv、.jsonl、.xlsx）",
-                        f"unsupported output format {self.suffix!r}",
-                        SourceLocation(str(path), 1, 1),
-                    )
-                ]
+            raise Problems.in_file(str(path)).error(
+                "batch.format",
+                f"不支持的输出格式 '{self.suffix}'（可用 .csv、.jsonl、.xlsx）",
+                f"unsupported output format {self.suffix!r}",
             )
 
     def write(self, record: Mapping[str, Any]) -> None:

@@ -380,7 +380,6 @@ def _progress() -> Callable[[int], None]:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from kpi_engine.errors import Issue  # noqa: PLC0415
     from kpi_engine.explain import explain_text  # noqa: PLC0415
 
     indicator_set, evaluation = _evaluated(args)
@@ -392,17 +391,14 @@ def _explain(args: argparse.Namespace) -> int:
     )
     if leaf is None:
         from kpi_engine.errors import did_you_mean  # noqa: PLC0415
+        from kpi_engine.problems import Problems  # noqa: PLC0415
 
         known = [x.id for x in compiled.leaves] + [x.name for x in compiled.leaves]
         zh, en = did_you_mean(wanted, known)
-        raise DefinitionError(
-            [
-                Issue(
-                    "cli.unknown-indicator",
-                    f"没有末级指标 '{args.indicator}'{zh}",
-                    f"no leaf indicator {args.indicator!r}{en}",
-                )
-            ]
+        raise Problems.unlocated().error(
+            "cli.unknown-indicator",
+            f"没有末级指标 '{args.indicator}'{zh}",
+            f"no leaf indicator {args.indicator!r}{en}",
         )
     sys.stdout.write(explain_text(evaluation, leaf, compiled.grades, args.lang))
     return EXIT_OK

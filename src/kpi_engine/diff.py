@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from kpi_engine.display import MISSING, figure, fixed, with_unit
-from kpi_engine.errors import DefinitionError, Issue, Lang, SourceLocation
+from kpi_engine.errors import Lang
+from kpi_engine.problems import Problems
 
 __all__ = ["diff_rows", "diff_text", "read_evaluation"]
 
@@ -22,26 +23,16 @@ def read_evaluation(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise DefinitionError(
-            [
-                Issue(
-                    "diff.unreadable",
-                    f"无法读取评价结果：{exc}",
-                    f"cannot read the evaluation: {exc}",
-                    SourceLocation(str(path), 1, 1),
-                )
-            ]
+        raise Problems.in_file(str(path)).error(
+            "diff.unreadable",
+            f"无法读取评价结果：{exc}",
+            f"cannot read the evaluation: {exc}",
         ) from None
     if not isinstance(data, dict) or "indicators" not in data:
-        raise DefinitionError(
-            [
-                Issue(
-                    "diff.not-evaluation",
-                    "不是 kpi evaluate --format json 的输出",
-                    "not the output of kpi evaluate --format json",
-                    SourceLocation(str(path), 1, 1),
-                )
-            ]
+        raise Problems.in_file(str(path)).error(
+            "diff.not-evaluation",
+            "不是 kpi evaluate --format json 的输出",
+            "not the output of kpi evaluate --format json",
         )
     return data
 

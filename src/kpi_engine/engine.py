@@ -16,8 +16,6 @@ from typing import Any
 from kpi_engine.compiler import CompiledSet, compile_set
 from kpi_engine.errors import (
     DefinitionError,
-    Issue,
-    SourceLocation,
     did_you_mean,
 )
 from kpi_engine.evaluation import Plan, Run
@@ -30,6 +28,7 @@ from kpi_engine.models import (
     Kind,
     SourceMap,
 )
+from kpi_engine.problems import Problems
 from kpi_engine.provenance import Provenance, digest
 from kpi_engine.results import (
     Evaluation,
@@ -118,19 +117,14 @@ class Engine:
     def _check(self, actuals: Actuals) -> None:
         c = self._compiled
         smap = actuals.source
-        issues: list[Issue] = []
-
-        def where(path: tuple[str | int, ...]) -> SourceLocation | None:
-            return smap.locate(path, key=True) if smap else None
-
+        problems = Problems(smap) if smap else Problems.unlocated()
         if actuals.set is not None and actuals.set != c.definition.id:
-            issues.append(
-                Issue(
-                    "actuals.set-mismatch",
-                    f"实际值文件对应指标体系 '{actuals.set}'，而不是 '{c.definition.id}'",
-                    f"these actuals are for set {actuals.set!r}, not {c.definition.id!r}",
-                    where(("set",)),
-                )
+            problems.add(
+                "actuals.set-mismatch",
+                f"实际值文件对应指标体系 '{actuals.set}'，而不是 '{c.definition.id}'",
+                f"these actuals are for set {actuals.set!r}, not {c.definition.id!r}",
+                ("set",),
+                key=True,
             )
         derived_names = {name for name, _, _ in c.derived}
         for name in actuals.inputs:
@@ -139,13 +133,12 @@ class Engine:
             zh, en = did_you_mean(name, c.inputs)
             if name in derived_names:
                 zh, en = "（它是派生值，由公式计算，不应直接提供）", " (it is derived by formula)"
-            issues.append(
-                Issue(
-                    "actuals.unknown-input",
-                    f"未定义的输入项 '{name}'{zh}",
-                    f"unknown input {name!r}{en}",
-                    where(("inputs", name)),
-                )
+            problems.add(
+                "actuals.unknown-input",
+                f"未定义的输入项 '{name}'{zh}",
+                f"unknown input {name!r}{en}",
+                ("inputs", name),
+                key=True,
             )
         leaves = {leaf.id: leaf for leaf in c.leaves}
         groups = {g.id for g in c.groups}
@@ -156,27 +149,32 @@ class Engine:
                     zh, en = "（这是指标组，其得分由下级指标汇总）", " (it is a group)"
                 else:
                     zh, en = did_you_mean(indicator_id, leaves)
-                issues.append(
-                    Issue(
-                        "actuals.unknown-indicator",
-                        f"未定义的指标 '{indicator_id}'{zh}",
-                        f"unknown indicator {indicator_id!r}{en}",
-                        where(("indicators", indicator_id)),
-                    )
+                problems.add(
+                    "actuals.unknown-indicator",
+                    f"未定义的指标 '{indicator_id}'{zh}",
+                    f"unknown indicator {indicator_id!r}{en}",
+                    ("indicators", indicator_id),
+                    key=True,
                 )
-            elif leaf.kind is Kind.QUANTITATIVE and (
+            elif leaf.scorer.spec.reads != "tier" and (
                 entry.tier is not None or entry.score is not None
             ):
-                issues.append(
-                    Issue(
-                        "actuals.tier-on-quantitative",
-                        f"指标 '{indicator_id}' 是定量指标，不能给定性档次或得分",
-                        f"indicator {indicator_id!r} is quantitative: tier and score do not apply",
-                        where(("indicators", indicator_id)),
+                what, what_en = (
+                    ("是定量指标", "is quantitative")
+                    if leaf.kind is Kind.QUANTITATIVE
+                    else (
+                        f"按{leaf.scorer.spec.name_zh}计分",
+                        f"is scored by {leaf.scorer.spec.name_en}",
                     )
                 )
-        if issues:
-            raise DefinitionError(issues)
+                problems.add(
+                    "actuals.tier-on-quantitative",
+                    f"指标 '{indicator_id}' {what}，不能给定性档次或得分",
+                    f"indicator {indicator_id!r} {what_en}: tier and score do not apply",
+                    ("indicators", indicator_id),
+                    key=True,
+                )
+        problems.raise_if_any()
 
 
 def evaluate(

@@ -17,8 +17,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from kpi_engine.errors import DefinitionError, Issue, SourceLocation
+from kpi_engine.errors import Issue, SourceLocation
 from kpi_engine.models import Tier
+from kpi_engine.problems import Problems
 from kpi_engine.scoring import TIER_BANDS
 from kpi_engine.targets import TargetSyntaxError, parse_target
 from kpi_engine.workbooks import Cell, MergedCell, Worksheet, get_column_letter, read_workbook
@@ -103,15 +104,10 @@ def import_score_table(path: Path, set_id: str | None = None) -> Imported:
         found = _find(sheet, ("一级指标", "Level 1"), range(1, min(ws.max_row, 60) + 1))
         if found is not None:
             return _read(sheet, found, set_id or path.stem)
-    raise DefinitionError(
-        [
-            Issue(
-                "import.no-header",
-                "找不到含“一级指标”的表头行",
-                "no header row with 一级指标 found",
-                SourceLocation(str(path), 1, 1),
-            )
-        ]
+    raise Problems.in_file(str(path)).error(
+        "import.no-header",
+        "找不到含“一级指标”的表头行",
+        "no header row with 一级指标 found",
     )
 
 

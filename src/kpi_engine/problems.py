@@ -41,16 +41,25 @@ Where = Path_ | SourceLocation
 class Problems:
     """Collects located :class:`~kpi_engine.errors.Issue` records; raises them all at once."""
 
-    __slots__ = ("_issues", "smap")
+    __slots__ = ("_issues", "located", "smap")
 
-    def __init__(self, smap: SourceMap, issues: Iterable[Issue] = ()) -> None:
+    def __init__(
+        self, smap: SourceMap, issues: Iterable[Issue] = (), *, located: bool = True
+    ) -> None:
         self.smap = smap
+        self.located = located
+        """False for data built in Python: its problems have no place (``code: message``)."""
         self._issues: list[Issue] = list(issues)
 
     @classmethod
     def in_file(cls, file: str) -> Problems:
         """A collector for a file that has no source map (yet): every path is at ``file:1:1``."""
         return cls(SourceMap(file, {}, {}))
+
+    @classmethod
+    def unlocated(cls) -> Problems:
+        """A collector for data with no source text (built in Python): problems carry no place."""
+        return cls(SourceMap("", {}, {}), located=False)
 
     def locate(self, where: Where = (), *, key: bool = False, col: int = 1) -> SourceLocation:
         """The place of ``where`` (its key when ``key``), moved to column ``col`` of its text."""
@@ -61,6 +70,8 @@ class Problems:
         self, code: str, zh: str, en: str, where: Where = (), *, key: bool = False, col: int = 1
     ) -> Issue:
         """The located record, not collected (for a checker that still rewords or drops some)."""
+        if not self.located:
+            return Issue(code, zh, en)
         return Issue(code, zh, en, self.locate(where, key=key, col=col))
 
     def add(
@@ -83,6 +94,14 @@ class Problems:
         """Collect one problem that stops the reading, and raise everything collected."""
         self.add(code, zh, en, where, key=key, col=col)
         raise DefinitionError(self._issues) from None
+
+    def error(
+        self, code: str, zh: str, en: str, where: Where = (), *, key: bool = False, col: int = 1
+    ) -> DefinitionError:
+        """Collect one problem that stops the reading, and the error to raise for everything
+        collected (``raise problems.error(...)``, where control flow should show the raise)."""
+        self.add(code, zh, en, where, key=key, col=col)
+        return DefinitionError(self._issues)
 
     def raise_if_any(self) -> None:
         """Raise everything collected as one DefinitionError, if anything was."""

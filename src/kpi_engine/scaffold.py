@@ -12,7 +12,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from kpi_engine.errors import DefinitionError, Issue, SourceLocation, did_you_mean
+from kpi_engine.errors import did_you_mean
+from kpi_engine.problems import Problems
 from kpi_engine.schema import schema_text
 
 __all__ = ["TEMPLATES", "init", "template_text"]
@@ -43,14 +44,10 @@ def init(name: str, folder: Path) -> list[Path]:
     """Write a template's set, actuals and editor schemas into ``folder`` (never overwriting)."""
     if name not in TEMPLATES:
         zh, en = did_you_mean(name, TEMPLATES)
-        raise DefinitionError(
-            [
-                Issue(
-                    "init.unknown-template",
-                    f"没有名为 '{name}' 的模板{zh}（kpi init --list 列出全部）",
-                    f"no template named {name!r}{en} (kpi init --list shows them)",
-                )
-            ]
+        raise Problems.unlocated().error(
+            "init.unknown-template",
+            f"没有名为 '{name}' 的模板{zh}（kpi init --list 列出全部）",
+            f"no template named {name!r}{en} (kpi init --list shows them)",
         )
     files = {
         "set.yaml": template_text(name, "set.yaml"),
@@ -59,18 +56,15 @@ def init(name: str, folder: Path) -> list[Path]:
         "actuals.schema.json": schema_text(actuals=True),
     }
     existing = [folder / f for f in files if (folder / f).exists()]
-    if existing:
-        raise DefinitionError(
-            [
-                Issue(
-                    "init.exists",
-                    f"文件已存在，不会覆盖：{path}",
-                    f"the file exists and will not be overwritten: {path}",
-                    SourceLocation(str(path), 1, 1),
-                )
-                for path in existing
-            ]
+    problems = Problems.unlocated()
+    for path in existing:
+        problems.add(
+            "init.exists",
+            f"文件已存在，不会覆盖：{path}",
+            f"the file exists and will not be overwritten: {path}",
+            Problems.in_file(str(path)).locate(),
         )
+    problems.raise_if_any()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for file, text in files.items():
