@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import cast
 
 from kpi_engine.compiler import CompiledLeaf, CompiledSet
+from kpi_engine.display import trimmed
 from kpi_engine.facts.catalogue import (
     GroupStructure,
     IndicatorStructure,
@@ -119,7 +120,7 @@ def _split_and_goals(compiled: CompiledSet) -> SetSplit:
         "satisfaction_leaf_count": Decimal(
             sum(1 for leaf in leaves if leaf.role is NodeRole.SATISFACTION)
         ),
-        "split": "/".join(format(w.normalize(), "f") for w in split),
+        "split": "/".join(trimmed(w) for w in split),
         "split_is_national": [w * 100 / scale for w in split] == [50, 30, 10, 10],
         "has_weights_note": bool(d.weights_note),
         "has_goals": bool(d.goals),
