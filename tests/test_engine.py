@@ -18,12 +18,14 @@ from kpi_engine import (
     IndicatorNotFoundError,
     Status,
     evaluate,
+    load_actuals,
+    load_indicator_set,
     parse_actuals,
     parse_indicator_set,
 )
 from kpi_engine.functions import exact_sum
 
-from .conftest import make_set
+from .conftest import SETS, make_set
 from .strategies import flat_sets, trees
 
 PROJECT = """
@@ -473,3 +475,62 @@ def test_any_tree_adds_up_level_by_level(generated: tuple[str, dict[str, Any]]) 
         scores[g.id] = g.score
     assert 0 <= e.coverage <= 1
     assert e.total is None or 0 <= e.total <= e.scale
+
+
+@given(trees(), st.booleans())
+def test_an_incomplete_total_is_a_range_and_is_not_graded(
+    generated: tuple[str, dict[str, Any]], as_zero: bool
+) -> None:
+    """grade is None exactly when coverage is below 1 (unless the set says unscored: zero); the
+    range runs from the total to the total with every unscored row at full marks, and its grades
+    are those of its ends."""
+    text, actuals = generated
+    if as_zero:
+        text = text.replace("\nindicators:", "\nunscored: zero\nindicators:", 1)
+    e = evaluate(parse_indicator_set(text, "gen.yaml"), actuals)
+    if e.total is None:
+        return
+    if e.coverage < 1:
+        assert e.total_high is not None
+        assert e.total <= e.total_high <= e.scale
+        unscored = sum(
+            (r.weight for r in e.indicators if r.status in (Status.MISSING_INPUT, Status.ERROR)),
+            D(0),
+        )
+        applicable = sum((r.applicable_weight for r in e.indicators), D(0))
+        assert e.total_high - e.total <= unscored * e.scale / applicable + D("1e-20")  # 28 digits
+        assert (e.grade is None) == (not as_zero)
+        assert (e.grade_range is None) == as_zero
+        assert e.unscored_as_zero == as_zero
+        assert e.to_dict()["total_range"] == [str(e.total_rounded), str(e.total_high_rounded)]
+    else:
+        assert e.grade is not None
+        assert (e.total_high, e.grade_range, e.unscored_as_zero) == (None, None, False)
+
+
+def test_the_seed_total_is_a_range_and_its_grade_is_withheld() -> None:
+    """The seed scores 64 of the 70 % it can score: 64.00–94.00, 中 to 优, no grade in JSON."""
+    e = evaluate(
+        load_indicator_set(SETS / "gz-haizhu-amr-2023"),
+        load_actuals(SETS / "gz-haizhu-amr-2023" / "actuals.yaml"),
+    )
+    data = e.to_dict()
+    assert (data["grade"], data["total_range"], data["grade_range"]) == (
+        None,
+        ["64.00", "94.00"],
+        ["中", "优"],
+    )
+
+
+def test_a_set_may_count_unscored_rows_as_zero_and_says_so() -> None:
+    """unscored: zero grades the total as before and marks the grade and the flag."""
+    from kpi_engine.reports.labels import grade_text
+
+    body = (SETS / "gz-haizhu-amr-2023" / "set.yaml").read_text(encoding="utf-8")
+    s = parse_indicator_set(body.replace("\nindicators:", "\nunscored: zero\nindicators:", 1))
+    e = evaluate(s, load_actuals(SETS / "gz-haizhu-amr-2023" / "actuals.yaml"))
+    assert e.grade is not None
+    assert e.grade.label == "中"
+    assert grade_text(e, "zh") == "中（未计分指标按 0 分计）"
+    flag = next(f for f in e.flags if f.rule == "data.incomplete")
+    assert "按 0 分计入并评定等级" in flag.message

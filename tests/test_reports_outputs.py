@@ -100,9 +100,11 @@ def test_markdown_report_lists_every_flag_and_its_suggestion(
 def test_report_states_total_grade_and_incompleteness(
     seed: tuple[IndicatorSet, Evaluation],
 ) -> None:
-    """自评结论 gives the total, the grade and why the total is incomplete."""
+    """自评结论 gives the points scored, the range the total can lie in, the grade withheld
+    (中至优) and why the total is incomplete."""
     md = render_report_markdown(build_report(*seed))
-    assert "总分 64.00 分（满分 100 分），评价等级为“中”" in md
+    assert "已计分的指标得 64.00 分（满分 100 分）" in md
+    assert "总分在 64.00–94.00 分之间，等级待定（中至优）" in md
     assert "计分覆盖率为 70.00%" in md
     assert "收支衔接一致" in md
 

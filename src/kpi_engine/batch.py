@@ -354,7 +354,11 @@ def summary_record(
         "origin": origin,
         "status": "ok",
         "total": None if result.total is None else quantize_half_up(result.total, places),
+        "total_high": result.total_high_rounded,
         "grade": result.grade.label if result.grade else None,
+        "grade_range": "–".join(g.label for g in result.grade_range)
+        if result.grade_range
+        else None,
         "coverage": result.coverage,
     }
     scores = {g.id: g.score for g in result.groups}
@@ -449,7 +453,9 @@ def summary_columns(groups: Sequence[str]) -> list[str]:
         "origin",
         "status",
         "total",
+        "total_high",
         "grade",
+        "grade_range",
         "coverage",
         *[f"{g}.score" for g in groups],
         "flags.error",

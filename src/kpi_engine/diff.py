@@ -37,6 +37,28 @@ def read_evaluation(path: Path) -> dict[str, Any]:
     return data
 
 
+def _total(evaluation: dict[str, Any], places: int) -> str:
+    """The total, or the range an incomplete total can lie in (``64.00–94.00``)."""
+    low = fixed(_num(evaluation.get("total")), places)
+    span = evaluation.get("total_range")
+    if isinstance(span, list) and len(span) == 2 and span[1] is not None:
+        return f"{low}–{fixed(_num(span[1]), places)}"
+    return low
+
+
+def _grade(evaluation: dict[str, Any], lang: Lang) -> str:
+    """The grade, ``待定（中至优）`` while an incomplete total could reach several, or —."""
+    key, range_key = ("grade", "grade_range") if lang == "zh" else ("grade_en", "grade_range_en")
+    grade = evaluation.get(key) or evaluation.get("grade")
+    span = evaluation.get(range_key) or evaluation.get("grade_range")
+    if grade:
+        return str(grade)
+    if isinstance(span, list) and len(span) == 2:
+        low, high = span
+        return f"待定（{low}至{high}）" if lang == "zh" else f"pending ({low} to {high})"
+    return MISSING
+
+
 def _num(text: Any) -> Decimal | None:
     return None if text is None else Decimal(str(text))
 
@@ -124,13 +146,14 @@ def diff_text(before: dict[str, Any], after: dict[str, Any], lang: Lang = "zh") 
                 + f"{change}{status}"
             )
     tx, ty = _num(before.get("total")), _num(after.get("total"))
-    if tx != ty or before.get("grade") != after.get("grade"):
+    gx, gy = _grade(before, lang), _grade(after, lang)
+    if tx != ty or gx != gy or before.get("total_range") != after.get("total_range"):
         delta = "" if tx is None or ty is None else f" ({fixed(ty - tx, places, sign=True)})"
         lines.append(
             t("总分", "Total")
-            + f" {fixed(tx, px)} → {fixed(ty, py)}{delta}; "
+            + f" {_total(before, px)} → {_total(after, py)}{delta}; "
             + t("等级", "grade")
-            + f" {before.get('grade') or MISSING} → {after.get('grade') or MISSING}"
+            + f" {gx} → {gy}"
         )
     if not lines:
         return t("两次评价没有差异。\n", "No differences.\n")

@@ -18,6 +18,7 @@ from kpi_engine.errors import EvaluationError, Issue, Lang
 from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value
+from kpi_engine.grading import Grade
 from kpi_engine.results import (
     SEVERITY_ORDER,
     Evaluation,
@@ -232,11 +233,65 @@ def sort_flags(flags: Iterable[Flag]) -> tuple[Flag, ...]:
     return tuple(sorted(flags, key=lambda f: -SEVERITY_ORDER[f.severity]))
 
 
+Span = tuple[Decimal, Decimal, Grade, Grade, bool]  # low, high, their grades, counted as 0
+"""An incomplete total: lowest and highest possible totals, their grades, and whether the set
+counts unscored rows as 0 (``unscored: zero``)."""
+
+
+def _incomplete(coverage: Decimal, places: int, span: Span | None) -> Flag:
+    """data.incomplete: how much was scored, the range the total can lie in, and whether the
+    grade is withheld (the default), certain, or given with unscored rows counted as 0."""
+    share = percent(coverage, places)
+    zh = f"总分仅覆盖 {share} 的适用分值"
+    en = f"the total covers only {share} of the applicable weight"
+    evidence = {"coverage": exact(coverage)}
+    if span is None:
+        zh += "，未计分的指标按 0 分计入，总分不完整"
+        en += "; unscored rows count as 0, so the total is incomplete"
+    else:
+        low, high, low_grade, high_grade, as_zero = span
+        between = f"{fixed(low, places)}–{fixed(high, places)}"
+        evidence |= {"total_low": exact(low), "total_high": exact(high)}
+        zh += f"：未计分的指标可得 0 至满分，总分在 {between} 之间"
+        en += f": unscored rows could earn 0 to full marks, so the total lies in {between}"
+        if as_zero:
+            zh += "；按本指标体系的规定，未计分的指标按 0 分计入并评定等级"
+            en += "; as the set prescribes, they count as 0 and the total is graded"
+        else:
+            zh += "，" + grade_span((low_grade, high_grade), "zh")
+            en += "; " + grade_span((low_grade, high_grade), "en")
+    return Flag(
+        "data.incomplete",
+        "warning",
+        "total",
+        zh,
+        en,
+        evidence,
+        "补齐缺失数据后重新评价。",
+        "Complete the missing data and evaluate again.",
+        "评价数据不完整",
+        "Incomplete data",
+    )
+
+
+def grade_span(grades: tuple[Grade, Grade], lang: Lang) -> str:
+    """``等级待定（中至优）`` — the grades an incomplete total may reach, lowest first."""
+    low, high = grades
+    if lang == "zh":
+        if low == high:
+            return f"等级待定（区间内均为{low.label}）"
+        return f"等级待定（{low.label}至{high.label}）"
+    if low == high:
+        return f"grade pending ({low.label_en} across the range)"
+    return f"grade pending ({low.label_en} to {high.label_en})"
+
+
 def data_flags(
     results: tuple[IndicatorResult, ...],
     coverage: Decimal,
     places: int,
     problems: Mapping[str, Issue],
+    span: Span | None = None,
 ) -> list[Flag]:
     """Flags the engine itself raises for data it could not use (rule packs add the rest)."""
     flags = []
@@ -318,20 +373,5 @@ def data_flags(
                 )
             )
     if coverage < 1:
-        share = percent(coverage, places)
-        flags.append(
-            Flag(
-                "data.incomplete",
-                "warning",
-                "total",
-                f"总分仅覆盖 {share} 的适用分值，未计分的指标按 0 分计入，总分不完整",
-                f"the total covers only {share} of the applicable weight; unscored rows count as "
-                "0, so the total is incomplete",
-                {"coverage": exact(coverage)},
-                "补齐缺失数据后重新评价。",
-                "Complete the missing data and evaluate again.",
-                "评价数据不完整",
-                "Incomplete data",
-            )
-        )
+        flags.append(_incomplete(coverage, places, span))
     return flags

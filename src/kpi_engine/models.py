@@ -398,6 +398,10 @@ class IndicatorSet(_Model):
     )
     """``national`` (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差) or a list of bands on a 100-point basis."""
     rounding: Rounding = Rounding()
+    unscored: Literal["range", "zero"] = "range"
+    """A total with rows that could not be scored (missing or bad data): ``range`` (default) gives
+    the range the total can lie in and withholds the grade; ``zero`` counts those rows as 0 and
+    grades the total, saying so."""
     qualitative: QualitativePoints = QualitativePoints()
     inputs: dict[Name, InputDef] = {}
     derived: dict[Name, DerivedDef] = {}

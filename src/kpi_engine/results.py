@@ -498,6 +498,24 @@ class Evaluation:
     """The total before any cap (equal to ``total`` when none applied)."""
     provenance: Mapping[str, str] = field(default_factory=dict)
     """Engine version and SHA-256 digests of the set and the actuals: enough to reproduce it."""
+    total_high: Decimal | None = None
+    """When rows could not be scored: the total if each had earned its full weight (so the true
+    total lies in ``[total, total_high]``); None when every applicable row was scored."""
+    grade_range: tuple[Grade, Grade] | None = None
+    """When the grade is withheld for an incomplete total: the grades of its lowest and highest
+    possible values."""
+    unscored_as_zero: bool = False
+    """The set counts unscored rows as 0 and grades the total anyway (``unscored: zero``)."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether every applicable row was scored (the total and grade are then final)."""
+        return self.coverage >= 1
+
+    @property
+    def total_high_rounded(self) -> Decimal | None:
+        """``total_high`` 四舍五入 to the set's places."""
+        return None if self.total_high is None else quantize_half_up(self.total_high, self.places)
 
     @property
     def total_rounded(self) -> Decimal | None:
@@ -524,6 +542,12 @@ class Evaluation:
             "grade": self.grade.label if self.grade else None,
             "grade_en": self.grade.label_en if self.grade else None,
             "coverage": _num(self.coverage),
+            "total_range": [_num(self.total_rounded), _num(self.total_high_rounded)]
+            if self.total_high is not None
+            else None,
+            "grade_range": [g.label for g in self.grade_range] if self.grade_range else None,
+            "grade_range_en": [g.label_en for g in self.grade_range] if self.grade_range else None,
+            "unscored_as_zero": self.unscored_as_zero,
             "cap": self.cap,
             "total_uncapped": _num(self.total_uncapped),
             "places": self.places,

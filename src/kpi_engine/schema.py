@@ -79,6 +79,12 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "indicators": ("指标树：有 children 的为指标组，其余为末级指标", "indicator tree"),
     "children": ("下级指标；分值之和必须等于本级分值", "children; their weights sum to this one"),
     "weight": ("分值", "weight (points)"),
+    "unscored": (
+        "有未计分指标时：range 给出总分可能的区间并暂不评定等级（默认）；"
+        "zero 按 0 分计入并评定等级",
+        "with unscored rows: range shows the range the total can lie in and withholds the grade "
+        "(default); zero counts them as 0 and grades the total",
+    ),
     "target": (
         "年度指标值，如 “≥ 500 人”、“≤ 90 万元”、“= 0 起”、“[95, 100] %”",
         "target, e.g. '≥ 500 人', '≤ 90 万元', '= 0 起', '[95, 100] %'",

@@ -77,10 +77,13 @@ class Run:
             indicators=results,
             groups=totals.groups,
             top=c.top,
-            flags=tuple(data_flags(results, totals.coverage, c.places, data.problems)),
+            flags=tuple(data_flags(results, totals.coverage, c.places, data.problems, totals.span)),
             reported_total=self.actuals.reported_total,
             cap=totals.cap,
             total_uncapped=totals.total_uncapped,
+            total_high=totals.total_high,
+            grade_range=totals.grade_range,
+            unscored_as_zero=totals.total_high is not None and definition.unscored == "zero",
             values={name: as_decimal(value) for name, value in data.values.items()},
             sources={
                 name: entry.source

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.display import show
+from kpi_engine.flags import Span
 from kpi_engine.functions import Value, exact_sum, quantize_half_up
 from kpi_engine.grading import Grade, grade
 from kpi_engine.models import Cap
@@ -25,6 +26,10 @@ class Totals(NamedTuple):
     cap: str | None
     grade: Grade | None
     coverage: Decimal
+    total_high: Decimal | None
+    grade_range: tuple[Grade, Grade] | None
+    span: Span | None
+    """For the data.incomplete flag: both ends, their grades, and whether 0 is counted."""
 
 
 def add_up(
@@ -56,14 +61,37 @@ def add_up(
     result_grade = None
     total_uncapped = total
     cap_note = None
+    high: Decimal | None = None
+    grades: tuple[Grade, Grade] | None = None
+    span: Span | None = None
     if total is not None:
         total, cap_note = capped(total, c.scale, c.definition.caps, values)
-        # Graded on the percentage of full marks as reported (rounded to the set's places):
-        # with a 100-point scale that is the printed total, and scaling every weight and
-        # the scale together leaves it unchanged.
-        percent = quantize_half_up(total * 100 / c.scale, c.places)
-        result_grade = grade(percent, c.grades)
-    return Totals(tuple(groups), total, total_uncapped, cap_note, result_grade, coverage)
+        result_grade = _grade(c, total)
+        if coverage < 1:
+            # Unscored rows could have earned anything up to their weight: the true total lies
+            # between counting them as 0 and counting them as full.
+            unscored = applicable - scored_weight
+            high, _ = capped(
+                (raw + unscored) * c.scale / applicable, c.scale, c.definition.caps, values
+            )
+            high_grade = _grade(c, high)
+            as_zero = c.definition.unscored == "zero"
+            span = (total, high, result_grade, high_grade, as_zero)
+            if not as_zero:
+                # No grade for an incomplete total, even when both ends share one: the rules
+                # grade a complete evaluation.
+                grades = (result_grade, high_grade)
+                result_grade = None
+    return Totals(
+        tuple(groups), total, total_uncapped, cap_note, result_grade, coverage, high, grades, span
+    )
+
+
+def _grade(c: CompiledSet, total: Decimal) -> Grade:
+    # Graded on the percentage of full marks as reported (rounded to the set's places): with a
+    # 100-point scale that is the printed total, and scaling every weight and the scale together
+    # leaves it unchanged.
+    return grade(quantize_half_up(total * 100 / c.scale, c.places), c.grades)
 
 
 def capped(

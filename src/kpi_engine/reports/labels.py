@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kpi_engine.display import exact, figure, fixed, percent, trimmed, with_unit
 from kpi_engine.errors import Lang
+from kpi_engine.flags import grade_span
 from kpi_engine.models import Tier
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
@@ -82,16 +83,41 @@ def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
     return with_unit(figure(result.value, places), result.unit)
 
 
-def total_line(evaluation: Evaluation, lang: Lang) -> str:
-    """``总分 96.93 / 100　等级 优　计分覆盖率 100%``."""
+def total_text(evaluation: Evaluation) -> str:
+    """The total to the set's places, or the range it can lie in when rows could not be scored
+    (``64.00–94.00``)."""
     places = evaluation.places
     total = fixed(evaluation.total, places)
+    if evaluation.total_high is None:
+        return total
+    return f"{total}–{fixed(evaluation.total_high, places)}"
+
+
+def grade_text(evaluation: Evaluation, lang: Lang) -> str:
+    """The grade; ``等级待定（中至优）`` when an incomplete total could fall in several; ``—``
+    when nothing could be scored; marked when unscored rows were counted as 0."""
     grade = evaluation.grade
-    grade_text = "—" if grade is None else (grade.label if lang == "zh" else grade.label_en)
+    if evaluation.grade_range is not None:
+        return grade_span(evaluation.grade_range, lang)
+    if grade is None:
+        return "—"
+    text = grade.label if lang == "zh" else grade.label_en
+    if evaluation.unscored_as_zero:
+        text += "（未计分指标按 0 分计）" if lang == "zh" else " (unscored rows counted as 0)"
+    return text
+
+
+def total_line(evaluation: Evaluation, lang: Lang) -> str:
+    """``总分 96.93 / 100　等级 优　计分覆盖率 100%``; with rows unscored
+    ``总分 64.00–94.00 / 100　等级待定（中至优）　…``."""
+    places = evaluation.places
+    total = total_text(evaluation)
+    grade = grade_text(evaluation, lang)
+    grade_part = grade if evaluation.grade_range else f"{label('grade', lang)} {grade}"
     coverage = percent(evaluation.coverage, places)
     line = (
         f"{label('total', lang)} {total} / {trimmed(evaluation.scale)}    "
-        f"{label('grade', lang)} {grade_text}    {label('coverage', lang)} {coverage}"
+        f"{grade_part}    {label('coverage', lang)} {coverage}"
     )
     if evaluation.coverage < 1:
         line += label("incomplete", lang)

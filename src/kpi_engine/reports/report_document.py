@@ -19,7 +19,7 @@ from kpi_engine.display import exact, figure, fixed, money, percent, trimmed
 from kpi_engine.errors import Lang
 from kpi_engine.models import IndicatorSet, InputRole
 from kpi_engine.reports.evaluation_text import rows
-from kpi_engine.reports.labels import actual_text, name_of, row_status
+from kpi_engine.reports.labels import actual_text, grade_text, name_of, row_status, total_text
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
 __all__ = ["Block", "Bullets", "Chart", "Document", "Heading", "Paragraph", "Table", "build_report"]
@@ -274,14 +274,20 @@ class _Builder:
         self.add(Heading(2, t("二、绩效自评情况", "2. Self-evaluation")))
         self.add(Heading(3, _numbered(0, t("自评结论", "Conclusion"), self.lang)))
         total = fixed(e.total, places)
-        grade = (
-            e.grade.label if e.grade and self.lang == "zh" else e.grade.label_en if e.grade else "—"
-        )
+        grade = grade_text(e, self.lang)
         scale = trimmed(e.scale)
         text = t(
             f"按本指标体系计算，总分 {total} 分（满分 {scale} 分），评价等级为“{grade}”。",
             f"Under this indicator set the total is {total} of {scale}; the grade is {grade}.",
         )
+        if e.grade_range is not None:
+            text = t(
+                f"按本指标体系计算，已计分的指标得 {total} 分（满分 {scale} 分）；未计分的指标"
+                f"可得 0 至满分，总分在 {total_text(e)} 分之间，{grade}。",
+                f"Under this indicator set the scored rows earn {total} of {scale}; the rows not "
+                f"scored could earn 0 to full marks, so the total lies in {total_text(e)}: "
+                f"{grade}.",
+            )
         missing = [
             r
             for r in e.indicators
@@ -451,12 +457,8 @@ class _Builder:
                         row_status(node, self.lang),
                     )
                 )
-        total = fixed(self.e.total, places, none="")
-        grade = (
-            self.e.grade.label
-            if self.e.grade and self.lang == "zh"
-            else (self.e.grade.label_en if self.e.grade else "")
-        )
+        total = total_text(self.e) if self.e.total is not None else ""
+        grade = grade_text(self.e, self.lang) if self.e.total is not None else ""
         emphasis.add(len(body))
         body.append((t("合计", "Total"), trimmed(self.e.scale), "", "", total, grade))
         self.add(Table(header, tuple(body), frozenset({1, 4}), frozenset(emphasis)))

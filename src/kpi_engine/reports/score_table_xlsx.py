@@ -16,6 +16,7 @@ from kpi_engine.functions import quantize_half_up
 from kpi_engine.methods import METHODS
 from kpi_engine.models import IndicatorSet, InputRole, Method
 from kpi_engine.reports.evaluation_text import display_width
+from kpi_engine.reports.labels import grade_text, total_text
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.workbooks import (
     Alignment,
@@ -214,13 +215,15 @@ class _Writer:
         sheet.merge(row, 1, row, levels + 2)
         sheet.cell(row, levels + 3, e.scale, head=True, fmt=_TWO)
         sheet.cell(row, levels + 4, _num(e.total, self.places), head=True, fmt=_TWO)
-        grade = "" if e.grade is None else t(e.grade.label, e.grade.label_en)
+        grade = grade_text(e, self.lang) if e.total is not None else ""
         sheet.cell(row, levels + 5, t(f"等级：{grade}", f"Grade: {grade}"), head=True)
         if e.coverage < 1:
             share = percent(e.coverage, 2)
+            between = total_text(e)
             note = t(
-                f"注：计分覆盖率 {share}，缺少数据的指标未计分，总分不完整。",
-                f"Note: only {share} of the weight was scored.",
+                f"注：计分覆盖率 {share}，缺少数据的指标未计分，总分不完整"
+                f"（可能在 {between} 之间）。",
+                f"Note: only {share} of the weight was scored; the total could lie in {between}.",
             )
             self.ws.cell(row=row + 1, column=1, value=note).data_type = "s"
 
