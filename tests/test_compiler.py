@@ -232,3 +232,43 @@ def test_derived_values_are_ordered_by_dependency() -> None:
         )
     )
     assert [name for name, _, _ in compiled.derived] == ["a", "b", "c"]
+
+
+def test_a_row_takes_its_groups_role_whatever_its_name_says() -> None:
+    """Roles come from the tree: 服务对象满意度 filed under 效益指标 is a benefit row (so no
+    "未设置效益类指标"), a row may declare its own, and top-level rows and groups are read from
+    their names, as the frame names them."""
+    from kpi_engine import evaluate
+
+    s = make_set(
+        """
+        indicators:
+          - id: output
+            name: 产出指标
+            weight: 50
+            children:
+              - {id: people, name: 培训人数, weight: 25, target: "≥ 500 人"}
+              - {id: mgmt, name: 管理制度执行率, weight: 25, target: "≥ 90%"}
+          - id: benefit
+            name: 效益指标
+            weight: 30
+            children:
+              - {id: liked, name: 服务对象满意度, weight: 30, target: "≥ 90%"}
+          - id: sat
+            name: 满意度指标
+            weight: 10
+            children:
+              - {id: survey, name: 问卷得分, weight: 10, target: "≥ 90", role: satisfaction}
+          - {id: execution, name: 预算执行率, weight: 10, method: execution_rate}
+        """
+    )
+    roles = {leaf.id: leaf.role.value for leaf in compile_set(s).leaves}
+    assert roles == {
+        "people": "output",
+        "mgmt": "output",
+        "liked": "benefit",
+        "survey": "satisfaction",
+        "execution": "execution",
+    }
+    e = evaluate(s, {"indicators": {}})
+    assert "benefit.missing" not in {f.rule for f in e.flags}

@@ -106,8 +106,8 @@ def figure(value: Decimal | None, places: int, *, none: str = MISSING) -> str:
 
     >>> figure(Decimal("2.1377"), 2), figure(Decimal("95.0500"), 2), figure(Decimal(200) / 3, 2)
     ('2.1377', '95.05', '66.67')
-    >>> figure(Decimal("100.00"), 2), figure(Decimal("1E+3"), 2)
-    ('100', '1000')
+    >>> figure(Decimal("100.00"), 2), figure(Decimal("1E+3"), 2), figure(Decimal("0.1600"), 0)
+    ('100', '1000', '0.16')
     """
     if value is None:
         return none
@@ -118,6 +118,8 @@ def figure(value: Decimal | None, places: int, *, none: str = MISSING) -> str:
         significant = _without_zeros(format(value, "f")).partition(".")[2]
         if len(significant) <= places:
             value = quantize_half_up(value, places)
+        else:  # more digits than places, as written or computed: keep them, not added zeros
+            return _without_zeros(format(value, "f"))
     text = format(value, "f")
     return _without_zeros(text) if value == value.to_integral_value() else text
 

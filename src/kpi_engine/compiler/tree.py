@@ -11,7 +11,7 @@ from kpi_engine.compiler.leaves import LeafCompiler, Place
 from kpi_engine.display import show
 from kpi_engine.models import Group, Node, NodeRole
 
-__all__ = ["TreeCompiler", "infer_role"]
+__all__ = ["TreeCompiler", "infer_role", "role_in_name", "role_of"]
 
 _ROLE_WORDS: tuple[tuple[tuple[str, ...], NodeRole], ...] = (
     (("满意",), NodeRole.SATISFACTION),
@@ -23,13 +23,32 @@ _ROLE_WORDS: tuple[tuple[tuple[str, ...], NodeRole], ...] = (
 
 
 def infer_role(name: str, declared: NodeRole | None, inherited: NodeRole) -> NodeRole:
-    """The declared role, else one read from the name, else the enclosing group's."""
+    """The declared role, else one read from the name, else the enclosing group's.
+
+    For groups and top-level rows, which name the parts of the frame (产出指标, 满意度指标,
+    预算执行率); a row inside a group takes the group's role (:func:`role_of`).
+    """
     if declared is not None:
         return declared
+    role = role_in_name(name)
+    return inherited if role is None else role
+
+
+def role_in_name(name: str) -> NodeRole | None:
+    """The role a name reads like (满意 → satisfaction, 执行率 → execution …), if any."""
     for words, role in _ROLE_WORDS:
         if any(word in name for word in words):
             return role
-    return inherited
+    return None
+
+
+def role_of(node: Node, depth: int, inherited: NodeRole) -> NodeRole:
+    """Roles come from the tree: a group's is declared or read from its name (groups name the
+    frame), else its parent's; a row inside a group has its group's unless it declares one —
+    words in a row's name never re-file it (``kpi lint`` points at rows that read otherwise)."""
+    if isinstance(node, Group) or depth == 1:
+        return infer_role(node.name, node.role, inherited)
+    return node.role if node.role is not None else inherited
 
 
 class TreeCompiler:
@@ -62,7 +81,7 @@ class TreeCompiler:
             )
         else:
             self.seen_ids[node.id] = (*path, "id")
-        role = infer_role(node.name, node.role, inherited)
+        role = role_of(node, depth, inherited)
         if isinstance(node, Group):
             self.group(node, path, names, ids, depth, role)
         else:
