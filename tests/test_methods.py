@@ -30,11 +30,13 @@ def test_every_method_has_exactly_its_own_record() -> None:
     assert all(spec(m) is METHODS[m] and METHODS[m].method is m for m in Method)
 
 
-def test_each_method_specific_field_is_required_by_exactly_one_method() -> None:
-    """bands, score_formula and deduct each belong to one method; no record requires two."""
+def test_each_method_specific_field_is_read_by_exactly_one_method() -> None:
+    """bands, score_formula, deduct, rubric and over_budget each belong to one method; no record
+    requires two."""
     for param in PARAMS:
-        owners = [m for m, record in METHODS.items() if record.requires is param]
+        owners = [m for m, record in METHODS.items() if param in record.params]
         assert len(owners) == 1, param.field
+    assert all(sum(p.required for p in record.params) <= 1 for record in METHODS.values())
 
 
 @pytest.mark.parametrize(
@@ -64,6 +66,7 @@ _PARAM_YAML = {
     "score_formula": ", score_formula: A",
     "deduct": ", deduct: {minus: 1}",
     "rubric": ", rubric: [{item: 甲, points: 5}]",
+    "over_budget": ", over_budget: excess",
 }
 
 
@@ -101,7 +104,7 @@ def test_a_field_another_method_owns_is_refused_with_its_code(method: Method) ->
     """Each other method's field is refused as unused, by its own code."""
     record = METHODS[method]
     for param in PARAMS:
-        if param is record.requires:
+        if param in record.params:
             continue
         required = _PARAM_YAML[record.requires.field] if record.requires else ""
         codes = _codes(method, required + _PARAM_YAML[param.field])
@@ -183,6 +186,7 @@ _INVERTIBLE = [
     (Method.RANGE, "[60, 80]"),
     (Method.EXECUTION_RATE, None),
     (Method.DEDUCT, "≥ 80"),
+    (Method.DEDUCT, "= 80"),
     (Method.DEDUCT, "≤ 80"),
     (Method.DEDUCT, "[60, 80]"),
 ]
@@ -318,3 +322,44 @@ def test_full_marks_on_a_rubric_row_need_every_point() -> None:
     assert full is not None
     assert full.sentence(None, "zh") == "满分需要：达到全部评分要点：制度健全、执行到位"
     assert leaf.scorer.needed_for_score(D(2)) is None
+
+
+@given(
+    positive_weights,
+    st.decimals(min_value=D("0.01"), max_value=D("0.99"), places=2),
+    st.decimals(min_value=D(0), max_value=D(300), places=2),
+)
+def test_spending_over_budget_scored_as_an_excess_is_inverted_and_bounded(
+    weight: D, share: D, rate: D
+) -> None:
+    """over_budget: excess — 0 ≤ s ≤ w, full marks only at 100 %, never more above 100 % than
+    the default, and the inversion (either end) earns the score asked for."""
+    excess = Scorer(METHODS[Method.EXECUTION_RATE], weight, over_budget="excess")
+    full = Scorer(METHODS[Method.EXECUTION_RATE], weight)
+    out = excess.score(Reading(rate))
+    assert 0 <= out.score <= weight
+    assert out.score <= full.score(Reading(rate)).score
+    assert (out.score == weight) == (rate == 100) or weight == 0
+    figure = excess.needed_for_score(weight * share)
+    assert figure is not None
+    for actual in {figure.value, figure.high} - {None}:
+        assert actual is not None
+        assert excess.score(Reading(actual)).score >= weight * share
+
+
+def test_spending_over_budget_keeps_full_marks_unless_the_row_says_excess() -> None:
+    """103 % of the budget: 10 by default; 9.7 with over_budget: excess, and the rule says why."""
+    body = """
+        inputs: {rate: {unit: "%"}}
+        indicators:
+          - {id: e, name: 预算执行率, weight: 10, method: execution_rate, value: rate}
+        """
+    plain = evaluate(make_set(body), {"inputs": {"rate": 103}}).indicator("e")
+    strict = evaluate(
+        make_set(body.replace("value: rate}", "value: rate, over_budget: excess}")),
+        {"inputs": {"rate": 103}},
+    ).indicator("e")
+    assert (plain.score, strict.score) == (D(10), D("9.7"))
+    assert (
+        strict.explanation.calculation == "103% > 100% → s = 10 × (1 − (103% − 100%) ÷ 100%) = 9.7"
+    )

@@ -348,6 +348,9 @@ class Leaf(_Model):
     deduct: Deduction | None = None
     """For ``method: deduct``: points off per step of distance from the target."""
     rubric: tuple[RubricItem, ...] | None = None
+    over_budget: Literal["full", "excess"] | None = None
+    """For ``method: execution_rate``, spending above the budget (rate over 100 %): ``full`` marks
+    (the default; the over-budget flag says so) or scored as an ``excess``."""
     """For ``method: rubric``: its points (评分要点), adding up to the weight."""
     dimension: str | None = None
     """Output dimension, e.g. 数量, 质量, 时效, 成本 (inferred from the group name when absent)."""

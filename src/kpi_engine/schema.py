@@ -96,6 +96,10 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "method": ("计分方法；省略时按目标值比较符选择", "scoring method; default from the target"),
     "bands": ("分档表：[min, max) 内得 points 分", "stepwise table: [min, max) earns points"),
     "points": ("该档（或该评分要点）得分", "points of the step (or of the rubric point)"),
+    "over_budget": (
+        "预算执行率超过 100%（超预算支出）时：full 仍得满分并提示（默认）；excess 按超支部分扣分",
+        "execution rate above 100 %: full marks with a flag (default) or scored as an excess",
+    ),
     "include_max": ("该档含上限（表中“（含）”）", "the step includes its upper bound"),
     "rubric": (
         "评分要点（method: rubric）：每个要点及其分值，合计等于指标分值",

@@ -361,13 +361,29 @@ def deduct(
     return Outcome(score, False, achievement, rule_zh, rule_en, calc)
 
 
-def execution_rate(w: Decimal, rate: Decimal) -> Outcome:
-    """预算执行率 (percent): s = w × min(1, rate ÷ 100). A negative rate is bad data, not 0."""
+def execution_rate(w: Decimal, rate: Decimal, over: str = "full") -> Outcome:
+    """预算执行率 (percent): s = w × min(1, rate ÷ 100). A negative rate is bad data, not 0.
+
+    Above 100 % (spending beyond the budget) the default keeps full marks; ``over="excess"``
+    scores the excess like a shortfall: s = w × max(0, 1 − (rate − 100) ÷ 100).
+    """
     if rate < 0:
         raise EvaluationError(
             "score.negative-rate",
             f"执行率为负数（{show(rate)}%），请核对预算数和执行数",
             f"the execution rate is negative ({show(rate)}%): check budget and spending",
+        )
+    if over == "excess" and rate > HUNDRED:
+        score = _clip(w * max(ZERO, 1 - (rate - HUNDRED) / HUNDRED), w)
+        return Outcome(
+            score,
+            False,
+            rate / HUNDRED,
+            "s = w × min(1, 执行率 ÷ 100%)；超过 100% 时按超支扣分："
+            "s = w × (1 − (执行率 − 100%) ÷ 100%)",
+            "s = w × min(1, rate ÷ 100%); above 100% the excess costs: "
+            "s = w × (1 − (rate − 100%) ÷ 100%)",
+            Calc("{}% > 100% → s = {} × (1 − ({}% − 100%) ÷ 100%) = {}", rate, w, rate, score),
         )
     score = _clip(w * min(ONE, rate / HUNDRED), w)
     return Outcome(

@@ -94,6 +94,7 @@ class LeafCompiler:
             deduction=leaf.deduct,
             score_formula=self._score_formula(leaf, path),
             rubric=self._rubric(leaf, path),
+            over_budget=leaf.over_budget or "full",
             shares=self.shares,
         )
         return CompiledLeaf(
@@ -176,17 +177,17 @@ class LeafCompiler:
         return method
 
     def _params(self, leaf: Leaf, spec: MethodSpec, path: Path_) -> None:
-        """The field the method requires is there; no other method's field is."""
+        """The fields the method requires are there; no other method's field is."""
         for param in PARAMS:
             given = getattr(leaf, param.field) is not None
-            if param is spec.requires and not given:
+            if param in spec.params and param.required and not given:
                 self.checks.add(
                     param.missing_code,
                     param.missing_zh.format(id=leaf.id),
                     param.missing_en.format(id=leaf.id),
                     path,
                 )
-            elif param is not spec.requires and given:
+            elif param not in spec.params and given:
                 self.checks.add(
                     param.unused_code,
                     param.unused_zh.format(id=leaf.id),

@@ -20,6 +20,7 @@ from kpi_engine.targets import Op, Target
 __all__ = [
     "BANDS_PARAM",
     "DEDUCT_PARAM",
+    "OVER_BUDGET_PARAM",
     "PARAMS",
     "RUBRIC_PARAM",
     "SCORE_FORMULA_PARAM",
@@ -41,7 +42,8 @@ HUNDRED = Decimal(100)
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A leaf field that only one method reads; any other method refuses it.
+    """A leaf field that only one method reads; any other method refuses it. A required one is
+    refused when missing too.
 
     The messages are templates with ``{id}``, the leaf's id.
     """
@@ -53,6 +55,7 @@ class Param:
     unused_code: str
     unused_zh: str
     unused_en: str
+    required: bool = True
 
 
 BANDS_PARAM = Param(
@@ -91,7 +94,23 @@ RUBRIC_PARAM = Param(
     "指标 {id} 写了评分要点 rubric，但计分方法不是 rubric",
     "indicator {id} has a rubric but its method is not 'rubric'",
 )
-PARAMS: tuple[Param, ...] = (BANDS_PARAM, SCORE_FORMULA_PARAM, DEDUCT_PARAM, RUBRIC_PARAM)
+OVER_BUDGET_PARAM = Param(
+    "over_budget",
+    "",
+    "",
+    "",
+    "method.unused-over-budget",
+    "指标 {id} 写了 over_budget（超预算执行的计分），但计分方法不是 execution_rate",
+    "indicator {id} has over_budget but its method is not 'execution_rate'",
+    required=False,
+)
+PARAMS: tuple[Param, ...] = (
+    BANDS_PARAM,
+    SCORE_FORMULA_PARAM,
+    DEDUCT_PARAM,
+    RUBRIC_PARAM,
+    OVER_BUDGET_PARAM,
+)
 """Every method-specific leaf field."""
 
 FormulaRunner = Callable[[Formula, Mapping[str, Value]], Value]
@@ -171,8 +190,9 @@ class MethodSpec:
     """Written with ``kind: qualitative`` (no numeric actual)."""
     reads: Literal["actual", "tier", "met"]
     """What the unit supplies for the row: an actual, a tier (and score), or the points met."""
-    requires: Param | None
-    """The method-specific field it reads; every other one in :data:`PARAMS` is refused."""
+    params: tuple[Param, ...]
+    """The method-specific fields it reads (required or optional); every other one in
+    :data:`PARAMS` is refused."""
     unit: str | None
     """The unit its value must have (None: any)."""
     needs_target: bool
@@ -188,6 +208,11 @@ class MethodSpec:
     invert: Callable[[Scorer, Decimal], Needed | None]
     """What earns at least a score below the weight (None when the rule cannot be inverted)."""
 
+    @property
+    def requires(self) -> Param | None:
+        """The field the method cannot do without, if any."""
+        return next((p for p in self.params if p.required), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Scorer:
@@ -200,6 +225,9 @@ class Scorer:
     deduction: Deduction | None = None
     score_formula: Formula | None = None
     rubric: tuple[tuple[str, Decimal], ...] = ()
+    over_budget: Literal["full", "excess"] = "full"
+    """``execution_rate`` above 100 %: full marks (with the over-budget flag) or scored as an
+    excess, s = w × (1 − (rate − 100) ÷ 100)."""
     """The rubric's points and what each earns (``method: rubric``)."""
     shares: Mapping[str, Decimal] = field(default_factory=lambda: _NO_SHARES)
     """Default share of the weight per qualitative tier given without a score."""

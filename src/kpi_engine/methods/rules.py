@@ -133,7 +133,7 @@ def score_bands(s: Scorer, reading: Reading) -> Outcome:
 
 
 def score_execution(s: Scorer, reading: Reading) -> Outcome:
-    return scoring.execution_rate(s.weight, _actual(reading))
+    return scoring.execution_rate(s.weight, _actual(reading), s.over_budget)
 
 
 def score_formula(s: Scorer, reading: Reading) -> Outcome:
@@ -242,7 +242,7 @@ def full_bands(s: Scorer) -> Needed | None:
 
 
 def full_execution(s: Scorer) -> Needed:
-    return Needed("at_least", HUNDRED)
+    return Needed("exactly" if s.over_budget == "excess" else "at_least", HUNDRED)
 
 
 def full_rubric(s: Scorer) -> Needed:
@@ -289,7 +289,10 @@ def invert_deduct(s: Scorer, score: Decimal) -> Needed | None:
 
 
 def invert_execution(s: Scorer, score: Decimal) -> Needed:
-    return least(score / s.weight * 100)
+    share = score / s.weight
+    if s.over_budget == "excess":
+        return between(share * HUNDRED, (2 - share) * HUNDRED)
+    return least(share * HUNDRED)
 
 
 def invert_range(s: Scorer, t: Target, share: Decimal) -> Needed:
