@@ -272,3 +272,31 @@ def test_a_row_takes_its_groups_role_whatever_its_name_says() -> None:
     }
     e = evaluate(s, {"indicators": {}})
     assert "benefit.missing" not in {f.rule for f in e.flags}
+
+
+def test_a_bare_number_on_a_cost_or_time_limit_row_is_a_ceiling() -> None:
+    """ "30" on 单位成本 and "20 天" on 办结时限 read as ≤ (and say the direction was inferred);
+    a bare number elsewhere reads as ≥; a written comparison is never re-read."""
+    leaves = compile_set(
+        make_set(
+            """
+            indicators:
+              - {id: cost, name: 人均培训成本, weight: 1, target: "30 元"}
+              - {id: spend, name: 经费支出, weight: 1, target: "90", dimension: 成本}
+              - {id: days, name: 办结用时, weight: 1, target: "20 天"}
+              - {id: people, name: 培训人数, weight: 1, target: "500 人"}
+              - {id: written, name: 单位成本, weight: 1, target: "≥ 30 元"}
+            """
+        )
+    ).leaves
+    read = {
+        leaf.id: (leaf.target.op.value if leaf.target else None, leaf.direction_inferred)
+        for leaf in leaves
+    }
+    assert read == {
+        "cost": ("≤", "cost"),
+        "spend": ("≤", "cost"),
+        "days": ("≤", "time"),
+        "people": ("≥", "default"),
+        "written": ("≥", None),
+    }

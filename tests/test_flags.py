@@ -60,6 +60,13 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
     ),
     ("granularity.text_actual", [], [(("indicators", "count", "actual"), "完成")], [], []),
     (
+        "target.direction_inferred",
+        [(leaf(0, 0, "target"), "500 人")],
+        [],
+        [(leaf(0, 0, "target"), "≥ 500 人")],
+        [],
+    ),
+    (
         "granularity.missing_target",
         [(leaf(0, 0, "target"), DELETE)],
         [],

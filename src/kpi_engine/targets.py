@@ -38,6 +38,8 @@ class Target:
     high: Decimal | None = None
     strict: bool = False
     """Written as ``>`` or ``<``; scored like ``≥``/``≤`` (reaching the value earns full marks)."""
+    implicit: bool = False
+    """Written without a comparison (a bare ``30`` or ``20 天``): the direction was inferred."""
 
     @property
     def low(self) -> Decimal:
@@ -136,7 +138,7 @@ def _check_unit(unit: str | None, original: str) -> str | None:
 def parse_target(text: str | Decimal) -> Target:
     """Parse a target written as text (or given as a number, which means "≥ number")."""
     if isinstance(text, Decimal):
-        return Target(Op.GE, text, None, str(text))
+        return Target(Op.GE, text, None, str(text), implicit=True)
     original = text
     s = unicodedata.normalize("NFKC", text).strip()
     for symbol, ascii_op in _SYMBOL_OPS.items():
@@ -162,6 +164,7 @@ def parse_target(text: str | Decimal) -> Target:
             _check_unit(unit, original),
             original,
             strict=op_text in (">", "<"),
+            implicit=not op_text,
         )
     ranged = _RANGE.match(s)
     if ranged:

@@ -45,6 +45,9 @@ class CompiledLeaf:
     """Declared, inferred from the name, or inherited from the enclosing group."""
     scorer: Scorer
     """The leaf's method bound with its weight, target and parameters."""
+    direction_inferred: str | None = None
+    """For a target written without a comparison: why it reads as it does (``cost`` or ``time``:
+    as ≤; ``default``: as ≥); None when the comparison is written."""
 
     @property
     def method(self) -> Method:

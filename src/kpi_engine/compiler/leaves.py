@@ -7,7 +7,7 @@ here names a particular method.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from kpi_engine.compiler.checks import Checks, Path_
@@ -20,7 +20,7 @@ from kpi_engine.models import IndicatorSet, Kind, Leaf, Method, NodeRole
 from kpi_engine.scoring import Step
 from kpi_engine.targets import Op, Target, TargetSyntaxError, normalize_unit, parse_target
 
-__all__ = ["DIMENSIONS", "LeafCompiler"]
+__all__ = ["DIMENSIONS", "LeafCompiler", "inferred_direction"]
 
 DIMENSIONS = ("数量", "质量", "时效", "成本")
 """Output dimensions (产出指标的数量、质量、时效、成本)."""
@@ -46,6 +46,22 @@ class Place:
     role: NodeRole
 
 
+_COST_WORDS = ("成本", "费用", "单价", "经费", "造价")
+_TIME_WORDS = ("时限", "用时", "时长", "天数", "周期", "耗时")
+_TIME_UNITS = frozenset({"天", "日", "工作日", "个工作日", "自然日", "小时", "个月"})
+
+
+def inferred_direction(name: str, dimension: str | None, target: Target) -> str:
+    """Why a target written without a comparison reads the way it does: ``cost`` (成本 rows:
+    dimension 成本, or 成本/费用/单价 in the name) and ``time`` (时限 rows: a unit of days or
+    hours, or 时限/用时 in the name) read as ≤; any other bare number as ≥ (``default``)."""
+    if dimension == "成本" or any(word in name for word in _COST_WORDS):
+        return "cost"
+    if normalize_unit(target.unit) in _TIME_UNITS or any(word in name for word in _TIME_WORDS):
+        return "time"
+    return "default"
+
+
 class LeafCompiler:
     """Compiles the leaves of one set; the set's names are worked out once, not per leaf."""
 
@@ -64,7 +80,8 @@ class LeafCompiler:
 
     def compile(self, leaf: Leaf, place: Place) -> CompiledLeaf:
         path = place.path
-        target = self._target(leaf, path)
+        dimension = _dimension(leaf.dimension, place.names)
+        target = self._target(leaf, path, dimension)
         value = None
         if leaf.value is not None:
             value = self.checks.formula(
@@ -108,7 +125,12 @@ class LeafCompiler:
             target_text=None if leaf.target is None else str(leaf.target),
             unit=unit,
             value=value,
-            dimension=_dimension(leaf.dimension, place.names),
+            dimension=dimension,
+            direction_inferred=(
+                inferred_direction(leaf.name, dimension, target)
+                if target is not None and target.implicit
+                else None
+            ),
             role=place.role,
             scorer=scorer,
         )
@@ -121,14 +143,19 @@ class LeafCompiler:
             return normalize_unit(d.derived[name].unit)
         return None
 
-    def _target(self, leaf: Leaf, path: Path_) -> Target | None:
+    def _target(self, leaf: Leaf, path: Path_, dimension: str | None) -> Target | None:
         if leaf.target is None or leaf.kind is Kind.QUALITATIVE:
             return None  # qualitative targets are descriptions, scored by tier
         try:
-            return parse_target(leaf.target)
+            target = parse_target(leaf.target)
         except TargetSyntaxError as exc:
             self.checks.add("target.syntax", exc.message, exc.message_en, (*path, "target"))
             return None
+        if target.implicit and inferred_direction(leaf.name, dimension, target) != "default":
+            # A bare number on a cost or time-limit row is a ceiling (documented; kpi lint
+            # points at every row whose direction was inferred).
+            return replace(target, op=Op.LE)
+        return target
 
     def _method(self, leaf: Leaf, target: Target | None, path: Path_, unit: str | None) -> Method:
         """The leaf's method, checked against its kind, its target's operator and its unit."""

@@ -125,6 +125,12 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "has_target": ("是否有数值目标", "whether a numeric target is set"),
         "target": ("目标值（区间为下限）", "target (lower bound of a range)"),
         "target_text": ("目标值原文", "target as written"),
+        "direction_inferred": (
+            "目标值未写比较符时方向的依据：cost（成本类，按 ≤）、time（时限类，按 ≤）、"
+            "default（按 ≥）；写明比较符时为空",
+            "why a target written without a comparison reads as it does: cost or time (≤), "
+            "default (≥); empty when written",
+        ),
         "vague_count": ("目标值中模糊措辞的个数", "vague words in the target"),
         "vague_words": ("匹配到的模糊措辞", "the vague words found"),
         "role": ("类别：output/benefit/…", "role"),
@@ -268,6 +274,7 @@ class IndicatorStructure(TypedDict):
     has_target: bool
     target: Decimal | None
     target_text: str
+    direction_inferred: str
     vague_count: Decimal
     vague_words: str
     role: str

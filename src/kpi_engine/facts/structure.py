@@ -187,6 +187,7 @@ def indicator_structure(
             "has_target": target is not None,
             "target": target.value if target else None,
             "target_text": leaf.target_text or "",
+            "direction_inferred": leaf.direction_inferred or "",
             "vague_count": Decimal(len(found)),
             "vague_words": names(found),
             "role": leaf.role.value,
