@@ -291,3 +291,27 @@ def test_html_renders_total_and_chart_in_a_real_browser(
     assert len(data["bars"]) == 2
     assert all(width > 0 for width in data["bars"])
     assert data["chartHeight"] > 50
+
+
+def test_assumed_figures_are_marked_in_every_output_and_explained_under_the_table(
+    seed: tuple[IndicatorSet, Evaluation],
+) -> None:
+    """The seed's placeholder weights and restated targets: ※ beside them in text, Markdown and
+    the report, listed in JSON, and a note (plus the weights note) under every table."""
+    from kpi_engine.reports import render_markdown, render_text
+
+    s, e = seed
+    text = render_text(e)
+    assert "履职效能                                    50※" in text
+    assert "= 0 起※" in text
+    assert "※ 原报告未载明、由本指标体系设定的假设值" in text
+    assert "权重说明：广东省部门整体支出绩效评价" in text
+    assert "= 0 起※" in render_markdown(e)
+    report = render_report_markdown(build_report(s, e))
+    assert "= 0 起※" in report
+    assert "※ 原报告未载明、由本指标体系设定的假设值" in report
+    data = e.to_dict()
+    assumed = {r["id"] for r in data["indicators"] if r.get("assumed") == ["target"]}
+    assert len(assumed) == 8
+    assert all(g.get("assumed") == ["weight"] for g in data["groups"])
+    assert "Weights: " in render_text(e, "en")

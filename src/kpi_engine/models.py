@@ -347,6 +347,9 @@ class Leaf(_Model):
     """For ``method: formula``: the score, using A (actual), T (target), w (weight)."""
     deduct: Deduction | None = None
     """For ``method: deduct``: points off per step of distance from the target."""
+    assumed: tuple[Literal["target", "weight"], ...] = ()
+    """Figures the source does not state but the set assumes (``[target]``, ``[weight]``): every
+    output marks them (※) and says so under the table."""
     rubric: tuple[RubricItem, ...] | None = None
     over_budget: Literal["full", "excess"] | None = None
     """For ``method: execution_rate``, spending above the budget (rate over 100 %): ``full`` marks
@@ -366,6 +369,8 @@ class Group(_Model):
     name_en: str | None = None
     weight: NonNegative
     children: Annotated[tuple[Node, ...], Field(min_length=1)]
+    assumed: tuple[Literal["weight"], ...] = ()
+    """``[weight]`` when the source does not state the group's weight (marked ※ in outputs)."""
     role: NodeRole | None = None
     """产出/效益/满意度/预算执行率…; inferred from the name when absent."""
     note: str | None = None

@@ -398,6 +398,8 @@ class IndicatorResult(NamedTuple):
     given_score: Decimal | None = None
     """A qualitative score given by the assessor in the actuals."""
     last_year: Decimal | None = None
+    assumed: tuple[str, ...] = ()
+    """Figures (target, weight) the source does not state but the set assumes."""
 
     @property
     def applicable_weight(self) -> Decimal:
@@ -432,6 +434,8 @@ class IndicatorResult(NamedTuple):
             value = getattr(self, key)
             if value is not None:
                 out[key] = _num(value) if isinstance(value, Decimal) else value
+        if self.assumed:
+            out["assumed"] = list(self.assumed)
         if self.reported_actual is not None:
             ra = self.reported_actual
             out["reported_actual"] = _num(ra) if isinstance(ra, Decimal) else ra
@@ -451,10 +455,12 @@ class GroupResult:
     applicable_weight: Decimal
     score: Decimal
     children: tuple[str, ...]
+    assumed: tuple[str, ...] = ()
+    """``("weight",)`` when the source does not state the group's weight."""
 
     def to_dict(self, places: int) -> dict[str, Any]:
         """JSON-ready mapping."""
-        return {
+        out = {
             "id": self.id,
             "name": self.name,
             "name_en": self.name_en,
@@ -465,6 +471,9 @@ class GroupResult:
             "score_exact": _num(self.score),
             "children": list(self.children),
         }
+        if self.assumed:
+            out["assumed"] = list(self.assumed)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,6 +513,8 @@ class Evaluation:
     grade_range: tuple[Grade, Grade] | None = None
     """When the grade is withheld for an incomplete total: the grades of its lowest and highest
     possible values."""
+    weights_note: str | None = None
+    """Why the weights are what they are (the set's ``weights_note``), printed with the results."""
     unscored_as_zero: bool = False
     """The set counts unscored rows as 0 and grades the total anyway (``unscored: zero``)."""
 
@@ -548,6 +559,7 @@ class Evaluation:
             "grade_range": [g.label for g in self.grade_range] if self.grade_range else None,
             "grade_range_en": [g.label_en for g in self.grade_range] if self.grade_range else None,
             "unscored_as_zero": self.unscored_as_zero,
+            "weights_note": self.weights_note,
             "cap": self.cap,
             "total_uncapped": _num(self.total_uncapped),
             "places": self.places,

@@ -96,6 +96,10 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "method": ("计分方法；省略时按目标值比较符选择", "scoring method; default from the target"),
     "bands": ("分档表：[min, max) 内得 points 分", "stepwise table: [min, max) earns points"),
     "points": ("该档（或该评分要点）得分", "points of the step (or of the rubric point)"),
+    "assumed": (
+        "原报告未载明、由本指标体系设定的数值：target（年度指标值）、weight（分值）；输出中以 ※ 标出",
+        "figures the source does not state but the set assumes (target, weight); marked ※",
+    ),
     "over_budget": (
         "预算执行率超过 100%（超预算支出）时：full 仍得满分并提示（默认）；excess 按超支部分扣分",
         "execution rate above 100 %: full marks with a flag (default) or scored as an excess",

@@ -45,6 +45,8 @@ class CompiledLeaf:
     """Declared, inferred from the name, or inherited from the enclosing group."""
     scorer: Scorer
     """The leaf's method bound with its weight, target and parameters."""
+    assumed: tuple[str, ...] = ()
+    """Which of its figures (target, weight) the source does not state (marked ※)."""
     direction_inferred: str | None = None
     """For a target written without a comparison: why it reads as it does (``cost`` or ``time``:
     as ≤; ``default``: as ≥); None when the comparison is written."""
@@ -87,6 +89,7 @@ class CompiledGroup:
     weight: Decimal
     children: tuple[str, ...]
     role: NodeRole
+    assumed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,7 @@ class LeafCompiler:
             ),
             role=place.role,
             scorer=scorer,
+            assumed=tuple(leaf.assumed),
         )
 
     def _declared_unit(self, name: str) -> str | None:

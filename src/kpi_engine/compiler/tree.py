@@ -122,5 +122,6 @@ class TreeCompiler:
                 g.weight,
                 tuple(c.id for c in g.children),
                 role,
+                tuple(g.assumed),
             )
         )

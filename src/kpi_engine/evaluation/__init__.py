@@ -83,6 +83,7 @@ class Run:
             total_uncapped=totals.total_uncapped,
             total_high=totals.total_high,
             grade_range=totals.grade_range,
+            weights_note=definition.weights_note,
             unscored_as_zero=totals.total_high is not None and definition.unscored == "zero",
             values={name: as_decimal(value) for name, value in data.values.items()},
             sources={

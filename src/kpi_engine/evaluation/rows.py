@@ -40,6 +40,7 @@ class Static(NamedTuple):
     target_text: str | None
     unit: str | None
     dimension: str | None
+    assumed: tuple[str, ...]
 
     @classmethod
     def of(cls, leaf: CompiledLeaf) -> Static:
@@ -56,6 +57,7 @@ class Static(NamedTuple):
             leaf.target_text,
             leaf.unit,
             leaf.dimension,
+            leaf.assumed,
         )
 
 
@@ -135,6 +137,7 @@ def _result(
         dimension=s.dimension,
         given_score=e.given_score,
         last_year=e.last_year,
+        assumed=s.assumed,
     )
 
 

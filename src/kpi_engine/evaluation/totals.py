@@ -46,7 +46,16 @@ def add_up(
         by_id[g.id] = (score, applicable)
         groups.append(
             GroupResult(
-                g.id, g.name, g.name_en, g.path, g.depth, g.weight, applicable, score, g.children
+                g.id,
+                g.name,
+                g.name_en,
+                g.path,
+                g.depth,
+                g.weight,
+                applicable,
+                score,
+                g.children,
+                g.assumed,
             )
         )
     raw = exact_sum(by_id[i][0] for i in c.top)

@@ -13,8 +13,11 @@ from kpi_engine.reports.labels import (
     by_severity,
     label,
     name_of,
+    notes_under_table,
     row_status,
+    target_cell,
     total_line,
+    weight_cell,
 )
 from kpi_engine.results import Evaluation, GroupResult, IndicatorResult, Status
 
@@ -85,20 +88,22 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
     for depth, node in rows(evaluation):
         indent = "　" * depth
         name = _cell(indent + name_of(node, lang))
-        weight = trimmed(node.weight)
+        weight = weight_cell(node)
         if isinstance(node, GroupResult):
             cells = [f"**{name}**", weight, "", "", f"**{fixed(node.score, places)}**", ""]
             reported = ""
         else:
             status = row_status(node, lang)
-            target = _cell(node.target_text or "")
+            target = _cell(target_cell(node))
             actual = _cell(actual_text(node, places, lang))
             cells = [name, weight, target, actual, fixed(node.score, places, none=""), status]
             reported = exact(node.reported_score) or ""
         if review:
             cells.insert(5, reported)
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"**{total_line(evaluation, lang)}**", "", f"## {label('flags', lang)}", ""]
+    notes = [f"{_cell(note)}  " for note in notes_under_table(evaluation, lang)]
+    lines += ["", *notes, *([""] if notes else [])]
+    lines += [f"**{total_line(evaluation, lang)}**", "", f"## {label('flags', lang)}", ""]
     if not evaluation.flags:
         lines.append(label("no_flags", lang))
     for severity, group in by_severity(evaluation.flags):

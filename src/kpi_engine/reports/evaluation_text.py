@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import unicodedata
 
-from kpi_engine.display import exact, fixed, trimmed
+from kpi_engine.display import exact, fixed
 from kpi_engine.errors import Lang
 from kpi_engine.reports.labels import (
     actual_text,
     by_severity,
     label,
     name_of,
+    notes_under_table,
     row_status,
+    target_cell,
     total_line,
+    weight_cell,
 )
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult
 
@@ -61,7 +64,7 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
     table: list[list[str]] = [[label(k, lang) for k in keys]]
     for depth, node in rows(evaluation):
         name = "  " * depth + name_of(node, lang)
-        weight = trimmed(node.weight)
+        weight = weight_cell(node)
         score = fixed(node.score, places, none="")
         if isinstance(node, GroupResult):
             row = [name, weight, "", "", score, ""]
@@ -69,7 +72,7 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
         else:
             status = row_status(node, lang)
             actual = actual_text(node, places, lang)
-            row = [name, weight, node.target_text or "", actual, score, status]
+            row = [name, weight, target_cell(node), actual, score, status]
             reported = exact(node.reported_score) or ""
         if review:
             row.insert(5, reported)
@@ -83,7 +86,8 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
     for row in table:
         cells = [_pad(cell, widths[i], right=i in numeric) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
-    lines += ["", total_line(evaluation, lang), ""]
+    notes = notes_under_table(evaluation, lang)
+    lines += ["", *notes, *([""] if notes else []), total_line(evaluation, lang), ""]
     lines += render_flags(evaluation.flags, lang)
     return "\n".join(lines) + "\n"
 

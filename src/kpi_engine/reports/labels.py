@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from kpi_engine.display import exact, figure, fixed, percent, trimmed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.flags import grade_span
@@ -81,6 +83,40 @@ def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
     if result.value is None:
         return result.actual_text or ""
     return with_unit(figure(result.value, places), result.unit)
+
+
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+"""A line break folded into a space between Chinese characters (YAML ``>``), which is no space."""
+
+ASSUMED = "※"
+"""The mark beside a target or weight that the source does not state but the set assumes."""
+
+
+def weight_cell(node: GroupResult | IndicatorResult) -> str:
+    """The weight, marked ※ when assumed."""
+    return trimmed(node.weight) + (ASSUMED if "weight" in node.assumed else "")
+
+
+def target_cell(result: IndicatorResult) -> str:
+    """The target as written, marked ※ when assumed."""
+    text = result.target_text or ""
+    return text + ASSUMED if text and "target" in result.assumed else text
+
+
+def notes_under_table(evaluation: Evaluation, lang: Lang) -> list[str]:
+    """What the table's marks mean, and the set's weights note: the assumptions, in words."""
+    notes = []
+    nodes: list[GroupResult | IndicatorResult] = [*evaluation.groups, *evaluation.indicators]
+    if any(node.assumed for node in nodes):
+        notes.append(
+            f"{ASSUMED} 原报告未载明、由本指标体系设定的假设值"
+            if lang == "zh"
+            else f"{ASSUMED} assumed by the indicator set: the source does not state it"
+        )
+    if evaluation.weights_note:
+        note = _CJK_GAP.sub("", " ".join(evaluation.weights_note.split()))
+        notes.append(f"权重说明：{note}" if lang == "zh" else f"Weights: {note}")
+    return notes
 
 
 def total_text(evaluation: Evaluation) -> str:

@@ -19,7 +19,16 @@ from kpi_engine.display import exact, figure, fixed, money, percent, trimmed
 from kpi_engine.errors import Lang
 from kpi_engine.models import IndicatorSet, InputRole
 from kpi_engine.reports.evaluation_text import rows
-from kpi_engine.reports.labels import actual_text, grade_text, name_of, row_status, total_text
+from kpi_engine.reports.labels import (
+    actual_text,
+    grade_text,
+    name_of,
+    notes_under_table,
+    row_status,
+    target_cell,
+    total_text,
+    weight_cell,
+)
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
 __all__ = ["Block", "Bullets", "Chart", "Document", "Heading", "Paragraph", "Table", "build_report"]
@@ -433,7 +442,7 @@ class _Builder:
         emphasis = set()
         for depth, node in rows(self.e):
             indent = "　" * depth
-            weight = trimmed(node.weight)
+            weight = weight_cell(node)
             if isinstance(node, GroupResult):
                 emphasis.add(len(body))
                 body.append(
@@ -451,7 +460,7 @@ class _Builder:
                     (
                         indent + name_of(node, self.lang),
                         weight,
-                        node.target_text or "",
+                        target_cell(node),
                         actual_text(node, places, self.lang),
                         fixed(node.score, places, none=""),
                         row_status(node, self.lang),
@@ -462,6 +471,8 @@ class _Builder:
         emphasis.add(len(body))
         body.append((t("合计", "Total"), trimmed(self.e.scale), "", "", total, grade))
         self.add(Table(header, tuple(body), frozenset({1, 4}), frozenset(emphasis)))
+        for note in notes_under_table(self.e, self.lang):
+            self.add(Paragraph(note))
 
 
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")

@@ -16,7 +16,7 @@ from kpi_engine.functions import quantize_half_up
 from kpi_engine.methods import METHODS
 from kpi_engine.models import IndicatorSet, InputRole, Method
 from kpi_engine.reports.evaluation_text import display_width
-from kpi_engine.reports.labels import grade_text, total_text
+from kpi_engine.reports.labels import grade_text, notes_under_table, total_text
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.workbooks import (
     Alignment,
@@ -226,6 +226,11 @@ class _Writer:
                 f"Note: only {share} of the weight was scored; the total could lie in {between}.",
             )
             self.ws.cell(row=row + 1, column=1, value=note).data_type = "s"
+            row += 1
+        for extra in notes_under_table(e, self.lang):
+            # Numbers stay numbers in their cells: what is assumed is said under the table.
+            row += 1
+            self.ws.cell(row=row, column=1, value=extra).data_type = "s"
 
     def finish(self, first: int) -> bytes:
         ws = self.ws
