@@ -97,7 +97,8 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "bands": ("分档表：[min, max) 内得 points 分", "stepwise table: [min, max) earns points"),
     "points": ("该档（或该评分要点）得分", "points of the step (or of the rubric point)"),
     "assumed": (
-        "原报告未载明、由本指标体系设定的数值：target（年度指标值）、weight（分值）；输出中以 ※ 标出",
+        "原报告未载明、由本指标体系设定的数值：target（年度指标值）、weight（分值）；"
+        "输出中以 ※ 标出",
         "figures the source does not state but the set assumes (target, weight); marked ※",
     ),
     "over_budget": (
