@@ -300,3 +300,21 @@ def test_a_bare_number_on_a_cost_or_time_limit_row_is_a_ceiling() -> None:
         "people": ("≥", "default"),
         "written": ("≥", None),
     }
+
+
+def test_a_group_named_for_progress_is_the_timeliness_dimension() -> None:
+    """进度指标 (as many tables call it) gives its rows the 时效 dimension; 质量指标 gives 质量."""
+    leaves = compile_set(
+        make_set(
+            """
+            indicators:
+              - id: output
+                name: 产出指标
+                weight: 2
+                children:
+                  - {id: p, name: 进度指标, weight: 1, children: [{id: on_time, name: 按期完成率, weight: 1, target: "≥ 95%"}]}
+                  - {id: q, name: 质量指标, weight: 1, children: [{id: passed, name: 验收合格率, weight: 1, target: "≥ 98%"}]}
+            """
+        )
+    ).leaves
+    assert {leaf.id: leaf.dimension for leaf in leaves} == {"on_time": "时效", "passed": "质量"}

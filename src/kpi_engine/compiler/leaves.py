@@ -26,12 +26,19 @@ DIMENSIONS = ("数量", "质量", "时效", "成本")
 """Output dimensions (产出指标的数量、质量、时效、成本)."""
 
 
+_DIMENSION_WORDS: tuple[tuple[str, str], ...] = (
+    *((dimension, dimension) for dimension in DIMENSIONS),
+    ("进度", "时效"),  # 进度指标 is how many tables name the 时效 dimension
+)
+
+
 def _dimension(declared: str | None, group_names: tuple[str, ...]) -> str | None:
+    """The declared dimension, else the nearest group's named after one (数量指标, 进度指标…)."""
     if declared:
         return declared
     for name in reversed(group_names):
-        for dimension in DIMENSIONS:
-            if dimension in name:
+        for word, dimension in _DIMENSION_WORDS:
+            if word in name:
                 return dimension
     return None
 
