@@ -534,3 +534,16 @@ def test_a_set_may_count_unscored_rows_as_zero_and_says_so() -> None:
     assert grade_text(e, "zh") == "中（未计分指标按 0 分计）"
     flag = next(f for f in e.flags if f.rule == "data.incomplete")
     assert "按 0 分计入并评定等级" in flag.message
+
+
+def test_a_figure_missing_from_the_source_is_not_scored_and_not_blamed_on_the_unit() -> None:
+    """not_in_source: missing_input with its own code, an info flag naming a transcription gap,
+    and no data.missing_input warning for that row."""
+    s = make_set('indicators:\n  - {id: a, name: 培训人数, weight: 10, target: "≥ 500 人"}\n')
+    e = evaluate(s, {"indicators": {"a": {"not_in_source": True}}})
+    row = e.indicator("a")
+    assert (row.status, row.problem_code) == (Status.MISSING_INPUT, "actual.not-in-source")
+    rules = {f.rule: f for f in e.flags}
+    assert "data.missing_input" not in rules
+    assert rules["data.not_in_source"].severity == "info"
+    assert "转录缺口" in rules["data.not_in_source"].message

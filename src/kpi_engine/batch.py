@@ -54,7 +54,16 @@ def group_columns(compiled: CompiledSet) -> list[str]:
     return list(dict.fromkeys([*compiled.top, *(g.id for g in compiled.groups)]))
 
 
-INDICATOR_FIELDS = ("actual", "tier", "score", "met", "reported_score", "reason", "not_applicable")
+INDICATOR_FIELDS = (
+    "actual",
+    "tier",
+    "score",
+    "met",
+    "reported_score",
+    "reason",
+    "not_applicable",
+    "not_in_source",
+)
 """Per-indicator columns are written ``<indicator id>.<field>``."""
 
 
@@ -115,8 +124,8 @@ def flat_actuals(row: Mapping[str, Any], key: str, inputs: Iterable[str]) -> dic
             cell = _cell(value)
             if cell is None:
                 continue
-            if field == "not_applicable":
-                cell = str(cell).strip().lower() in {"true", "1", "yes", "是", "不适用"}
+            if field in ("not_applicable", "not_in_source"):
+                cell = str(cell).strip().lower() in {"true", "1", "yes", "是", "不适用", "缺失"}
             actuals["indicators"].setdefault(indicator, {})[field] = cell
     return actuals
 

@@ -322,6 +322,25 @@ def data_flags(
             evidence["code"] = r.problem_code
         if r.status is Status.MISSING_INPUT and r.problem_code == "target.missing":
             continue  # a definition gap, not missing data: rule packs report it (one flag per set)
+        if r.problem_code == "actual.not-in-source":
+            # A transcription gap is the reviewer's to close, not the unit's fault.
+            flags.append(
+                Flag(
+                    "data.not_in_source",
+                    "info",
+                    r.id,
+                    f"指标“{r.name}”的实际完成值在原表中缺失或无法辨认，未计分（转录缺口，"
+                    "不是单位填报的问题）",
+                    f"the actual of {name_en} is missing or illegible in the source and was not "
+                    "scored (a transcription gap, not the unit's omission)",
+                    evidence,
+                    "向单位索取原件或清晰的扫描件后补录。",
+                    "Obtain the original or a legible scan and enter the figure.",
+                    "原表缺失",
+                    "Not in the source",
+                )
+            )
+            continue
         if r.status is Status.MISSING_INPUT:
             flags.append(
                 Flag(

@@ -455,6 +455,9 @@ class IndicatorActual(_Model):
     met: Annotated[tuple[str, ...] | None, BeforeValidator(_item_list)] = None
     """For a rubric row: the points met, by name (a list, or text separated by 、or commas)."""
     not_applicable: bool = False
+    not_in_source: bool = False
+    """The figure is missing or illegible in the source table (a transcription gap): the row is
+    not scored, and it is reported as the reviewer's gap, not as the unit's omission."""
     reported_score: NonNegative | None = None
     """The score the department reported for itself (kept for review)."""
     reason: str | None = None

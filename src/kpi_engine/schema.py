@@ -138,6 +138,10 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "score": ("定性指标的评分（须在档次区间内）", "qualitative score (within its tier band)"),
     "not_applicable": ("不适用：不计入满分", "not applicable: excluded from full marks"),
     "reported_score": ("单位自评得分（供复核）", "score the unit reported (for review)"),
+    "not_in_source": (
+        "原表中该项缺失或无法辨认（转录缺口）：不计分，也不算作单位漏填",
+        "missing or illegible in the source: not scored, and not blamed on the unit",
+    ),
     "reported_total": ("单位自评总分（供复核）", "total the unit reported (for review)"),
     "reason": ("偏差原因分析及改进措施", "reason for the deviation and measures"),
     "source": ("数据来源", "where the figure comes from"),

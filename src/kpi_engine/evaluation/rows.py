@@ -178,6 +178,17 @@ class RowScorer:
                 notes_en=("Not applicable: excluded from full marks; the total is rescaled.",),
             )
             return _result(s, e, _NOTHING_READ, Status.NOT_APPLICABLE, explanation)
+        if raw.not_in_source:
+            failure = Failure(
+                Status.MISSING_INPUT,
+                Issue(
+                    "actual.not-in-source",
+                    "原表中该项缺失或无法辨认（转录缺口），未计分",
+                    "missing or illegible in the source (a transcription gap): not scored",
+                ),
+                Explanation(s.method),
+            )
+            return self.failed(s, e, failure)
         reads = leaf.scorer.spec.reads
         if reads == "tier":
             got = self.tier(raw, s)
