@@ -80,9 +80,9 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
     keys = ["indicator", "weight", "target", "actual", "score", "status"]
     aligns = ["---", "---:", "---", "---", "---:", "---"]
     review = any(r.reported_score is not None for r in evaluation.indicators)
-    if review:
-        keys.insert(5, "reported")
-        aligns.insert(5, "---:")
+    if review:  # 自评分 | 复核分 side by side
+        keys[4:5] = ["reported", "reviewed"]
+        aligns.insert(4, "---:")
     head = [label(k, lang) for k in keys]
     lines = [f"# {title}", "", "| " + " | ".join(head) + " |", "|" + "|".join(aligns) + "|"]
     for depth, node in rows(evaluation):
@@ -99,7 +99,7 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
             cells = [name, weight, target, actual, fixed(node.score, places, none=""), status]
             reported = exact(node.reported_score) or ""
         if review:
-            cells.insert(5, reported)
+            cells.insert(4, reported)
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"{_cell(note)}  " for note in notes_under_table(evaluation, lang)]
     lines += ["", *notes, *([""] if notes else [])]

@@ -60,7 +60,8 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
     keys = ["indicator", "weight", "target", "actual", "score", "status"]
     review = any(r.reported_score is not None for r in evaluation.indicators)
     if review:
-        keys.insert(5, "reported")  # the unit's own score beside the recomputed one
+        # The unit's own score and the score by the rules, side by side (自评分 | 复核分).
+        keys[4:5] = ["reported", "reviewed"]
     table: list[list[str]] = [[label(k, lang) for k in keys]]
     for depth, node in rows(evaluation):
         name = "  " * depth + name_of(node, lang)
@@ -75,7 +76,7 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
             row = [name, weight, target_cell(node), actual, score, status]
             reported = exact(node.reported_score) or ""
         if review:
-            row.insert(5, reported)
+            row.insert(4, reported)
         table.append(row)
     widths = [max(display_width(row[i]) for row in table) for i in range(len(keys))]
     numeric = {1, 4, 5} if review else {1, 4}

@@ -45,6 +45,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "error": ("错误", "error"),
     "incomplete": ("（总分不完整）", " (incomplete)"),
     "reported": ("自评得分", "Reported"),
+    "reviewed": ("复核得分", "Reviewed"),
     "reported_total": ("自评总分", "Reported total"),
 }
 
