@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,28 @@ def test_init_cli_lists_and_suggests(tmp_path: Path, capsys: pytest.CaptureFixtu
         .read_text(encoding="utf-8")
         .startswith("# yaml-language-server: $schema=./indicator-set.schema.json")
     )
+
+
+def test_the_mof_2013_template_follows_the_framework(tmp_path: Path) -> None:
+    """Its rows as the framework lists them (结转结余率, 资金使用合规性, 预决算信息公开性,
+    基础信息完善性, 资产管理安全性; 预算管理 and 资产管理 apart), 预算调整率 as the sum of the
+    adjustments, and "每超过一个百分点扣0.8分" prorated."""
+    folder = tmp_path / "m"
+    init("mof-2013", folder)
+    engine = Engine(load_indicator_set(folder))
+    names = {leaf.name for leaf in engine.compiled.leaves}
+    assert {
+        "结转结余率",
+        "资金使用合规性",
+        "预决算信息公开性",
+        "基础信息完善性",
+        "资产管理安全性",
+    } <= names
+    assert {"预算管理", "资产管理"} <= {g.name for g in engine.compiled.groups}
+    e = engine.evaluate(load_actuals(folder / "actuals.yaml"))
+    # (260 + 60 + 40) ÷ 5000 = 7.2 %, where the net change (5200 − 5000) ÷ 5000 would be 4 %
+    assert e.indicator("budget_adjustment").value == Decimal("7.2")
+    leaf = engine.compiled.leaf("three_public_change")
+    assert leaf is not None
+    assert leaf.deduction is not None
+    assert leaf.deduction.partial == "prorate"
