@@ -547,3 +547,14 @@ def test_a_figure_missing_from_the_source_is_not_scored_and_not_blamed_on_the_un
     assert "data.missing_input" not in rules
     assert rules["data.not_in_source"].severity == "info"
     assert "转录缺口" in rules["data.not_in_source"].message
+
+
+def test_an_actual_that_restates_the_target_is_named_as_such() -> None:
+    """"≥266米" as the 实际完成值 is not a result: an error status saying it restates the target,
+    while a bare text like 完成 stays actual.not-numeric."""
+    s = make_set('indicators:\n  - {id: a, name: 新建步道, weight: 10, target: "≥ 266 米"}\n')
+    row = evaluate(s, {"indicators": {"a": {"actual": "≥266米"}}}).indicator("a")
+    assert (row.status, row.problem_code) == (Status.ERROR, "actual.restates-target")
+    assert "照抄了目标值" in (row.problem or "")
+    other = evaluate(s, {"indicators": {"a": {"actual": "完成"}}}).indicator("a")
+    assert other.problem_code == "actual.not-numeric"

@@ -20,7 +20,7 @@ from kpi_engine.methods import Reading
 from kpi_engine.models import IndicatorActual
 from kpi_engine.results import Details, Explanation, IndicatorResult, Status, UsedValue
 from kpi_engine.scoring import Outcome
-from kpi_engine.targets import Target
+from kpi_engine.targets import Target, TargetSyntaxError, parse_target
 
 __all__ = ["Entry", "RowScorer", "Static"]
 
@@ -154,6 +154,16 @@ Got = tuple[Read, Details | None, Reading]
 """What was read for a row, what explains it, and what its scorer is given."""
 
 
+def _restates_target(text: object) -> bool:
+    """An actual written as a target ("≥266米", "不低于 95%"): a comparison, not a result."""
+    if not isinstance(text, str):
+        return False
+    try:
+        return not parse_target(text).implicit
+    except TargetSyntaxError:
+        return False
+
+
 class RowScorer:
     """Scores the leaves of one unit against its data."""
 
@@ -240,6 +250,18 @@ class RowScorer:
                     Status.MISSING_INPUT,
                     Issue("actual.missing", "未提供实际完成值", "no actual value supplied"),
                     Explanation(s.method),
+                )
+            if kind == "not-numeric" and _restates_target(raw.actual):
+                return Failure(
+                    Status.ERROR,
+                    Issue(
+                        "actual.restates-target",
+                        f"实际完成值“{raw.actual}”只是照抄了目标值，没有给出实际完成的数值，无法计分",
+                        f"the actual {raw.actual!r} restates the target instead of giving what "
+                        "was achieved: it cannot be scored",
+                    ),
+                    Explanation(s.method),
+                    Read(actual_text=str(raw.actual)),
                 )
             if kind is not None or actual is None:
                 return Failure(
