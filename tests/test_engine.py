@@ -550,7 +550,7 @@ def test_a_figure_missing_from_the_source_is_not_scored_and_not_blamed_on_the_un
 
 
 def test_an_actual_that_restates_the_target_is_named_as_such() -> None:
-    """"≥266米" as the 实际完成值 is not a result: an error status saying it restates the target,
+    """ "≥266米" as the 实际完成值 is not a result: an error status saying it restates the target,
     while a bare text like 完成 stays actual.not-numeric."""
     s = make_set('indicators:\n  - {id: a, name: 新建步道, weight: 10, target: "≥ 266 米"}\n')
     row = evaluate(s, {"indicators": {"a": {"actual": "≥266米"}}}).indicator("a")
@@ -558,3 +558,36 @@ def test_an_actual_that_restates_the_target_is_named_as_such() -> None:
     assert "照抄了目标值" in (row.problem or "")
     other = evaluate(s, {"indicators": {"a": {"actual": "完成"}}}).indicator("a")
     assert other.problem_code == "actual.not-numeric"
+
+
+_PUBLISHED = """
+scale: 100
+as_published: true
+indicators:
+  - id: output
+    name: 产出指标
+    weight: 60
+    children:
+      - {id: a, name: 培训人数, weight: 40, target: "≥ 500 人"}
+      - {id: b, name: 合格率, weight: 30, target: "≥ 90%"}
+  - {id: c, name: 满意度, weight: 50, target: "≥ 90%"}
+"""
+
+
+def test_a_table_loaded_as_published_is_reviewed_not_refused() -> None:
+    """Weights adding to 70 under a printed 60, and 110 under a printed 100: two flags with both
+    figures and where they are, and the total added up as the table adds it (40 + 30 + 50, no
+    rescaling)."""
+    s = make_set(_PUBLISHED)
+    e = evaluate(
+        s, {"indicators": {"a": {"actual": 500}, "b": {"actual": 90}, "c": {"actual": 90}}}
+    )
+    found = [f for f in e.flags if f.rule == "published.inconsistent"]
+    assert sorted(f.evidence["code"] for f in found) == [
+        "weights.mismatch",
+        "weights.scale-mismatch",
+    ]
+    assert any("60" in f.message and "70" in f.message for f in found)
+    assert e.total == 120
+    with pytest.raises(DefinitionError):
+        Engine(make_set(_PUBLISHED.replace("as_published: true\n", "")))

@@ -286,6 +286,25 @@ def grade_span(grades: tuple[Grade, Grade], lang: Lang) -> str:
     return f"grade pending ({low.label_en} to {high.label_en})"
 
 
+def published_flags(published: Sequence[Issue]) -> list[Flag]:
+    """A table loaded as published: each inconsistency of its own figures, with where it is."""
+    return [
+        Flag(
+            "published.inconsistent",
+            "warning",
+            str(issue.location) if issue.location else "set",
+            f"原表数据不一致：{issue.message}",
+            f"the table contradicts itself: {issue.message_en}",
+            {"code": issue.code, "where": str(issue.location) if issue.location else ""},
+            "与单位核实分值，按核实后的分值修改评分表。",
+            "Check the weights with the unit and correct the table.",
+            "原表数据不一致",
+            "Inconsistent table",
+        )
+        for issue in published
+    ]
+
+
 def data_flags(
     results: tuple[IndicatorResult, ...],
     coverage: Decimal,

@@ -408,6 +408,10 @@ class IndicatorSet(_Model):
     )
     """``national`` (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差) or a list of bands on a 100-point basis."""
     rounding: Rounding = Rounding()
+    as_published: bool = False
+    """Load a unit's table as published, for review: weights that do not add up (to their group
+    or to the printed full marks) are flags with both figures instead of errors, and the total is
+    the sum of the row scores as the table adds them."""
     unscored: Literal["range", "zero"] = "range"
     """A total with rows that could not be scored (missing or bad data): ``range`` (default) gives
     the range the total can lie in and withholds the grade; ``zero`` counts those rows as 0 and

@@ -79,6 +79,10 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "indicators": ("指标树：有 children 的为指标组，其余为末级指标", "indicator tree"),
     "children": ("下级指标；分值之和必须等于本级分值", "children; their weights sum to this one"),
     "weight": ("分值", "weight (points)"),
+    "as_published": (
+        "按原表载入复核：分值不相符等原表自身的不一致改为逐条提示而不报错，总分按原表直接相加",
+        "load a unit's table as published, for review: its inconsistencies become flags",
+    ),
     "unscored": (
         "有未计分指标时：range 给出总分可能的区间并暂不评定等级（默认）；"
         "zero 按 0 分计入并评定等级",

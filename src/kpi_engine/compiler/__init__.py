@@ -64,7 +64,7 @@ def _scale(d: IndicatorSet, checks: Checks) -> Decimal:
     total = sum((n.weight for n in d.indicators), Decimal(0))
     scale = d.scale if d.scale is not None else total
     if d.scale is not None and d.scale != total:
-        checks.add(
+        checks.inconsistent(
             "weights.scale-mismatch",
             f"满分 scale 为 {show(d.scale)}，但一级指标分值之和为 {show(total)}",
             f"scale is {show(d.scale)} but the top-level weights sum to {show(total)}",
@@ -126,4 +126,5 @@ def compile_set(definition: IndicatorSet) -> CompiledSet:
         round_indicators=d.rounding.apply == "indicator",
         qualitative_shares=shares,
         roles=MappingProxyType(roles),
+        published=tuple(checks.published),
     )

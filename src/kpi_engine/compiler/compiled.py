@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kpi_engine.errors import Issue
 from kpi_engine.formula import Formula
 from kpi_engine.grading import Grade
 from kpi_engine.methods import Scorer
@@ -111,6 +112,8 @@ class CompiledSet:
     qualitative_shares: Mapping[str, Decimal]
     roles: Mapping[InputRole, str]
     """Which input or derived value plays each standard role (全年执行数, 年末结转结余…)."""
+    published: tuple[Issue, ...] = ()
+    """For a set loaded ``as_published``: the table's own inconsistencies, reported as flags."""
 
     def leaf(self, leaf_id: str) -> CompiledLeaf | None:
         """The leaf with this id, if any."""

@@ -104,7 +104,7 @@ class TreeCompiler:
         if total != g.weight:
             here = self.checks.at((*path, "weight"))
             kids = self.checks.at((*path, "children"))
-            self.checks.add(
+            self.checks.inconsistent(
                 "weights.mismatch",
                 f"“{g.name}”的分值为 {show(g.weight)}（第 {here.line} 行），但其下级指标分值之和为 "
                 f"{show(total)}（第 {kids.line} 行起）",

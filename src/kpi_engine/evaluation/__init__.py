@@ -16,7 +16,7 @@ from kpi_engine.compiler import CompiledSet
 from kpi_engine.evaluation.data import Data, as_decimal
 from kpi_engine.evaluation.rows import RowScorer, Static
 from kpi_engine.evaluation.totals import Totals, add_up
-from kpi_engine.flags import data_flags
+from kpi_engine.flags import data_flags, published_flags
 from kpi_engine.formula import Formula, Interpreter
 from kpi_engine.models import Actuals, DerivedDef, InputEntry
 from kpi_engine.results import Evaluation
@@ -77,7 +77,10 @@ class Run:
             indicators=results,
             groups=totals.groups,
             top=c.top,
-            flags=tuple(data_flags(results, totals.coverage, c.places, data.problems, totals.span)),
+            flags=(
+                *published_flags(c.published),
+                *data_flags(results, totals.coverage, c.places, data.problems, totals.span),
+            ),
             reported_total=self.actuals.reported_total,
             cap=totals.cap,
             total_uncapped=totals.total_uncapped,

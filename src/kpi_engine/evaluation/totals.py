@@ -65,7 +65,10 @@ def add_up(
         total = None
         coverage = Decimal(0)
     else:
-        total = raw if applicable == c.scale else raw * c.scale / applicable
+        # A table loaded as published is added up as printed: rescaling to weights that do not
+        # add up would hide the inconsistency the reviewer is flagged about.
+        rescale = applicable != c.scale and not c.published
+        total = raw * c.scale / applicable if rescale else raw
         coverage = scored_weight / applicable
     result_grade = None
     total_uncapped = total
