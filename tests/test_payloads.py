@@ -346,6 +346,26 @@ def test_deep_data_through_the_api_is_a_located_error() -> None:
     assert refused(lambda: engine.evaluate({"inputs": {"x": deep}})).codes == ("yaml.too-deep",)
 
 
+def test_a_chain_of_3000_derived_values_compiles_without_recursion() -> None:
+    derived = "\n".join(
+        f"  d{i}: {{formula: d{i + 1} + 1}}" if i < 2_999 else f"  d{i}: {{formula: x + 1}}"
+        for i in range(3_000)
+    )
+    text = (
+        f"kpi_engine: 1\nid: chain\ntitle: 链\nrules: []\ninputs:\n  x: {{}}\nderived:\n{derived}\n"
+    )
+    text += 'indicators:\n  - {id: a, name: 甲, weight: 10, target: "≥ 1", value: d0}\n'
+    with bounded(cpu=60.0):
+        engine = Engine(parse_indicator_set(text, "chain.yaml"))
+        evaluation = engine.evaluate({"inputs": {"x": 1}})
+    assert engine.compiled.derived[-1][0] == "d0"
+    assert evaluation.indicator("a").value == 3_001
+    cyclic = text.replace("d2999: {formula: x + 1}", "d2999: {formula: d0 + 1}")
+    assert refused(lambda: Engine(parse_indicator_set(cyclic, "chain.yaml"))).codes == (
+        "formula.cycle",
+    )
+
+
 # --- 7. control characters and lone surrogates ----------------------------------------------------
 
 
