@@ -254,7 +254,10 @@ def test_missing_report_extra_is_explained(
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
-    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """If the final rename fails, the previous output is untouched and no partial file remains."""
     import os
@@ -266,8 +269,9 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)])
+    # A clean message and exit 2 (issue 12), not a traceback.
+    assert main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)]) == 2
+    assert "output.unwritable" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kpi_engine.compiler import CompiledSet
-from kpi_engine.display import exact, figure
+from kpi_engine.display import exact, figure, spreadsheet_text
 from kpi_engine.engine import Engine
 from kpi_engine.errors import DefinitionError, did_you_mean
 from kpi_engine.functions import quantize_half_up
@@ -238,11 +238,13 @@ class WorkerSetup:
     set_text: str
     source: str = "<set>"
     rule_files: tuple[str, ...] = ()
+    base: str | None = None
+    """The set's folder, where the rule-pack files it names are read (None: it names none)."""
 
     def engine(self) -> Engine:
         """The engine, built from text (engines hold compiled closures, which do not pickle)."""
         packs = tuple(load_pack(path) for path in self.rule_files)
-        return Engine(parse_indicator_set(self.set_text, self.source), packs)
+        return Engine(parse_indicator_set(self.set_text, self.source, base=self.base), packs)
 
 
 _T = TypeVar("_T")
@@ -399,6 +401,8 @@ def long_records(key: str, result: Evaluation | UnitFailure) -> Iterator[dict[st
 def _shown(key: str, value: Any, places: int | None) -> Any:
     """A CSV cell as people read it in a spreadsheet: computed fractions to the set's places (a
     share such as ``coverage`` to two more, so that it reads as a percentage to ``places``)."""
+    if isinstance(value, str):
+        return spreadsheet_text(value)  # never a formula in Excel or WPS (CSV injection)
     if not isinstance(value, Decimal):
         return value
     places = None if places is None else places + 2 if key == "coverage" else places
@@ -423,7 +427,7 @@ class _Writer:
         if self.suffix == ".csv":
             handle = path.open("w", encoding="utf-8-sig", newline="")
             self._csv = csv.DictWriter(handle, self.columns, extrasaction="ignore")
-            self._csv.writeheader()
+            self._csv.writerow({c: spreadsheet_text(c) for c in self.columns})
             self._close = handle.close
         elif self.suffix == ".jsonl":
             self._handle = path.open("w", encoding="utf-8")

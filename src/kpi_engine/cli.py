@@ -7,13 +7,17 @@ The only module that prints. Exit codes: 0 success; 1 evaluated, but flags at or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from kpi_engine.display import trimmed
 from kpi_engine.errors import DefinitionError, KpiEngineError, Lang
@@ -29,6 +33,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FLAGS = 1
 EXIT_DEFINITION = 2
+EXIT_INTERRUPTED = 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -171,12 +176,79 @@ def _more_commands(sub: Any, lang: argparse.ArgumentParser, rules: argparse.Argu
     imp.add_argument("--id", help="指标体系 id（默认取文件名）/ set id (default: file name)")
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write the whole content or nothing: a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def default_name(set_id: str, suffix: str) -> Path:
+    """``<id><suffix>`` as one file name in the current folder, whatever the id holds: an id such
+    as ``../../x`` or ``/etc/x`` must not choose the folder the output goes to.
+
+    >>> default_name("../../etc/cron.d/x", ".docx"), default_name("..", ".docx")
+    (PosixPath('etc_cron.d_x.docx'), PosixPath('report.docx'))
+    """
+    name = "".join("_" if c in '/\\:*?"<>|' or not c.isprintable() else c for c in set_id)
+    name = name.strip("._ ")[:100] or "report"
+    return Path(name + suffix)
+
+
+def _refuse_target(path: Path, code: str, zh: str, en: str) -> NoReturn:
+    from kpi_engine.problems import Problems  # noqa: PLC0415
+
+    Problems.in_file(str(path)).fail(code, zh, en)
+
+
+def check_target(path: Path) -> None:
+    """An output may replace a regular file only, in a folder that exists (or can be made) and
+    is writable; anything else is a clean ``output.*`` error (exit 2), never a traceback."""
     try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        _unwritable(path, exc)
+    if mode is not None and not stat.S_ISREG(mode):
+        _refuse_target(
+            path,
+            "output.not-regular",
+            "输出目标不是普通文件（目录、设备或管道），不会写入",
+            "the output is not a regular file (a folder, device or pipe); not written",
+        )
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)  # as before: -o out/x.json creates out/
+    except OSError as exc:
+        _refuse_target(
+            path,
+            "output.no-folder",
+            f"无法建立输出文件夹 {folder}：{exc.strerror or exc}",
+            f"cannot create the output folder {folder}: {exc.strerror or exc}",
+        )
+    if not os.access(folder, os.W_OK):
+        _refuse_target(
+            path,
+            "output.unwritable",
+            f"输出文件夹 {folder} 不可写",
+            f"the output folder {folder} is not writable",
+        )
+
+
+def _unwritable(path: Path, exc: OSError) -> NoReturn:
+    _refuse_target(
+        path,
+        "output.unwritable",
+        f"无法写入：{exc.strerror or exc}（磁盘已满或没有权限？）",
+        f"cannot write: {exc.strerror or exc} (disk full or no permission?)",
+    )
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write the whole content or nothing: a temporary file in the same folder, then rename.
+
+    Only over a regular file, in a folder that exists; the temporary file is removed on any
+    failure, on Ctrl-C and on SIGTERM (which :func:`main` turns into an exit that unwinds).
+    """
+    check_target(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         # mkstemp creates 0600; give the file the permissions a plain open() would.
@@ -184,8 +256,13 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        _unwritable(path, exc)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -290,7 +367,7 @@ def _report(args: argparse.Namespace) -> int:
     indicator_set, evaluation = _evaluated(args)
     document = build_report(indicator_set, evaluation, args.lang)
     if args.format == "docx":
-        target = Path(args.output or f"{indicator_set.id}.docx")
+        target = Path(args.output) if args.output else default_name(indicator_set.id, ".docx")
         write_atomically(target, render_report_docx(document))
         print(target, file=sys.stderr)
         return EXIT_OK
@@ -305,7 +382,9 @@ def _table(args: argparse.Namespace) -> int:
     from kpi_engine.reports import render_score_table  # noqa: PLC0415 - CLI only
 
     indicator_set, evaluation = _evaluated(args)
-    target = Path(args.output or f"{indicator_set.id}-score-table.xlsx")
+    target = (
+        Path(args.output) if args.output else default_name(indicator_set.id, "-score-table.xlsx")
+    )
     write_atomically(target, render_score_table(indicator_set, evaluation, args.lang))
     print(target, file=sys.stderr)
     return EXIT_OK
@@ -313,7 +392,11 @@ def _table(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from kpi_engine import batch  # noqa: PLC0415 - CLI only
-    from kpi_engine.loading import load_indicator_set, resolve_set_paths  # noqa: PLC0415
+    from kpi_engine.loading import (  # noqa: PLC0415
+        load_indicator_set,
+        read_definition,
+        resolve_set_paths,
+    )
 
     set_path, _ = resolve_set_paths(args.set)
     indicator_set = load_indicator_set(set_path)
@@ -324,15 +407,23 @@ def _batch(args: argparse.Namespace) -> int:
     targets = [(Path(args.output), batch.summary_columns(groups))]
     if args.long:
         targets.append((Path(args.long), batch.LONG_COLUMNS))
+    for path, _ in targets:
+        check_target(path)
     temporary = [path.with_name(f".{path.name}.partial{path.suffix}") for path, _ in targets]
-    writers = [
-        batch.write_records(tmp, cols, places=compiled.places)
-        for tmp, (_, cols) in zip(temporary, targets, strict=True)
-    ]
+    writers: list[Any] = []
+    try:
+        for tmp, (_, cols) in zip(temporary, targets, strict=True):
+            writers.append(batch.write_records(tmp, cols, places=compiled.places))
+    except OSError as exc:
+        for writer, tmp in zip(writers, temporary, strict=False):
+            writer.close()
+            tmp.unlink(missing_ok=True)
+        _unwritable(temporary[len(writers)], exc)
     setup = batch.WorkerSetup(
-        set_path.read_text(encoding="utf-8"),
+        read_definition(set_path),
         str(set_path),
         tuple(str(Path(p).resolve()) for p in args.rules),
+        base=str(set_path.parent),
     )
     records = batch.unit_records(
         engine, rows, groups, long=bool(args.long), jobs=args.jobs, setup=setup
@@ -347,14 +438,17 @@ def _batch(args: argparse.Namespace) -> int:
             for record in details:
                 writers[1].write(record)
             progress(read)
-    except BaseException:
-        for writer, tmp in zip(writers, temporary, strict=True):
+        for writer, tmp, (path, _) in zip(writers, temporary, targets, strict=True):
             writer.close()
+            os.replace(tmp, path)
+    except BaseException as exc:
+        for writer, tmp in zip(writers, temporary, strict=True):
+            with contextlib.suppress(Exception):
+                writer.close()
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            _unwritable(Path(args.output), exc)
         raise
-    for writer, tmp, (path, _) in zip(writers, temporary, targets, strict=True):
-        writer.close()
-        os.replace(tmp, path)
     written = writers[0].count
     print(
         f"读入 {read} 个单位，写出 {written} 行（成功 {read - failed}，失败 {failed}）"
@@ -430,6 +524,10 @@ def _import(args: argparse.Namespace) -> int:
 
     result = import_score_table(Path(args.workbook), args.id)
     folder = Path(args.output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _unwritable(folder, exc)
     targets = {folder / "set.yaml": result.set_data, folder / "actuals.yaml": result.actuals_data}
     existing = [p for p in targets if p.exists()]
     if existing:
@@ -475,14 +573,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": _import,
         "schema": _schema,
     }
+    previous = _on_sigterm()
     try:
         return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("kpi: 已中断 / interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except DefinitionError as exc:
         print(exc.report(lang), file=sys.stderr)
         return EXIT_DEFINITION
     except KpiEngineError as exc:
         print(f"kpi: {exc}", file=sys.stderr)
         return EXIT_DEFINITION
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm() -> Any:
+    """SIGTERM unwinds like Ctrl-C, so temporary outputs are removed; returns the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupted)
 
 
 if __name__ == "__main__":  # pragma: no cover

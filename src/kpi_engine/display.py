@@ -11,23 +11,37 @@ output (the JSON contract, JSON Lines, scale-out records) keeps every digit: :fu
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import overload
 
 from kpi_engine.functions import quantize_half_up
+from kpi_engine.limits import bad_character, number_width
 
 __all__ = [
+    "MAX_SHOWN_DIGITS",
     "MISSING",
     "exact",
     "figure",
     "fixed",
+    "markdown_text",
     "money",
     "percent",
+    "printable",
     "show",
     "show_figures",
+    "spreadsheet_text",
     "trimmed",
     "with_unit",
 ]
+
+MAX_SHOWN_DIGITS = 80
+"""Widest number written out in full, in every output (text, JSON, CSV): a wider one (which only
+arithmetic on the largest accepted inputs can make) is written with an exponent, ``1.5E+90``,
+so that no output expands one number beyond a bounded length."""
+
+SCIENTIFIC_DIGITS = 28
+"""Significant digits of a number written with an exponent (Decimal's working precision)."""
 
 MISSING = "—"
 """What a missing number reads as (tables pass ``none=""`` for a blank cell instead)."""
@@ -49,7 +63,9 @@ def exact(value: Decimal | None) -> str | None:
     >>> exact(Decimal("1E+3")), exact(Decimal(2) / 3), exact(None)
     ('1000', '0.6666666666666666666666666667', None)
     """
-    return None if value is None else format(value, "f")
+    if value is None:
+        return None
+    return _wide(value) or format(value, "f")
 
 
 def fixed(value: Decimal | None, places: int, *, none: str = MISSING, sign: bool = False) -> str:
@@ -62,6 +78,9 @@ def fixed(value: Decimal | None, places: int, *, none: str = MISSING, sign: bool
     """
     if value is None:
         return none
+    wide = _wide(value)
+    if wide:
+        return wide
     text = format(quantize_half_up(value, places), "f")
     return f"+{text}" if sign and not text.startswith("-") else text
 
@@ -74,6 +93,9 @@ def trimmed(value: Decimal | None, places: int | None = None, *, none: str = MIS
     """
     if value is None:
         return none
+    wide = _wide(value)
+    if wide:
+        return wide
     if places is not None:
         value = quantize_half_up(value, places)
     return _without_zeros(format(value, "f")) if value else "0"
@@ -85,7 +107,12 @@ def percent(share: Decimal | None, places: int, *, none: str = MISSING) -> str:
     >>> percent(Decimal(2) / 3, 2), percent(Decimal(1), 0)
     ('66.67%', '100%')
     """
-    return none if share is None else fixed(share * 100, places) + "%"
+    if share is None:
+        return none
+    wide = _wide(share)
+    if wide:  # beyond Decimal's range once multiplied: say it without multiplying
+        return f"{wide}×100%"
+    return fixed(share * 100, places) + "%"
 
 
 def money(value: Decimal | None, *, none: str = MISSING) -> str:
@@ -96,7 +123,7 @@ def money(value: Decimal | None, *, none: str = MISSING) -> str:
     """
     if value is None:
         return none
-    return f"{quantize_half_up(value, 2):,f}"
+    return _wide(value) or f"{quantize_half_up(value, 2):,f}"
 
 
 def figure(value: Decimal | None, places: int, *, none: str = MISSING) -> str:
@@ -111,6 +138,9 @@ def figure(value: Decimal | None, places: int, *, none: str = MISSING) -> str:
     """
     if value is None:
         return none
+    wide = _wide(value)
+    if wide:
+        return wide
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > max(places, _AS_WRITTEN):
         value = quantize_half_up(value, places)
@@ -143,6 +173,9 @@ def show(value: Decimal) -> str:
     """
     if value == 0:
         return "0"
+    wide = _wide(value)
+    if wide:
+        return wide
     text = format(value, "f")
     _, dot, fraction = text.partition(".")
     if not dot:
@@ -154,6 +187,18 @@ def show(value: Decimal) -> str:
     if cut == 0:
         return "≈0"
     return ("" if cut == value else "≈") + _without_zeros(f"{cut:f}")
+
+
+def _wide(value: Decimal) -> str | None:
+    """``value`` with an exponent when written out it would be wider than MAX_SHOWN_DIGITS.
+
+    >>> _wide(Decimal("1E+999999999")), _wide(Decimal("-2.50E-200")), _wide(Decimal(7))
+    ('1E+999999999', '-2.5E-200', None)
+    """
+    if not value.is_finite() or number_width(value) <= MAX_SHOWN_DIGITS:
+        return None
+    mantissa, _, power = format(value, f".{SCIENTIFIC_DIGITS - 1}E").partition("E")
+    return f"{_without_zeros(mantissa)}E{power}"
 
 
 def _without_zeros(text: str) -> str:
@@ -182,3 +227,55 @@ def show_figures(text: str) -> str:
     'x2 + 1000 × 0.50'
     """
     return _NUMBER.sub(_shown, text)
+
+
+# --- text that reaches a writer -------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (but tab and newline) and lone surrogate replaced
+    by U+FFFD: the XML inside DOCX and XLSX cannot hold them, and a terminal would obey them.
+    Loading refuses them in definitions; actuals passed in through the API may still hold them.
+
+    >>> printable(chr(0) + "a" + chr(27) + "[31m")
+    '\ufffda\ufffd[31m'
+    """
+    if bad_character(text) is None:
+        return text
+    return "".join(
+        "\ufffd" if c not in "\t\n" and unicodedata.category(c) in ("Cc", "Cs") else c for c in text
+    )
+
+
+def spreadsheet_text(text: str) -> str:
+    """A text cell for a CSV or XLSX file: printable, and never read as a formula (CSV
+    injection): a text beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
+    leading apostrophe, as spreadsheet programs themselves write such text. Numbers are not
+    texts: they stay numbers.
+
+    >>> spreadsheet_text("=1+2"), spreadsheet_text("-5%"), spreadsheet_text("ok")
+    ("'=1+2", "'-5%", 'ok')
+    """
+    text = printable(text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+_HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def markdown_text(text: str) -> str:
+    """Text from a set or actuals (a name, unit, reason, flag message) as literal Markdown: HTML
+    escaped, Markdown emphasis, links, code and table bars backslash-escaped, and line breaks
+    folded into spaces so that a newline followed by ``#`` cannot start a heading nor ``|`` a
+    table row (a leading ``#`` is escaped too).
+
+    >>> markdown_text("a" + chr(10) + "# b <script>x</script> *c*")
+    'a # b &lt;script&gt;x&lt;/script&gt; \\\\*c\\\\*'
+    """
+    flat = " ".join(printable(text).replace("\r", " ").split("\n"))
+    escaped = "".join(_HTML_SPECIAL.get(c, c) for c in flat)
+    escaped = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(1), escaped)
+    return "\\" + escaped if escaped.startswith(("#", "-", "+", "=")) else escaped

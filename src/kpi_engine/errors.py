@@ -18,6 +18,8 @@ derives from that too (ours first, the built-in second), so ``except ValueError`
     │                           (kpi_engine.targets.parse_target)
     ├── IndicatorNotFoundError  also a LookupError: no indicator with that id
     │                           (kpi_engine.results.Evaluation.indicator)
+    ├── OutputError             also an OSError: an output cannot be written where asked (not a
+    │                           regular file, no folder, read-only, disk full); carries an Issue
     └── MissingExtraError       also an ImportError: an optional library (openpyxl, Jinja2,
                                 python-docx) is not installed; names the extra to install
 
@@ -43,6 +45,7 @@ __all__ = [
     "KpiEngineError",
     "Lang",
     "MissingExtraError",
+    "OutputError",
     "SourceLocation",
     "did_you_mean",
 ]
@@ -197,6 +200,19 @@ class EvaluationError(KpiEngineError):
     def text(self, lang: Lang = "zh") -> str:
         """The message in the requested language."""
         return self.message if lang == "zh" else self.message_en
+
+
+class OutputError(KpiEngineError, OSError):
+    """An output cannot be written where the user asked: ``issue`` says why, with its code
+    (``output.not-regular``, ``output.no-folder``, ``output.unwritable``); the command exits 2.
+    The temporary file is already removed and any earlier file at that place is unchanged."""
+
+    def __init__(self, issue: Issue) -> None:
+        self.issue = issue
+        super().__init__(issue.format("en"))
+
+    def __str__(self) -> str:
+        return self.issue.format("en")
 
 
 class MissingExtraError(KpiEngineError, ImportError):

@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from kpi_engine import limits
 from kpi_engine.errors import Issue
+from kpi_engine.limits import number_too_long
 
 __all__ = [
     "BLANKS",
     "FIGURE_PROBLEMS",
     "actual_issue",
+    "clipped",
     "input_issue",
     "parse_number_text",
     "read_figure",
@@ -28,6 +31,10 @@ _NON_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", 
 FIGURE_PROBLEMS = {
     "not-numeric": ("不是数字", "not a number"),
     "not-finite": ("不是有限数（NaN 或无穷大）", "not a finite number (NaN or infinity)"),
+    "too-long": (
+        "位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
+        "has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)",
+    ),
 }
 """What a problem of :func:`read_figure` says, in Chinese and English.
 
@@ -50,19 +57,36 @@ def parse_number_text(text: str, unit: str | None = None) -> Decimal | None:
 
 
 def read_figure(raw: Decimal | str | None, unit: str | None) -> tuple[Decimal | None, str | None]:
-    """A supplied figure as (number, problem): problem is None, "blank", "not-finite" or
-    "not-numeric". Blank-like text ("", "—", "无") is missing data, never zero."""
+    """A supplied figure as (number, problem): problem is None, "blank", "not-finite",
+    "too-long" (more digits than :data:`kpi_engine.limits.MAX_NUMBER_DIGITS`) or "not-numeric".
+    Blank-like text ("", "—", "无") is missing data, never zero."""
     if raw is None:
         return None, "blank"
     if isinstance(raw, Decimal):
-        return (raw, None) if raw.is_finite() else (None, "not-finite")
+        if not raw.is_finite():
+            return None, "not-finite"
+        return (None, "too-long") if number_too_long(raw) else (raw, None)
     text = raw.strip()
     if text in BLANKS:
         return None, "blank"
     if text.lower() in _NON_FINITE:
         return None, "not-finite"
+    if len(text) > 4 * limits.MAX_NUMBER_DIGITS:
+        return None, "too-long"  # not even parsed
     number = parse_number_text(text, unit)
+    if number is not None and number_too_long(number):
+        return None, "too-long"
     return (number, None) if number is not None else (None, "not-numeric")
+
+
+def clipped(raw: object, length: int = 40) -> str:
+    """A supplied value as a message quotes it: at most ``length`` characters (then …).
+
+    >>> clipped("1" * 100, 8)
+    '1111111…'
+    """
+    text = str(raw) if not isinstance(raw, Decimal) or not number_too_long(raw) else f"{raw:E}"
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def input_issue(name: str, raw: object, kind: str) -> Issue:
@@ -73,8 +97,9 @@ def input_issue(name: str, raw: object, kind: str) -> Issue:
     "输入项 spent 的值 '很多' 不是数字"
     """
     zh, en = FIGURE_PROBLEMS[kind]
+    shown = clipped(raw)
     return Issue(
-        f"input.{kind}", f"输入项 {name} 的值 '{raw}' {zh}", f"input {name} is {raw!r}: {en}"
+        f"input.{kind}", f"输入项 {name} 的值 '{shown}' {zh}", f"input {name} is {shown!r}: {en}"
     )
 
 
@@ -86,8 +111,9 @@ def actual_issue(raw: object, kind: str) -> Issue:
     "the actual 'NaN': not a finite number (NaN or infinity)"
     """
     zh, en = FIGURE_PROBLEMS[kind]
+    shown = clipped(raw)
     return Issue(
         f"actual.{kind}",
-        f"实际完成值 '{raw}' {zh}，定量指标无法计分",
-        f"the actual {raw!r}: {en}",
+        f"实际完成值 '{shown}' {zh}，定量指标无法计分",
+        f"the actual {shown!r}: {en}",
     )

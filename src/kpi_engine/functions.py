@@ -55,12 +55,18 @@ def number(value: Value) -> Decimal:
     return value
 
 
+_QUANTIZE_MAX = 1000
+"""Numbers above 10**1000 are returned as they are by :func:`quantize_half_up`."""
+
+
 def quantize_half_up(value: Decimal, places: int) -> Decimal:
     """四舍五入 ``value`` to ``places`` decimals (ROUND_HALF_UP, never Python's ``round()``).
 
     >>> quantize_half_up(Decimal("2.345"), 2), quantize_half_up(Decimal("2.5"), 0)
     (Decimal('2.35'), Decimal('3'))
     """
+    if not value.is_finite() or value.adjusted() > _QUANTIZE_MAX:
+        return value  # already whole to any places people read; never a gigabyte of zeros
     with localcontext(prec=max(28, value.adjusted() + places + 2)):
         return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 

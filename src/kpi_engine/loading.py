@@ -7,7 +7,10 @@ The only module that imports ``yaml``. PyYAML is hardened here:
   ``y`` stay strings, ``1:30`` is not 90, and ``010`` stays the string "010" rather than 8;
 - duplicate keys are an error (PyYAML silently keeps the last);
 - alias expansion, nesting depth and file size are bounded, so a "billion laughs" file is refused
-  at once;
+  at once; a file is measured before it is read (:mod:`kpi_engine.limits`), and a genuine large set
+  (10,000 indicators) loads, since only nodes built again through an alias count;
+- numbers longer than :data:`kpi_engine.limits.MAX_NUMBER_DIGITS` digits (``1e999999999``),
+  control characters and lone surrogates (from ``"\\x00"`` escapes) are refused where they stand;
 - every problem found is collected and raised together as one :class:`DefinitionError`.
 """
 
@@ -30,7 +33,8 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from kpi_engine.errors import Issue, SourceLocation, did_you_mean
+from kpi_engine.errors import Issue, KpiEngineError, SourceLocation, did_you_mean
+from kpi_engine.limits import MAX_FILE_BYTES, bad_character, number_too_long, read_bytes
 from kpi_engine.models import Actuals, IndicatorSet, RulePackDef, SourceMap
 from kpi_engine.problems import Path_, Problems
 
@@ -38,6 +42,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_NESTING",
     "MAX_NODES",
+    "FolderSourceMap",
     "dump_yaml",
     "load_actuals",
     "load_indicator_set",
@@ -45,13 +50,14 @@ __all__ = [
     "parse_actuals",
     "parse_indicator_set",
     "parse_rule_pack",
+    "read_definition",
     "resolve_set_paths",
 ]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""Largest definition file accepted (bytes)."""
 MAX_NODES = 50_000
-"""Most YAML nodes a document may expand to, counting every use of an alias."""
+"""Most YAML nodes a document may build through aliases: every node built again because an alias
+(``*a``) repeats it counts; the nodes written out in the file do not (their number is bounded by
+the file size). Raise it with ``kpi_engine.loading.MAX_NODES = ...``."""
 MAX_NESTING = 64
 """Deepest nesting of mappings and lists."""
 
@@ -77,6 +83,10 @@ _CoreResolver.add_implicit_resolver(
 _CoreResolver.add_implicit_resolver(_NUM, _NUMBER, list("-+.0123456789"))
 
 
+class _TooDeepError(KpiEngineError, yaml.MarkedYAMLError):
+    """The composer reached :data:`MAX_NESTING` (before Python's recursion limit could)."""
+
+
 class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
     """Composes a node graph only; Python objects are built by :class:`_Builder`."""
 
@@ -86,32 +96,72 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         Parser.__init__(self)
         Composer.__init__(self)
         _CoreResolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        # PyYAML composes recursively: stop at MAX_NESTING, long before RecursionError.
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING + 1:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _TooDeepError(problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class FolderSourceMap(SourceMap):
+    """The source map of a document read with a base folder: files it names (rule packs) are
+    found there, and only there (:func:`kpi_engine.limits.confined`)."""
+
+    __slots__ = ("base",)
+
+    def __init__(
+        self,
+        file: str,
+        values: dict[Path_, SourceLocation],
+        keys: dict[Path_, SourceLocation],
+        base: Path,
+    ) -> None:
+        super().__init__(file, values, keys)
+        self.base = base
 
 
 class _Builder:
     """Turns a composed node graph into plain data, recording locations and problems."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, base: Path | None = None) -> None:
         self.source = source
         self.values: dict[Path_, SourceLocation] = {}
         self.keys: dict[Path_, SourceLocation] = {}
-        self.smap = SourceMap(source, self.values, self.keys)  # filled in as nodes are built
+        # filled in as nodes are built
+        self.smap = (
+            SourceMap(source, self.values, self.keys)
+            if base is None
+            else FolderSourceMap(source, self.values, self.keys, base)
+        )
         self.problems = Problems(self.smap)
         self.count = 0
+        self.built: set[int] = set()
 
     def where(self, node: Node) -> SourceLocation:
         mark = node.start_mark
         return SourceLocation(self.source, mark.line + 1, mark.column + 1)
 
     def build(self, node: Node, path: Path_ = ()) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            self.problems.fail(
-                "yaml.too-large",
-                f"文档展开后超过 {MAX_NODES} 个节点（别名 * 引用过多？）",
-                f"the document expands to more than {MAX_NODES} nodes (too many aliases?)",
-                self.where(node),
-            )
+        if id(node) in self.built:  # built again through an alias: count the expansion
+            self.count += 1
+            if self.count > MAX_NODES:
+                self.problems.fail(
+                    "yaml.too-large",
+                    f"别名 * 展开后超过 {MAX_NODES} 个节点（kpi_engine.loading.MAX_NODES；"
+                    "“十亿笑声”攻击？）",
+                    f"aliases (*) expand to more than {MAX_NODES} nodes "
+                    "(the limit is kpi_engine.loading.MAX_NODES; a billion-laughs file?)",
+                    self.where(node),
+                )
+        else:
+            self.built.add(id(node))
         if len(path) > MAX_NESTING:
             self.problems.fail(
                 "yaml.too-deep",
@@ -145,6 +195,7 @@ class _Builder:
                 )
                 continue
             key = str(key_node.value)
+            self.check_text(key, key_node)
             if key == "<<" and key_node.style is None:
                 merged.append((value_node, path))
                 continue
@@ -178,9 +229,18 @@ class _Builder:
                     result.setdefault(key, value)
         return result
 
+    def check_text(self, text: str, node: Node) -> None:
+        """Control characters and lone surrogates (from escapes such as ``"\\x00"``) break the
+        writers (XML in DOCX and XLSX, terminals): refuse them where they stand."""
+        at = bad_character(text)
+        if at is None:
+            return
+        self.problems.add(*_bad_text(ord(text[at])), self.where(node))
+
     def scalar(self, node: ScalarNode) -> Any:
         text = str(node.value)
         tag = node.tag
+        self.check_text(text, node)
         if tag in (_STR, "!"):
             return text
         if tag == _NULL:
@@ -191,9 +251,14 @@ class _Builder:
             if _LEADING_ZERO.match(text) and tag == _NUM and node.style is None:
                 return text  # codes such as 010 keep their zeros; numeric fields still parse them
             try:
-                return Decimal(text.strip())
+                number = Decimal(text.strip())
             except InvalidOperation:
                 pass
+            else:
+                if not number_too_long(number):
+                    return number
+                self.problems.add(*_too_long(text), self.where(node))
+                return None
             self.problems.add(
                 "yaml.bad-number",
                 f"'{text}' 不是数字",
@@ -205,6 +270,19 @@ class _Builder:
             "yaml.tag", f"不支持的 YAML 标签 {tag}", f"unsupported YAML tag {tag}", self.where(node)
         )
         return text
+
+
+def _too_long(text: str) -> tuple[str, str, str]:
+    from kpi_engine import limits  # noqa: PLC0415 - the limit may be raised at run time
+
+    shown = text if len(text) <= 24 else text[:20] + "…"
+    bound = limits.MAX_NUMBER_DIGITS
+    return (
+        "number.too-long",
+        f"数字 {shown} 写出来超过 {bound} 位（kpi_engine.limits.MAX_NUMBER_DIGITS），请核对",
+        f"the number {shown} has more than {bound} digits when written out "
+        "(kpi_engine.limits.MAX_NUMBER_DIGITS)",
+    )
 
 
 def _end_of(before: str, source: str) -> SourceLocation:
@@ -248,8 +326,12 @@ def _refuse_control_character(exc: ReaderError, text: str, problems: Problems) -
     )
 
 
-def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
+def read_yaml(
+    text: str, source: str, base: Path | None = None
+) -> tuple[Any, SourceMap, list[Issue]]:
     """Parse YAML text into plain data (Decimal numbers), its source map and any problems.
+
+    ``base`` is the folder files named in the document are found in (none: it names no file).
 
     Problems that still leave a usable mapping (a duplicate key, a bad tag) are returned so that
     schema problems can be reported in the same run; the rest raise at once.
@@ -265,6 +347,14 @@ def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
         node = loader.get_single_node()
     except ReaderError as exc:
         _refuse_control_character(exc, text, problems)
+    except _TooDeepError as exc:
+        mark = exc.problem_mark
+        problems.fail(
+            "yaml.too-deep",
+            f"嵌套超过 {MAX_NESTING} 层",
+            f"nesting is deeper than {MAX_NESTING} levels",
+            SourceLocation(source, mark.line + 1, mark.column + 1) if mark else (),
+        )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -280,7 +370,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Issue]]:
         loader.dispose()
     if node is None:
         problems.fail("yaml.empty", "文件为空", "the file is empty")
-    builder = _Builder(source)
+    builder = _Builder(source, base)
     try:
         data = builder.build(node)
     except RecursionError:  # a self-referencing anchor that slipped past the depth check
@@ -451,9 +541,96 @@ def _schema_issues(
     return result
 
 
+def _screen(data: Any, problems: Problems, *, definition: bool) -> Any:
+    """Data built in Python (not read from YAML, which is checked as it is built): refuse what
+    pydantic would choke on or the writers would break on, iteratively (no recursion limit).
+
+    Nesting deeper than :data:`MAX_NESTING` is refused. In a definition (a set, a rule pack),
+    integers past ~60 digits (Python refuses to convert past 4,300), longer numbers and text
+    with control characters or lone surrogates are refused too. In actuals they are data: an
+    integer too long becomes a Decimal, so that the indicator reading it gets its ``error``
+    status (``input.too-long``), as any unusable figure does. Returns the data (rebuilt only
+    where an integer was replaced).
+    """
+    stack: list[tuple[Any, Path_, tuple[Any, ...]]] = [(data, (), ())]
+    replaced: list[tuple[tuple[Any, ...], Decimal]] = []
+    while stack:
+        value, path, keys = stack.pop()
+        if len(path) > MAX_NESTING:
+            problems.fail(
+                "yaml.too-deep",
+                f"嵌套超过 {MAX_NESTING} 层",
+                f"nesting is deeper than {MAX_NESTING} levels",
+                path[:MAX_NESTING],
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and definition:
+                    _screen_text(key, path, problems)
+                stack.append((item, (*path, str(key)), (*keys, key)))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, (*path, i), (*keys, i)) for i, item in enumerate(value))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, str) and definition:
+            _screen_text(value, path, problems)
+        elif isinstance(value, str) and _SURROGATE.search(value):  # no UTF-8 output can hold it
+            _screened(problems, _bad_text(ord(_SURROGATE.findall(value)[0])), path)
+        elif isinstance(value, int) and value.bit_length() > 200:  # never str() it: ~60 digits
+            if definition:
+                _screened(problems, _too_long(f"({value.bit_length()}-bit integer)"), path)
+            else:
+                replaced.append((keys, Decimal(value)))
+        elif isinstance(value, Decimal) and definition and number_too_long(value):
+            _screened(problems, _too_long(f"{value:E}"), path)
+    for keys, number in replaced:
+        data = _put(data, keys, number)
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _put(data: Any, keys: tuple[Any, ...], value: Any) -> Any:
+    """``data`` with ``value`` at ``keys``, copying the containers on the way (never the
+    caller's)."""
+    if not keys:
+        return value
+    head, rest = keys[0], keys[1:]
+    if isinstance(data, dict):
+        return {**data, head: _put(data[head], rest, value)}
+    items = list(data)
+    items[head] = _put(items[head], rest, value)
+    return items
+
+
+def _screen_text(text: str, path: Path_, problems: Problems) -> None:
+    at = bad_character(text)
+    if at is not None:
+        _screened(problems, _bad_text(ord(text[at])), path)
+
+
+def _screened(problems: Problems, said: tuple[str, str, str], path: Path_) -> None:
+    """A problem in data built in Python: it has no line, so the message names its path."""
+    code, zh, en = said
+    where = ".".join(str(p) for p in path) or "document"
+    problems.add(code, f"{where}：{zh}", f"{where}: {en}", path)
+
+
+def _bad_text(code: int) -> tuple[str, str, str]:
+    return (
+        "text.control-character",
+        f"文本含有不允许的字符 U+{code:04X}（控制字符或不成对的代理项），请删除",
+        f"the text contains U+{code:04X}, a control character or lone surrogate; remove it",
+    )
+
+
 def validate(model: type[_M], data: Any, smap: SourceMap, earlier: list[Issue] | None = None) -> _M:
     """Validate plain data as ``model``; all problems (``earlier`` too) are raised together."""
     problems = Problems(smap, earlier or ())
+    if not smap.values:  # built in Python: nothing has screened it yet
+        data = _screen(data, problems, definition=model is not Actuals)
+        problems.raise_if_any()
     try:
         result = model.model_validate(data)
     except ValidationError as exc:
@@ -480,27 +657,34 @@ def resolve_set_paths(path: str | Path) -> tuple[Path, Path | None]:
     return p, None
 
 
-def _read_file(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        Problems.in_file(str(path)).fail(
-            "file.unreadable",
-            f"无法读取文件：{exc.strerror or exc}",
-            f"cannot read the file: {exc.strerror or exc}",
-        )
+def _read_file(path: Path, *, regular_only: bool = False) -> str:
+    """The text of a definition file, measured before it is read (:func:`limits.read_bytes`)."""
+    raw = read_bytes(path, regular_only=regular_only, code="yaml.file-too-large")
     return _decode(raw, str(path))
 
 
-def parse_indicator_set(text: str, source: str = "<string>") -> IndicatorSet:
-    """Parse an indicator set from YAML text; ``source`` names it in error locations."""
-    return validate(IndicatorSet, *read_yaml(text, source))
+def read_definition(path: str | Path) -> str:
+    """The text of a definition file (set, actuals, rule pack), measured before it is read."""
+    return _read_file(Path(path))
+
+
+def parse_indicator_set(
+    text: str, source: str = "<string>", *, base: str | Path | None = None
+) -> IndicatorSet:
+    """Parse an indicator set from YAML text; ``source`` names it in error locations.
+
+    Rule-pack files the set names are read from ``base`` (a folder) and only from there; without
+    ``base`` a set parsed from text reads no file at all (built-in packs still apply).
+    """
+    folder = None if base is None else Path(base)
+    return validate(IndicatorSet, *read_yaml(text, source, folder))
 
 
 def load_indicator_set(path: str | Path) -> IndicatorSet:
-    """Load an indicator set from a YAML file, or from a directory holding ``set.yaml``."""
+    """Load an indicator set from a YAML file, or from a directory holding ``set.yaml``; rule-pack
+    files it names are read from its folder only."""
     set_path, _ = resolve_set_paths(path)
-    return parse_indicator_set(_read_file(set_path), str(set_path))
+    return parse_indicator_set(_read_file(set_path), str(set_path), base=set_path.parent)
 
 
 def parse_actuals(text: str, source: str = "<string>") -> Actuals:
@@ -519,9 +703,9 @@ def parse_rule_pack(text: str, source: str = "<string>") -> RulePackDef:
     return validate(RulePackDef, *read_yaml(text, source))
 
 
-def load_rule_pack_file(path: Path) -> RulePackDef:
-    """Load a rule pack definition from a YAML file."""
-    return parse_rule_pack(_read_file(path), str(path))
+def load_rule_pack_file(path: Path, *, regular_only: bool = False) -> RulePackDef:
+    """Load a rule pack definition from a YAML file (``regular_only``: refuse FIFOs, devices)."""
+    return parse_rule_pack(_read_file(path, regular_only=regular_only), str(path))
 
 
 class _Dumper(yaml.SafeDumper):

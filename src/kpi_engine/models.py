@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kpi_engine.errors import SourceLocation
+from kpi_engine.limits import number_too_long
 
 __all__ = [
     "Actuals",
@@ -99,6 +100,12 @@ def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise PydanticCustomError(
             "number.not-finite", "数值必须是有限数", {"en": "the number must be finite"}
+        )
+    if number_too_long(value):  # 1e999999999 would be written out in full: refuse it here
+        raise PydanticCustomError(
+            "number.too-long",
+            "数字写出来位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
+            {"en": "the number has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)"},
         )
     return value
 

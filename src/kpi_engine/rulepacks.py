@@ -23,7 +23,8 @@ from kpi_engine.display import show
 from kpi_engine.errors import DefinitionError, FormulaError, did_you_mean
 from kpi_engine.facts import FACTS, RESULT_FACTS
 from kpi_engine.formula import Formula, compile_formula
-from kpi_engine.loading import load_rule_pack_file, parse_rule_pack
+from kpi_engine.limits import confined
+from kpi_engine.loading import FolderSourceMap, load_rule_pack_file, parse_rule_pack
 from kpi_engine.models import IndicatorSet, ParamValue, RuleDef, RulePackDef, SourceMap
 from kpi_engine.problems import Path_, Problems
 
@@ -234,6 +235,11 @@ def load_pack(path: str | Path) -> RulePack:
     return compile_pack(load_rule_pack_file(Path(path)))
 
 
+def _file_pack(path: Path) -> RulePack:
+    """A pack file a set names: a regular file only (no FIFO or device), measured first."""
+    return compile_pack(load_rule_pack_file(path, regular_only=True))
+
+
 @functools.cache
 def builtin_pack(name: str) -> RulePack:
     """A pack shipped with kpi_engine, by name (e.g. ``cn-fiscal``); compiled once, immutable."""
@@ -291,7 +297,8 @@ def packs_for(indicator_set: IndicatorSet, extra: Sequence[RulePack] = ()) -> tu
         entries = [(name, o, ("rules", name)) for name, o in requested.items()]
     else:
         entries = [(name, {}, ("rules", i)) for i, name in enumerate(requested)]
-    base = Path(problems.smap.file).parent if indicator_set.source else Path.cwd()
+    smap = indicator_set.source
+    base = smap.base if isinstance(smap, FolderSourceMap) else None
     packs: list[RulePack] = []
     for name, overrides, where in entries:
         is_path = name.endswith((".yaml", ".yml")) or "/" in name
@@ -305,8 +312,21 @@ def packs_for(indicator_set: IndicatorSet, extra: Sequence[RulePack] = ()) -> tu
                 key=isinstance(requested, dict),
             )
             continue
+        if is_path and base is None:
+            problems.add(
+                "rules.no-folder",
+                f"规则包文件 '{name}' 无从读取：从文本读入的指标体系未给出所在文件夹（base=）",
+                f"rule pack file {name!r} is not read: the set was parsed from text without "
+                "a folder (base=)",
+                where,
+                key=isinstance(requested, dict),
+            )
+            continue
+        path = confined(base, name, problems, where) if is_path and base is not None else None
+        if is_path and path is None:
+            continue
         try:
-            pack = load_pack(base / name) if is_path else builtin_pack(name)
+            pack = _file_pack(path) if path is not None else builtin_pack(name)
         except DefinitionError as exc:
             problems.extend(exc.issues)
             continue

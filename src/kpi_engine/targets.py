@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from kpi_engine.errors import KpiEngineError
+from kpi_engine.limits import number_too_long
 
 __all__ = ["Op", "Target", "TargetSyntaxError", "normalize_unit", "parse_target"]
 
@@ -102,6 +103,8 @@ _SYMBOL_OPS = {
     "==": "=",
 }
 _SUFFIX_OPS = [("及以上", ">="), ("以上", ">="), ("及以下", "<="), ("以下", "<="), ("以内", "<=")]
+MAX_TARGET_CHARS = 200
+"""Longest target text read (a target in words belongs to a qualitative indicator)."""
 _NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _SINGLE = re.compile(rf"^(>=|<=|>|<|=)?\s*({_NUM})\s*(.*?)$")
 _RANGE = re.compile(
@@ -120,9 +123,15 @@ def normalize_unit(unit: str | None) -> str | None:
 
 def _number(text: str) -> Decimal:
     try:
-        return Decimal(text.replace(",", ""))
+        number = Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
         raise TargetSyntaxError(f"'{text}' 不是数字", f"{text!r} is not a number") from None
+    if number_too_long(number):
+        raise TargetSyntaxError(
+            "目标值的数字位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
+            "the target's number has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)",
+        )
+    return number
 
 
 def _check_unit(unit: str | None, original: str) -> str | None:
@@ -140,6 +149,12 @@ def parse_target(text: str | Decimal) -> Target:
     if isinstance(text, Decimal):
         return Target(Op.GE, text, None, str(text), implicit=True)
     original = text
+    if len(text) > MAX_TARGET_CHARS:  # before any pattern runs over it
+        raise TargetSyntaxError(
+            f"目标值超过 {MAX_TARGET_CHARS} 个字符；文字目标请用定性指标",
+            f"the target is longer than {MAX_TARGET_CHARS} characters; "
+            "use a qualitative indicator for a target in words",
+        )
     s = unicodedata.normalize("NFKC", text).strip()
     for symbol, ascii_op in _SYMBOL_OPS.items():
         s = s.replace(symbol, ascii_op)

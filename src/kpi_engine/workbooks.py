@@ -14,10 +14,12 @@ import io
 from collections.abc import Generator, Sequence
 from pathlib import Path
 
+from kpi_engine.display import printable
 from kpi_engine.errors import MissingExtraError
 
 try:
     from openpyxl import Workbook, load_workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import Cell, MergedCell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -42,6 +44,7 @@ __all__ = [
     "new_workbook",
     "read_rows",
     "read_workbook",
+    "text_cell",
     "workbook_bytes",
 ]
 
@@ -58,6 +61,13 @@ def read_rows(path: Path) -> Generator[tuple[object, ...], None, None]:
         yield from book.worksheets[0].iter_rows(values_only=True)
     finally:
         book.close()
+
+
+def text_cell(sheet: Worksheet, text: str) -> Cell:
+    """A string cell for a write-only sheet: ``=SUM(A1)`` stays text, never a formula element."""
+    cell = WriteOnlyCell(sheet, value=printable(text))
+    cell.data_type = "s"
+    return cell
 
 
 def new_workbook() -> tuple[Workbook, Worksheet]:
@@ -82,8 +92,9 @@ class RowWriter:
         self._sheet = self._book.create_sheet()
 
     def append(self, values: Sequence[object]) -> None:
-        """One row, values in column order (numbers stay numbers)."""
-        self._sheet.append(list(values))
+        """One row, values in column order: numbers stay numbers, and every text is a string
+        cell (never a formula, whatever it begins with) with no character XML cannot hold."""
+        self._sheet.append([text_cell(self._sheet, v) if isinstance(v, str) else v for v in values])
 
     def close(self) -> None:
         """Write the workbook to ``path``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from kpi_engine.display import fixed, trimmed
+from kpi_engine.display import fixed, printable, trimmed
 from kpi_engine.errors import MissingExtraError
 from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
@@ -53,7 +53,7 @@ def _fonts(style: CharacterStyle, name: str) -> None:
 
 def _paragraph(cell: WordCell, text: str) -> WordParagraph:
     """Put ``text`` in the cell; its one paragraph."""
-    cell.text = text
+    cell.text = printable(text)
     paragraphs: list[WordParagraph] = cell.paragraphs  # unannotated upstream
     return paragraphs[0]
 
@@ -95,27 +95,27 @@ def render_report_docx(document: Document) -> bytes:
         heading_style: ParagraphStyle = styles[name]
         _fonts(heading_style, HEADING_FONT)
     properties: CoreProperties = doc.core_properties
-    properties.title = document.title
+    properties.title = printable(document.title)
     properties.language = "zh-CN" if document.lang == "zh" else "en"
     for block in document.blocks:
         if isinstance(block, Heading):
             if block.level == 1:
-                heading: WordParagraph = doc.add_heading(block.text, level=0)
+                heading: WordParagraph = doc.add_heading(printable(block.text), level=0)
                 heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
             else:
-                doc.add_heading(block.text, level=block.level - 1)
+                doc.add_heading(printable(block.text), level=block.level - 1)
         elif isinstance(block, Paragraph):
-            paragraph = doc.add_paragraph(block.text)
+            paragraph = doc.add_paragraph(printable(block.text))
             layout: ParagraphFormat = paragraph.paragraph_format
             layout.first_line_indent = Pt(24)
         elif isinstance(block, Bullets):
             for item in block.items:
-                doc.add_paragraph(item, style="List Bullet")
+                doc.add_paragraph(printable(item), style="List Bullet")
         elif isinstance(block, Table):
             _table(doc, block.header, list(block.rows), block.numeric, block.emphasis)
         elif isinstance(block, Chart):
             # Word has no inline SVG everywhere (WPS included): the chart's figures as a table.
-            doc.add_paragraph(block.title).runs[0].bold = True
+            doc.add_paragraph(printable(block.title)).runs[0].bold = True
             rows = [
                 (label, trimmed(weight), fixed(score, block.places))
                 for label, weight, score in block.bars

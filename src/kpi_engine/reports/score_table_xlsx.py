@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kpi_engine.display import percent
+from kpi_engine.display import percent, printable
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.methods import METHODS
@@ -66,7 +66,8 @@ class _Sheet:
         wrap: bool = False,
         align: str | None = None,
     ) -> Cell:
-        c = self.ws.cell(row=row, column=col, value=value)
+        shown = printable(value) if isinstance(value, str) else value
+        c = self.ws.cell(row=row, column=col, value=shown)
         if isinstance(value, str):
             c.data_type = "s"  # text such as "= 0 起" is a target, never a formula
         c.border = self.border
