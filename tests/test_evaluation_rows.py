@@ -45,7 +45,12 @@ def test_every_field_of_a_scored_row_lands_in_its_place() -> None:
         ("产出指标",),
         ("g",),
     )
-    assert (r.kind, r.method, r.status, r.weight) == ("quantitative", "proportional", Status.OK, D(10))
+    assert (r.kind, r.method, r.status, r.weight) == (
+        "quantitative",
+        "proportional",
+        Status.OK,
+        D(10),
+    )
     assert (r.target_text, r.unit, r.value, r.actual_text) == ("≥ 500 人", "人", D(450), None)
     assert (r.score, r.score_exact, r.achievement, r.met) == (D(9), D(9), D("0.9"), False)
     assert (r.tier, r.problem_code, r.problem, r.problem_en) == (None, None, None, None)
@@ -55,7 +60,12 @@ def test_every_field_of_a_scored_row_lands_in_its_place() -> None:
         "疫情影响",
         "培训台账",
     )
-    assert (r.dimension, r.given_score, r.last_year, r.assumed) == ("数量", None, D(400), ("target",))
+    assert (r.dimension, r.given_score, r.last_year, r.assumed) == (
+        "数量",
+        None,
+        D(400),
+        ("target",),
+    )
     assert r.explanation.calculation == "450 < 500 → s = 10 × 450 ÷ 500 = 9"
 
 
