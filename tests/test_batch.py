@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,46 @@ def test_csv_is_rounded_for_people_and_json_lines_keep_every_digit(
     assert shown["U000", "accuracy"]["score"] == exact["U000", "accuracy"]["score"] == "8.00"
     assert shown["U000", "samples"]["value"] == exact["U000", "samples"]["value"] == "2900"
     assert all(len(r["value"].partition(".")[2]) <= 4 for r in shown.values())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_die_with_their_parent(units_csv: Path, tmp_path: Path) -> None:
+    """kill -9 of `kpi batch --jobs 2` leaves no worker running."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    big = tmp_path / "big.csv"
+    lines = units_csv.read_text(encoding="utf-8").splitlines()
+    big.write_text("\n".join([lines[0], *(lines[1:] * 1500)]) + "\n", encoding="utf-8")
+    code = "import sys; from kpi_engine.cli import main; sys.exit(main(sys.argv[1:]))"
+    args = [str(DEMO), "--inputs", str(big), "-o", str(tmp_path / "o.csv"), "--jobs", "2"]
+    parent = subprocess.Popen([sys.executable, "-c", code, "batch", *args])
+    children_file = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+    children: list[int] = []
+    deadline = time.monotonic() + 60
+    while not children and time.monotonic() < deadline and parent.poll() is None:
+        time.sleep(0.1)
+        try:
+            children = [int(p) for p in children_file.read_text().split()]
+        except OSError:
+            children = []
+    assert children, "the batch ended before its workers could be seen"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 20
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists() and _running(pid)]
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -10,8 +10,12 @@ input order.
 from __future__ import annotations
 
 import csv
+import ctypes
 import functools
 import json
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -251,8 +255,23 @@ _T = TypeVar("_T")
 _WORKER: tuple[Engine, Callable[[Engine, UnitRow], Any]] | None = None
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when its parent dies (``kill -9`` of ``kpi batch`` would
+    otherwise leave workers running); elsewhere the pool's own shutdown is all there is."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return
+    if os.getppid() == 1:  # pragma: no cover - the parent died before the call took effect
+        os._exit(1)
+
+
 def _start_worker(setup: WorkerSetup, task: Callable[[Engine, UnitRow], Any]) -> None:
     global _WORKER  # noqa: PLW0603 - one engine per worker process, built once
+    _die_with_parent()
     _WORKER = (setup.engine(), task)
 
 
