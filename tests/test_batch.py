@@ -303,3 +303,27 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_csv_saved_by_excel_on_chinese_windows_is_read(units_csv: Path, tmp_path: Path) -> None:
+    """GB18030 (Excel's "CSV (逗号分隔)" on Chinese Windows) is read without being told; a
+    UTF-8 file with a BOM too; --encoding names it outright."""
+    text = units_csv.read_text(encoding="utf-8").replace("达成", "部分达成")
+    gbk, bom = tmp_path / "gbk.csv", tmp_path / "bom.csv"
+    gbk.write_bytes(text.encode("gb18030"))
+    bom.write_bytes(text.encode("utf-8-sig"))
+    engine = Engine(load_indicator_set(DEMO))
+    for path in (gbk, bom):
+        rows = list(read_rows(path, engine.compiled))
+        assert rows[0].actuals["indicators"]["mechanism"]["tier"] == "部分达成", path
+    forced = list(read_rows(gbk, engine.compiled, encoding="gb18030"))
+    assert forced[0].actuals == next(iter(read_rows(gbk, engine.compiled))).actuals
+
+
+def test_batch_exits_1_when_a_unit_could_not_be_read(engine: Engine, tmp_path: Path) -> None:
+    """Counts in = counts out, and a failed unit makes the exit code 1, not success."""
+    path = tmp_path / "units.jsonl"
+    path.write_text('{"unit": "A"}\n{not json\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(DEMO), "--inputs", str(path), "-o", str(out)]) == 1
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 3

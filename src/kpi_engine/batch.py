@@ -9,6 +9,7 @@ input order.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import ctypes
 import functools
@@ -144,16 +145,22 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def read_rows(path: Path, compiled: CompiledSet, key: str = "unit") -> Iterator[UnitRow]:
-    """Stream rows from a CSV, JSON Lines or .xlsx file (or every such file in a folder)."""
+def read_rows(
+    path: Path, compiled: CompiledSet, key: str = "unit", *, encoding: str | None = None
+) -> Iterator[UnitRow]:
+    """Stream rows from a CSV, JSON Lines or .xlsx file (or every such file in a folder).
+
+    A CSV is read as ``encoding`` when given, else as UTF-8 (with or without a BOM) when it is
+    valid UTF-8, else as GB18030 — what Excel and WPS save on Chinese Windows ("CSV (逗号分隔)").
+    """
     if path.is_dir():
         for child in sorted(path.iterdir()):
             if child.suffix.lower() in {".csv", ".jsonl", ".xlsx"}:
-                yield from read_rows(child, compiled, key)
+                yield from read_rows(child, compiled, key, encoding=encoding)
         return
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from _read_csv(path, compiled, key)
+        yield from _read_csv(path, compiled, key, encoding or csv_encoding(path))
     elif suffix == ".jsonl":
         yield from _read_jsonl(path, compiled, key)
     elif suffix == ".xlsx":
@@ -166,8 +173,21 @@ def read_rows(path: Path, compiled: CompiledSet, key: str = "unit") -> Iterator[
         )
 
 
-def _read_csv(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+def csv_encoding(path: Path) -> str:
+    """``utf-8-sig`` when the file is valid UTF-8 (a BOM is dropped), else ``gb18030``."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 16):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8-sig"
+
+
+def _read_csv(path: Path, compiled: CompiledSet, key: str, encoding: str) -> Iterator[UnitRow]:
+    with path.open(encoding=encoding, newline="") as handle:
         reader = csv.DictReader(handle)
         check_columns(compiled, key, reader.fieldnames or [], str(path))
         for line, row in enumerate(reader, start=2):

@@ -143,6 +143,10 @@ def _more_commands(sub: Any, lang: argparse.ArgumentParser, rules: argparse.Argu
     batch.add_argument("--long", metavar="FILE", help="每单位×指标一行的明细 / long format")
     batch.add_argument("--key", default="unit", help="单位列名 / unit key column (unit)")
     batch.add_argument("--jobs", type=int, default=1, help="并行进程数 / worker processes (1)")
+    batch.add_argument(
+        "--encoding",
+        help="CSV 的编码（默认：UTF-8，否则 GB18030）/ CSV encoding (default: UTF-8, else GB18030)",
+    )
 
     explain = sub.add_parser(
         "explain", parents=[lang, rules], help="逐步说明一个指标的得分 / explain one score"
@@ -403,7 +407,7 @@ def _batch(args: argparse.Namespace) -> int:
     engine = _engine(indicator_set, args)
     compiled = engine.compiled
     groups = batch.group_columns(compiled)
-    rows = batch.read_rows(Path(args.inputs), compiled, args.key)
+    rows = batch.read_rows(Path(args.inputs), compiled, args.key, encoding=args.encoding)
     targets = [(Path(args.output), batch.summary_columns(groups))]
     if args.long:
         targets.append((Path(args.long), batch.LONG_COLUMNS))
@@ -458,7 +462,7 @@ def _batch(args: argparse.Namespace) -> int:
     if written != read:  # pragma: no cover - the invariant the design guarantees
         print("kpi: 行数不一致 / row counts differ", file=sys.stderr)
         return EXIT_DEFINITION
-    return EXIT_OK
+    return EXIT_FLAGS if failed else EXIT_OK  # a unit that could not be read is not success
 
 
 def _progress() -> Callable[[int], None]:
