@@ -89,12 +89,33 @@ def test_markdown_report_carries_the_seeds_key_figures(
 def test_markdown_report_lists_every_flag_and_its_suggestion(
     seed: tuple[IndicatorSet, Evaluation],
 ) -> None:
-    """三、存在的主要问题 holds every flag; 四、下一步改进措施 every suggestion."""
+    """三、存在的主要问题 holds every flag; 四、下一步改进措施 every suggestion (as literal
+    Markdown text: budget_adjusted is written budget\\_adjusted)."""
+    from kpi_engine.display import markdown_text
+
     md = render_report_markdown(build_report(*seed))
     problems, measures = md.split("## 三、存在的主要问题", 1)[1].split("## 四、下一步改进措施", 1)
     for flag in seed[1].flags:
-        assert flag.message in problems
-        assert flag.suggestion in measures.split("## 附表")[0]
+        assert markdown_text(flag.message) in problems
+        assert markdown_text(flag.suggestion) in measures.split("## 附表")[0]
+
+
+def test_markdown_outputs_keep_text_from_the_set_literal() -> None:
+    """A name with a newline and #, <script>, * and |: no heading, no HTML, no table bar."""
+    from kpi_engine import evaluate, parse_indicator_set
+    from kpi_engine.reports import render_markdown
+
+    name = "恶意\\n# 标题 <script>alert(1)</script> *粗* |列|"
+    text = (
+        "kpi_engine: 1\nid: x\ntitle: 测试\nrules: []\nindicators:\n"
+        f'  - {{id: a, name: "{name}", weight: 10, target: "≥ 5"}}\n'
+    )
+    s = parse_indicator_set(text)
+    e = evaluate(s, {"indicators": {"a": {"actual": 3}}})
+    for md in (render_markdown(e), render_report_markdown(build_report(s, e))):
+        assert "<script>" not in md
+        assert "\n# 标题" not in md
+        assert "&lt;script&gt;" in md
 
 
 def test_report_states_total_grade_and_incompleteness(

@@ -5,7 +5,7 @@ What ``kpi evaluate --format markdown`` prints.
 
 from __future__ import annotations
 
-from kpi_engine.display import exact, fixed, show, show_figures, trimmed, with_unit
+from kpi_engine.display import exact, fixed, markdown_text, show, show_figures, trimmed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.reports.evaluation_text import rows
 from kpi_engine.reports.labels import (
@@ -25,7 +25,8 @@ __all__ = ["render_markdown"]
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Text from the set and the actuals is literal: no HTML, no heading, no table bar.
+    return markdown_text(text)
 
 
 def _explanation(result: IndicatorResult, lang: Lang, places: int) -> list[str]:
@@ -109,10 +110,12 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
     for severity, group in by_severity(evaluation.flags):
         lines += [f"### {label(severity, lang)}（{len(group)}）", ""]
         for flag in group:
-            lines.append(f"- **[{label(severity, lang)}]** {flag.text(lang)} (`{flag.rule}`)")
+            lines.append(
+                f"- **[{label(severity, lang)}]** {_cell(flag.text(lang))} (`{flag.rule}`)"
+            )
             suggestion = flag.suggestion if lang == "zh" else flag.suggestion_en
             if suggestion:
-                lines.append(f"  - {label('suggestion', lang)}: {suggestion}")
+                lines.append(f"  - {label('suggestion', lang)}: {_cell(suggestion)}")
         lines.append("")
     lines += ["", f"## {label('explanations', lang)}", ""]
     for result in evaluation.indicators:

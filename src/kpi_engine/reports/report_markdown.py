@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from kpi_engine.display import fixed, percent, trimmed
+from kpi_engine.display import fixed, markdown_text, percent, trimmed
 from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading, Paragraph, Table
 
 __all__ = ["render_report_markdown"]
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Names, units, reasons and flag texts come from the set and the actuals: literal text, so
+    # that "<script>" or a newline followed by "#" cannot become HTML or a heading.
+    return markdown_text(text)
 
 
 def _table(
@@ -26,11 +28,11 @@ def render_report_markdown(document: Document) -> str:
     lines: list[str] = []
     for block in document.blocks:
         if isinstance(block, Heading):
-            lines += ["#" * block.level + " " + block.text, ""]
+            lines += ["#" * block.level + " " + _cell(block.text), ""]
         elif isinstance(block, Paragraph):
-            lines += [block.text, ""]
+            lines += [_cell(block.text), ""]
         elif isinstance(block, Bullets):
-            lines += [f"- {item}" for item in block.items] + [""]
+            lines += [f"- {_cell(item)}" for item in block.items] + [""]
         elif isinstance(block, Table):
             lines += _table(block.header, block.rows, block.numeric)
         elif isinstance(block, Chart):
@@ -44,7 +46,7 @@ def render_report_markdown(document: Document) -> str:
                 )
                 for label, weight, score in block.bars
             )
-            lines += [f"**{block.title}**", ""]
+            lines += [f"**{_cell(block.title)}**", ""]
             lines += _table(
                 ("", block.weight_label, block.score_label, share), rows, frozenset({1, 2, 3})
             )
