@@ -118,11 +118,13 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [(("inputs", "carry_end"), 5), (("inputs", "income"), 100)],
     ),
     (
+        # An unchanged carry-over meets the framework's ceiling (结转结余变动率 ≤ 0): only a rise
+        # is flagged, so the flag and a ≤ 0 row agree.
         "carryover.not_reduced",
         [],
+        [(("inputs", "carry_end"), "5.01"), (("inputs", "income"), "100.01")],
+        [],
         [(("inputs", "carry_end"), 5), (("inputs", "income"), 100)],
-        [],
-        [],
     ),
     ("benefit.missing", [(("indicators", 1, "name"), "其他指标")], [], [], []),
     (
