@@ -128,6 +128,13 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
     ),
     ("benefit.missing", [(("indicators", 1, "name"), "其他指标")], [], [], []),
     (
+        "execution.missing",
+        [(("indicators", 3, "method"), "proportional"), (("indicators", 3, "name"), "资金到位率")],
+        [],
+        [(("indicators", 3, "name"), "资金到位率")],
+        [],
+    ),
+    (
         "satisfaction.missing",
         [(("indicators", 2, "name"), "公众评价"), (leaf(2, 0, "name"), "公众评价得分")],
         [],

@@ -62,6 +62,10 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "benefit_leaf_count": ("效益类末级指标个数", "benefit leaves"),
         "benefit_weight": ("效益类指标分值合计", "benefit weight"),
         "satisfaction_leaf_count": ("满意度末级指标个数", "satisfaction leaves"),
+        "execution_leaf_count": (
+            "预算执行类末级指标个数（归在预算执行下或按执行率计分）",
+            "leaves on budget execution (filed under it, or scored as an execution rate)",
+        ),
         "split": ("产出/效益/满意度/预算执行率 分值", "output/benefit/satisfaction/execution"),
         "split_is_national": ("是否为 50/30/10/10", "whether the split is 50/30/10/10"),
         "has_weights_note": ("是否说明了权重调整", "whether weights_note is given"),
@@ -192,6 +196,7 @@ class SetSplit(TypedDict):
     benefit_leaf_count: Decimal
     benefit_weight: Decimal
     satisfaction_leaf_count: Decimal
+    execution_leaf_count: Decimal
     split: str
     split_is_national: bool
     has_weights_note: bool

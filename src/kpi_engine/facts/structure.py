@@ -120,6 +120,13 @@ def _split_and_goals(compiled: CompiledSet) -> SetSplit:
         "satisfaction_leaf_count": Decimal(
             sum(1 for leaf in leaves if leaf.role is NodeRole.SATISFACTION)
         ),
+        "execution_leaf_count": Decimal(
+            sum(
+                1
+                for leaf in leaves
+                if leaf.role is NodeRole.EXECUTION or leaf.scorer.spec.execution
+            )
+        ),
         "split": "/".join(trimmed(w) for w in split),
         "split_is_national": [w * 100 / scale for w in split] == [50, 30, 10, 10],
         "has_weights_note": bool(d.weights_note),
