@@ -57,6 +57,9 @@ def number_width(value: Decimal) -> int:
     """
     if not value.is_finite():
         return 0
+    text = str(value)  # C-fast, and exact unless it chose an exponent: the common case
+    if "E" not in text:
+        return len(text) - (text[0] == "-") - ("." in text)
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     if exponent >= 0:
