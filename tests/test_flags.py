@@ -130,9 +130,30 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
     (
         "review.score_mismatch",
         [],
-        [(("indicators", "time", "actual"), "21.01"), (("indicators", "time", "reason"), "x")],
+        [(("indicators", "time", "actual"), "21.02"), (("indicators", "time", "reason"), "x")],
         [],
         [(("indicators", "time", "actual"), 21), (("indicators", "time", "reason"), "x")],
+    ),
+    (
+        "review.score_mismatch",  # 12.93 by the rule: 0.51 is past the 0.5 tolerance, 0.5 is not
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "13.44", "reason": "x"})],
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "13.43", "reason": "x"})],
+    ),
+    (
+        "review.score_rounded",  # 15 × 431 ÷ 500 = 12.93, reported 13
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": 13, "reason": "x"})],
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "12.934", "reason": "x"})],
+    ),
+    (
+        "review.score_minor",
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "13.1", "reason": "x"})],
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "12.925", "reason": "x"})],
     ),
     ("review.above_weight", [], [(("indicators", "sat", "reported_score"), "10.01")], [], []),
     (

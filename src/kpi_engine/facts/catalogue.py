@@ -138,10 +138,27 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "over_ratio": ("超额比例：≥ 时 A÷T−1，≤ 时 T÷A−1", "over-achievement ratio"),
         "score": ("得分", "computed score"),
         "met": ("是否达到目标", "whether the target was met"),
-        "tier": ("定性档次", "qualitative tier"),
+        "tier": ("定性档次：achieved/partly/not_achieved", "qualitative tier"),
+        "tier_name": ("定性档次名称：达成/部分达成/未达成", "tier as auditors write it"),
+        "tier_name_en": ("定性档次英文名称", "tier in English"),
+        "band_low": ("定性档次区间的最低得分（分值 × 下限比例）", "lowest score of the tier band"),
+        "band_high": ("定性档次区间的最高得分（分值 × 上限比例）", "highest score of the band"),
         "reported_score": ("单位自评得分", "score reported by the unit"),
         "reported_gap": ("自评得分 − 复核得分", "reported − computed"),
         "reported_in_band": ("自评得分是否在定性档次区间内", "reported score inside the tier band"),
+        "score_gap": (
+            "自评得分 − 按评分标准的得分，均四舍五入到 0.01（一致时为 0）",
+            "reported − rule score, both to the cent (0 when they agree)",
+        ),
+        "score_gap_size": ("上述差异的绝对值", "size of that difference"),
+        "score_gap_share": (
+            "差异占分值的比例（分值为 0 时，有差异即为 1）",
+            "size of the difference ÷ weight (1 on a 0-weight row that differs)",
+        ),
+        "looks_rounded": (
+            "自评得分是否为规则得分取整或保留一位小数（四舍五入或截断）的结果",
+            "whether the reported score is the rule's rounded or cut to 0 or 1 decimals",
+        ),
         "has_reason": ("是否说明偏差原因", "whether a reason is given"),
         "last_year": ("上年实际完成值", "last year's actual"),
     },
@@ -287,9 +304,17 @@ class IndicatorResults(TypedDict):
     score: Decimal | None
     met: bool | None
     tier: str
+    tier_name: str
+    tier_name_en: str
+    band_low: Decimal | None
+    band_high: Decimal | None
     reported_score: Decimal | None
     reported_gap: Decimal | None
     reported_in_band: bool | None
+    score_gap: Decimal | None
+    score_gap_size: Decimal | None
+    score_gap_share: Decimal | None
+    looks_rounded: bool | None
     has_reason: bool
     last_year: Decimal | None
 

@@ -4,14 +4,14 @@ scores, the budget figures by their roles, and each leaf's outcome."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import cast
 
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.facts.catalogue import IndicatorResults, Row, SetReported, SetResults
 from kpi_engine.facts.structure import names, names_en, pairs
-from kpi_engine.functions import exact_sum
-from kpi_engine.models import InputRole, Kind, NodeRole
+from kpi_engine.functions import exact_sum, quantize_half_up
+from kpi_engine.models import InputRole, Kind, NodeRole, Tier
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.scoring import TIER_BANDS
 from kpi_engine.targets import Op
@@ -44,6 +44,45 @@ def _in_band(r: IndicatorResult) -> bool | None:
     low, high, inclusive = TIER_BANDS[r.tier]
     lo, hi = r.weight * low, r.weight * high
     return lo <= r.reported_score <= hi if inclusive else lo <= r.reported_score < hi
+
+
+def _band(r: IndicatorResult) -> tuple[Decimal | None, Decimal | None]:
+    """The score band of a qualitative row's tier (lowest, highest score), else (None, None)."""
+    if r.kind != Kind.QUALITATIVE.value or r.tier is None:
+        return None, None
+    low, high, _ = TIER_BANDS[r.tier]
+    return r.weight * low, r.weight * high
+
+
+def _score_gap(r: IndicatorResult) -> Decimal | None:
+    """Reported − the rule's score, both to the cent (四舍五入): 0 exactly when they agree to the
+    cent, and at least 0.01 in size whenever they differ by 0.01 or more."""
+    score, reported = r.score, r.reported_score
+    if r.status is not Status.OK or score is None or reported is None:
+        return None
+    return _safe(lambda: quantize_half_up(reported, 2) - quantize_half_up(score, 2))
+
+
+def _gap_share(gap: Decimal | None, weight: Decimal) -> Decimal | None:
+    """|gap| ÷ the row's weight; on a row of weight 0 any departure is the whole row (1)."""
+    if gap is None:
+        return None
+    if not weight:
+        return Decimal(1) if gap else Decimal(0)
+    return _safe(lambda: abs(gap) / weight)
+
+
+def _looks_rounded(r: IndicatorResult, gap: Decimal | None) -> bool | None:
+    """Whether a departing reported score is the rule's score rounded or cut to a whole number
+    or to one decimal (9 for 8.62, 9 for 9.8, 8.6 for 8.62)."""
+    if not gap or r.score is None or r.reported_score is None:
+        return None if gap is None else False
+    score, reported = r.score, r.reported_score
+    for places in (0, 1):
+        step = Decimal(1).scaleb(-places)
+        if reported in (quantize_half_up(score, places), score.quantize(step, ROUND_DOWN)):
+            return True
+    return False
 
 
 def _difference(a: Decimal | None, b: Decimal | None) -> Decimal | None:
@@ -135,6 +174,9 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
 
 def indicator_results(r: IndicatorResult) -> IndicatorResults:
     """One leaf's result facts."""
+    gap = _score_gap(r)
+    band_low, band_high = _band(r)
+    tier = Tier(r.tier) if r.tier else None
     return {
         "status": r.status.value,
         "value": r.value,
@@ -144,9 +186,17 @@ def indicator_results(r: IndicatorResult) -> IndicatorResults:
         "score": r.score,
         "met": r.met,
         "tier": r.tier or "",
+        "tier_name": tier.label if tier else "",
+        "tier_name_en": tier.value.replace("_", " ") if tier else "",
+        "band_low": band_low,
+        "band_high": band_high,
         "reported_score": r.reported_score,
         "reported_gap": _difference(r.reported_score, r.score),
         "reported_in_band": _in_band(r),
+        "score_gap": gap,
+        "score_gap_size": None if gap is None else abs(gap),
+        "score_gap_share": _gap_share(gap, r.weight),
+        "looks_rounded": _looks_rounded(r, gap),
         "has_reason": bool(r.reason and r.reason.strip()),
         "last_year": r.last_year,
     }

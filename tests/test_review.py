@@ -1,0 +1,128 @@
+"""Review (复核): every departure of a reported score from the rule is reported, graded by size;
+qualitative rows are reviewed against their tier band (issue 11, items 2 and 3)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kpi_engine import Evaluation, evaluate, parse_actuals, parse_indicator_set
+
+REVIEW_SET = """\
+kpi_engine: 1
+id: review
+title: 复核
+rules: {cn-fiscal: {min_leaves: 1, min_group_leaves: 1, leaf_share_max: 1}}
+indicators:
+  - {id: trained, name: 培训人数, weight: 10, target: "≥ 500 人"}
+  - {id: passed, name: 考核合格率, weight: 20, target: "≥ 90%"}
+  - {id: ledger, name: 台账建立数, weight: 2, target: "≥ 10 个"}
+  - {id: cut, name: 办结件数, weight: 10, target: "≥ 100 件"}
+  - {id: mech, name: 长效机制, weight: 15, kind: qualitative, target: 建立长效机制}
+  - {id: rest, name: 其他工作, weight: 43, target: "≥ 1 项"}
+"""
+
+
+def review(reported: dict[str, Any], **tiers: Any) -> Evaluation:
+    actuals: dict[str, Any] = {
+        "indicators": {
+            "trained": {"actual": 431},  # 10 × 431 ÷ 500 = 8.62
+            "passed": {"actual": 95},  # met: 20
+            "ledger": {"actual": 10},  # met: 2
+            "cut": {"actual": 98},  # 9.8
+            "mech": {"tier": "达成"},
+            "rest": {"actual": 1},
+        }
+    }
+    for key, value in reported.items():
+        actuals["indicators"][key]["reported_score"] = value
+        actuals["indicators"][key]["reason"] = "已说明"
+    for key, value in tiers.items():
+        actuals["indicators"][key] |= value
+    import json
+
+    text = json.dumps(actuals, ensure_ascii=False, default=str)
+    return evaluate(parse_indicator_set(REVIEW_SET), parse_actuals(text))
+
+
+def flags_on(e: Evaluation, subject: str) -> dict[str, Any]:
+    return {f.rule: f for f in e.flags if f.subject == subject and f.rule.startswith("review.")}
+
+
+def test_a_rounded_score_is_reported_as_information_at_the_defaults() -> None:
+    """9 for the proportional 8.62: 0.38 is within the tolerance, so info, and it looks rounded."""
+    found = flags_on(review({"trained": 9}), "trained")
+    assert set(found) == {"review.score_rounded"}
+    flag = found["review.score_rounded"]
+    assert flag.severity == "info"
+    assert flag.message.endswith("自评得分与评分标准不一致，相差 0.38，疑为取整")
+    assert flag.problem == "自评得分与评分标准不符"
+
+
+def test_a_met_target_scored_below_full_appears_at_the_defaults() -> None:
+    """19.6 where a met target earns 20: reported, as information (0.4 ≤ 0.5, 2 % of 20)."""
+    found = flags_on(review({"passed": "19.6"}), "passed")
+    assert set(found) == {"review.score_minor"}
+    assert "相差 0.40（在允许误差 0.5 分以内）" in found["review.score_minor"].message
+
+
+def test_a_truncated_score_looks_rounded() -> None:
+    """9 for 9.8 is cut, not rounded: still the 疑为取整 wording."""
+    assert set(flags_on(review({"cut": 9}), "cut")) == {"review.score_mismatch"}  # 0.8 > 0.5
+    assert set(flags_on(review({"cut": "9.7"}), "cut")) == {"review.score_minor"}
+    assert set(flags_on(review({"cut": "9.8"}), "cut")) == set()
+
+
+def test_the_size_is_judged_against_the_row_weight() -> None:
+    """0.2 on a 2-point row is 10 % of it: a warning though below the 0.5 tolerance."""
+    found = flags_on(review({"ledger": "1.8"}), "ledger")
+    assert set(found) == {"review.score_mismatch"}
+    assert found["review.score_mismatch"].severity == "warning"
+    assert "占该项分值 2 分的 10%" in found["review.score_mismatch"].message
+    assert set(flags_on(review({"ledger": "1.9"}), "ledger")) == {"review.score_minor"}  # 5 %
+
+
+def test_a_score_equal_to_the_cent_is_not_a_departure() -> None:
+    """8.62 for 8.62 exactly, 8.624 for 8.62: no review flag; 8.63 is one."""
+    assert flags_on(review({"trained": "8.62"}), "trained") == {}
+    assert flags_on(review({"trained": "8.624"}), "trained") == {}
+    assert set(flags_on(review({"trained": "8.63"}), "trained")) == {"review.score_minor"}
+
+
+def test_a_qualitative_score_inside_its_band_is_legitimate() -> None:
+    """达成 13 of 15 (87 %) is the unit's choice within 80–100 %; 11 of 15 is outside."""
+    assert flags_on(review({"mech": 13}), "mech") == {}
+    assert flags_on(review({"mech": 15}), "mech") == {}
+    outside = flags_on(review({"mech": 11}), "mech")
+    assert set(outside) == {"review.outside_band"}
+    assert outside["review.outside_band"].message == (
+        "定性指标“长效机制”评为“达成”，自评 11 分，不在该档次 12–15 分的区间内"
+    )
+
+
+TIERS = {"达成": (Decimal("0.8"), Decimal(1), True), "部分达成": (Decimal("0.6"), Decimal("0.8"), False),
+         "未达成": (Decimal(0), Decimal("0.6"), False)}  # fmt: skip
+
+
+@given(st.sampled_from(sorted(TIERS)), st.integers(0, 10_000))
+def test_no_qualitative_score_inside_its_band_is_ever_flagged(tier: str, pick: int) -> None:
+    """Any self-score inside the tier's band raises no review flag on that row."""
+    low, high, inclusive = TIERS[tier]
+    lo, hi = 15 * low, 15 * high
+    cents = int((hi - lo) * 100) + (1 if inclusive else 0)
+    score = lo + Decimal(pick % cents) / 100
+    assert flags_on(review({"mech": score}, mech={"tier": tier}), "mech") == {}
+
+
+@given(st.decimals(min_value=0, max_value=10, places=3, allow_nan=False, allow_infinity=False))
+def test_a_departure_of_a_cent_is_always_flagged_and_agreement_never(reported: Decimal) -> None:
+    """Against the proportional 8.62: equal to the cent, no flag; ≥ 0.01 apart, exactly one."""
+    found = flags_on(review({"trained": reported}), "trained")
+    gradings = {"review.score_mismatch", "review.score_rounded", "review.score_minor"}
+    if abs(reported - Decimal("8.62")) >= Decimal("0.01"):
+        assert len(set(found) & gradings) == 1
+    elif reported.quantize(Decimal("0.01"), ROUND_HALF_UP) == Decimal("8.62"):
+        assert not set(found) & gradings
