@@ -178,7 +178,20 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [],
         [(("reported_total",), "100.01")],
     ),
-    ("review.summary", [], [(("indicators", "count", "actual"), 499)], [], []),
+    (
+        "review.total_high",
+        [],
+        [(("indicators", "count", "actual"), "499.6")],  # 14.988: 15 is 0.012 high
+        [],
+        [(("indicators", "count", "actual"), "499.7")],  # 14.991: 0.009
+    ),
+    (
+        "review.total_low",
+        [],
+        [(("indicators", "count", "reported_score"), "14.98"), (("reported_total",), "99.98")],
+        [],
+        [(("indicators", "count", "reported_score"), "14.99"), (("reported_total",), "99.99")],
+    ),
     (
         "reason.missing",
         [],

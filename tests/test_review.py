@@ -26,7 +26,7 @@ indicators:
 """
 
 
-def review(reported: dict[str, Any], **tiers: Any) -> Evaluation:
+def review(reported: dict[str, Any], total: Any = None, **tiers: Any) -> Evaluation:
     actuals: dict[str, Any] = {
         "indicators": {
             "trained": {"actual": 431},  # 10 × 431 ÷ 500 = 8.62
@@ -42,6 +42,8 @@ def review(reported: dict[str, Any], **tiers: Any) -> Evaluation:
         actuals["indicators"][key]["reason"] = "已说明"
     for key, value in tiers.items():
         actuals["indicators"][key] |= value
+    if total is not None:
+        actuals["reported_total"] = total
     import json
 
     text = json.dumps(actuals, ensure_ascii=False, default=str)
@@ -126,3 +128,68 @@ def test_a_departure_of_a_cent_is_always_flagged_and_agreement_never(reported: D
         assert len(set(found) & gradings) == 1
     elif reported.quantize(Decimal("0.01"), ROUND_HALF_UP) == Decimal("8.62"):
         assert not set(found) & gradings
+
+
+# --- totals, like with like (item 4) ---------------------------------------------------------
+
+
+def totals(e: Evaluation) -> dict[str, Any]:
+    return {f.rule: f for f in e.flags if f.rule.startswith("review.total")}
+
+
+def test_the_total_comparison_says_which_way_and_names_the_rows_left_out() -> None:
+    """Two rows reported: 9 + 20 against 8.62 + 20 is 偏高 0.38; the other four are named."""
+    found = totals(review({"trained": 9, "passed": 20}))
+    assert set(found) == {"review.total_high"}
+    assert found["review.total_high"].message == (
+        "已填报且可计分的 2 项自评得分合计 29 分，按评分标准复核为 28.62 分，自评打分偏高 0.38 分"
+        "；未纳入比较的 4 项：台账建立数（未填报自评得分）、办结件数（未填报自评得分）、"
+        "长效机制（未填报自评得分）、其他工作（未填报自评得分）"
+    )
+    low = totals(review({"trained": 8, "passed": 20}))
+    assert set(low) == {"review.total_low"}
+    assert "自评打分偏低 0.62 分" in low["review.total_low"].message
+    assert low["review.total_low"].problem == "自评打分偏低"
+
+
+def test_a_gap_only_from_rows_the_engine_could_not_score_is_not_high() -> None:
+    """Every row reported at its rule score, one row without data reported at full: no 偏高."""
+    reported = {"trained": "8.62", "passed": 20, "ledger": 2, "cut": "9.8", "mech": 15, "rest": 43}
+    e = review(reported, total="98.42", rest={"actual": None})
+    assert totals(e) == {}
+    assert e.total is not None
+    assert e.total < Decimal("98.42")
+
+
+def test_a_printed_total_that_is_not_the_sum_of_its_rows_is_its_own_finding() -> None:
+    """Rows that follow the rules under a total row that does not add up: only total_mismatch."""
+    reported = {"trained": "8.62", "passed": 20, "ledger": 2, "cut": "9.8", "mech": 15, "rest": 43}
+    found = totals(review(reported, total=100))
+    assert set(found) == {"review.total_mismatch"}
+    assert found["review.total_mismatch"].message == (
+        "评分表合计行的自评总分 100 分，不等于各项自评得分之和 98.42 分（相差 1.58 分）"
+    )
+
+
+def test_a_reported_total_alone_is_compared_when_every_row_was_scored() -> None:
+    found = totals(review({}, total=99))
+    assert set(found) == {"review.total_high"}
+    assert found["review.total_high"].message.startswith("全部 6 项（自评总分）自评得分合计 99 分")
+
+
+scores = st.decimals(min_value=0, max_value=10, places=2, allow_nan=False, allow_infinity=False)
+
+
+@given(scores, st.decimals(min_value=0, max_value=20, places=2, allow_nan=False))
+def test_the_direction_word_of_a_total_comparison_matches_the_sign(a: Decimal, b: Decimal) -> None:
+    """偏高 exactly when the reported rows add up to more than the rule's, 偏低 when less."""
+    found = totals(review({"trained": a, "passed": b}))
+    gap = a + b - Decimal("28.62")
+    if gap > 0:
+        assert set(found) == {"review.total_high"}
+        assert "偏高" in found["review.total_high"].message
+    elif gap < 0:
+        assert set(found) == {"review.total_low"}
+        assert "偏低" in found["review.total_low"].message
+    else:
+        assert found == {}

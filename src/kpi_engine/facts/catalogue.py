@@ -18,6 +18,7 @@ __all__ = [
     "IndicatorStructure",
     "Row",
     "Scope",
+    "SetCompared",
     "SetOutputs",
     "SetReported",
     "SetResults",
@@ -79,6 +80,34 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "reported_gap": ("自评总分 − 复核总分", "reported total − computed total"),
         "total_row_gap": ("自评总分 − 自评各项之和", "reported total − sum of reported rows"),
         "all_reported_full": ("自评是否全部满分", "whether every reported row has full marks"),
+        "compared_count": (
+            "已填报自评得分且可计分的指标个数",
+            "rows that carry a reported score and were scored",
+        ),
+        "compared_scope": (
+            "比较的范围，如“已填报且可计分的 11 项”",
+            "what was compared, e.g. the 11 rows reported and scored",
+        ),
+        "compared_scope_en": ("其英文表述", "the same in English"),
+        "compared_reported": (
+            "这些指标的自评得分合计（无逐项自评得分、且全部计分时为自评总分）",
+            "their reported scores (the reported total when no row score is given and all scored)",
+        ),
+        "compared_computed": ("这些指标按评分标准的得分合计", "their scores by the rules"),
+        "compared_gap": (
+            "自评合计 − 复核合计（只比较同一范围）",
+            "reported − computed over the same rows",
+        ),
+        "compared_gap_size": ("上述差额的绝对值", "size of that difference"),
+        "uncompared_count": (
+            "未纳入比较的适用指标个数（未填报或无法计分）",
+            "applicable rows left out (not reported or not scored)",
+        ),
+        "uncompared_note": (
+            "未纳入比较的指标及原因（无则为空）",
+            "rows left out and why (empty when none)",
+        ),
+        "uncompared_note_en": ("其英文表述", "the same in English"),
         "missed_count": ("未达到目标的指标个数", "rows whose target was missed"),
         "missed_names": ("这些指标的名称", "their names"),
         "missed_names_en": ("其英文名称", "their English names"),
@@ -214,7 +243,22 @@ class SetStructure(SetSize, SetOutputs, SetSplit):
     """Set facts known before the year ends (``kpi lint`` reads these)."""
 
 
-class SetReported(TypedDict):
+class SetCompared(TypedDict):
+    """Set facts comparing the unit's scores with the computed ones, like with like."""
+
+    compared_count: Decimal
+    compared_scope: str
+    compared_scope_en: str
+    compared_reported: Decimal | None
+    compared_computed: Decimal | None
+    compared_gap: Decimal | None
+    compared_gap_size: Decimal | None
+    uncompared_count: Decimal
+    uncompared_note: str
+    uncompared_note_en: str
+
+
+class SetReported(SetCompared):
     """Set facts on the scores the unit reported for itself."""
 
     reported_total: Decimal | None

@@ -8,7 +8,13 @@ from decimal import ROUND_DOWN, Decimal
 from typing import cast
 
 from kpi_engine.compiler import CompiledSet
-from kpi_engine.facts.catalogue import IndicatorResults, Row, SetReported, SetResults
+from kpi_engine.facts.catalogue import (
+    IndicatorResults,
+    Row,
+    SetCompared,
+    SetReported,
+    SetResults,
+)
 from kpi_engine.facts.structure import names, names_en, pairs
 from kpi_engine.functions import exact_sum, quantize_half_up
 from kpi_engine.models import InputRole, Kind, NodeRole, Tier
@@ -108,6 +114,65 @@ def _execution_rate(
     return _ratio_percent(spent, adjusted)
 
 
+_LEFT_OUT = {
+    "unreported": ("未填报自评得分", "no reported score"),
+    Status.MISSING_INPUT: ("缺少数据、未计分", "not scored: missing data"),
+    Status.ERROR: ("数据有误、未计分", "not scored: bad data"),
+    Status.NOT_APPLICABLE: ("不适用", "not applicable"),
+}
+
+
+def _left_out_note(left_out: Sequence[tuple[IndicatorResult, str | Status]]) -> tuple[str, str]:
+    """ "；未纳入比较的 2 项：甲（未填报自评得分）、乙（不适用）", or "" when none was left out."""
+    if not left_out:
+        return "", ""
+    zh = names([f"{r.name}（{_LEFT_OUT[why][0]}）" for r, why in left_out])
+    en = names_en([(f"{r.name_en or r.name} ({_LEFT_OUT[why][1]})", None) for r, why in left_out])
+    n = len(left_out)
+    return f"；未纳入比较的 {n} 项：{zh}", f"; {n} row(s) not compared: {en}"
+
+
+def _compared(e: Evaluation) -> SetCompared:
+    """The unit's scores against the computed ones, like with like: only rows that carry a
+    reported score and that the engine could score; without any reported row score, the reported
+    total against the computed total when every applicable row was scored."""
+    rows = [r for r in e.indicators if r.status is not Status.NOT_APPLICABLE]
+    both = [
+        r
+        for r in rows
+        if r.reported_score is not None and r.status is Status.OK and r.score is not None
+    ]
+    left_out: list[tuple[IndicatorResult, str | Status]] = [
+        (r, r.status if r.status is not Status.OK else "unreported") for r in rows if r not in both
+    ]
+    reported: Decimal | None
+    computed: Decimal | None
+    if both:
+        reported = exact_sum(r.reported_score for r in both if r.reported_score is not None)
+        computed = exact_sum(r.score for r in both if r.score is not None)
+        scope = f"已填报且可计分的 {len(both)} 项", f"the {len(both)} row(s) reported and scored"
+    elif e.reported_total is not None and e.coverage == 1 and e.total is not None:
+        reported, computed, left_out = e.reported_total, e.total, []
+        scope = f"全部 {len(rows)} 项（自评总分）", f"all {len(rows)} rows (the reported total)"
+    else:
+        reported = computed = None
+        scope = "", ""
+    gap = _difference(reported, computed)
+    note, note_en = _left_out_note(left_out) if reported is not None else ("", "")
+    return {
+        "compared_count": Decimal(len(both)),
+        "compared_scope": scope[0],
+        "compared_scope_en": scope[1],
+        "compared_reported": reported,
+        "compared_computed": computed,
+        "compared_gap": gap,
+        "compared_gap_size": None if gap is None else abs(gap),
+        "uncompared_count": Decimal(len(left_out)),
+        "uncompared_note": note,
+        "uncompared_note_en": note_en,
+    }
+
+
 def _reported(e: Evaluation) -> SetReported:
     """The unit's own scores against the computed ones."""
     reported = [r for r in e.indicators if r.reported_score is not None]
@@ -124,6 +189,7 @@ def _reported(e: Evaluation) -> SetReported:
         "all_reported_full": all(r.reported_score == r.weight for r in reported)
         if reported
         else None,
+        **_compared(e),
     }
 
 
