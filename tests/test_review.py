@@ -193,3 +193,127 @@ def test_the_direction_word_of_a_total_comparison_matches_the_sign(a: Decimal, b
         assert "偏低" in found["review.total_low"].message
     else:
         assert found == {}
+
+
+# --- checks a practitioner expects (items 6, 9, 13) ------------------------------------------
+
+
+def _fired(set_edits: list[Any], actual_edits: list[Any]) -> dict[str, Any]:
+    from .flagcases import run
+
+    return {f.rule: f for f in run(set_edits, actual_edits).flags}
+
+
+def test_spending_above_the_budget_is_a_warning_with_its_figures() -> None:
+    flag = _fired([], [(("inputs", "spent"), 112)])["execution.over_budget"]
+    assert flag.severity == "warning"
+    assert flag.message == (
+        "预算执行率 112.00%：全年执行数 112 超过全年预算数 100（超出 12），"
+        "存在超预算支出，或预算数填报有误"
+    )
+    assert flag.evidence["overspend"] == "12"
+
+
+def test_satisfaction_below_eighty_percent_is_low_even_above_its_target() -> None:
+    found = _fired(
+        [(("indicators", 2, "children", 0, "target"), "≥ 75%")],
+        [(("indicators", "sat"), {"actual": 78, "reported_score": 10})],
+    )
+    assert found["satisfaction.low"].problem == "满意度偏低"
+    assert "satisfaction.low" not in _fired([], [])
+
+
+def test_a_met_target_scored_below_full_without_a_reason_is_an_unfounded_deduction() -> None:
+    flag = _fired([], [(("indicators", "count", "reported_score"), "14")])[
+        "reason.unfounded_deduction"
+    ]
+    assert flag.message == (
+        "指标“培训人数”已达到目标（实际 500，目标 ≥ 500 人），却自评 14 分（分值 15 分），"
+        "且未说明扣分依据"
+    )
+
+
+def test_target_too_low_reads_the_direction() -> None:
+    """A ≥ row far beaten: target too low. A ≤ row far under its ceiling: the ceiling is loose,
+    never "超出目标"; control ceilings of budget management rows are not checked."""
+    high = _fired([], [(("indicators", "count", "actual"), 700)])["target.too_low"]
+    assert high.message.startswith("指标“培训人数”实际 700，超过目标值 500 达 40%")
+    loose = _fired([], [(("indicators", "time", "actual"), 10)])
+    assert "target.too_low" not in loose
+    assert loose["target.too_loose"].message.startswith("指标“办结时限”实际 10，远低于上限 20")
+
+
+def test_the_shipped_mof_template_does_not_flag_its_own_ceiling_row() -> None:
+    from pathlib import Path
+
+    from kpi_engine import load_actuals, load_indicator_set
+
+    folder = Path(__file__).resolve().parent.parent / "src/kpi_engine/templates/mof-2013"
+    e = evaluate(load_indicator_set(folder / "set.yaml"), load_actuals(folder / "actuals.yaml"))
+    assert not [f for f in e.flags if f.rule.startswith("target.")]
+
+
+def test_the_budget_identity_uses_the_official_wording() -> None:
+    flag = _fired([], [(("inputs", "income"), 98)])["data.budget_identity"]
+    assert flag.message.startswith("年初结转结余、本年收支与年末结转结余勾稽关系不符：")
+
+
+PRINTED = """\
+kpi_engine: 1
+id: printed
+title: 填报值
+rules: []
+inputs:
+  done: {unit: 件}
+  found: {unit: 件}
+derived:
+  rate: {formula: "done / found * 100", unit: "%"}
+indicators:
+  - {id: r, name: 不合格食品核查处置率, weight: 100, target: "= 100%", value: rate}
+"""
+
+
+def test_a_printed_figure_equal_to_the_computed_one_at_its_precision_is_no_mismatch() -> None:
+    """A printed "100%" beside a computed 100, or 99.2 beside 99.2007: the same figure."""
+
+    def rules(printed: str, done: int, found: int) -> set[str]:
+        actuals = {
+            "inputs": {"done": done, "found": found},
+            "indicators": {"r": {"actual": printed}},
+        }
+        return {f.rule for f in evaluate(parse_indicator_set(PRINTED), actuals).flags}
+
+    assert "data.actual-mismatch" not in rules("100%", 7, 7)
+    assert "data.actual-mismatch" not in rules("99.2%", 3101, 3126)  # 99.20025…
+    assert "data.actual-mismatch" not in rules("99%", 3101, 3126)  # printed to the percent
+    assert "data.actual-mismatch" in rules("98%", 3101, 3126)
+    assert "data.actual-mismatch" in rules("100%", 80, 100)
+
+
+def test_a_group_named_quality_indicators_counts_as_the_quality_dimension() -> None:
+    from kpi_engine import lint
+
+    text = """\
+kpi_engine: 1
+id: q
+title: 质量
+indicators:
+  - id: out
+    name: 产出指标
+    weight: 60
+    children:
+      - {id: a, name: 培训人数, weight: 20, target: "≥ 10 人", dimension: 数量}
+      - {id: b, name: 按时完成率, weight: 20, target: "≥ 90%", dimension: 时效}
+      - id: qual
+        name: 质量指标
+        weight: 20
+        children:
+          - {id: c, name: 合格率, weight: 20, target: "≥ 90%"}
+  - id: ben
+    name: 效益指标
+    weight: 40
+    children:
+      - {id: d, name: 就业率, weight: 20, target: "≥ 60%"}
+      - {id: e, name: 带动就业人数, weight: 20, target: "≥ 100 人"}
+"""
+    assert "granularity.missing_dimensions" not in {f.rule for f in lint(parse_indicator_set(text))}

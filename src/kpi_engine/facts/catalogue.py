@@ -115,6 +115,10 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "budget_initial": ("年初预算数", "initial budget"),
         "budget_adjusted": ("全年预算数", "adjusted budget"),
         "spent": ("全年执行数", "spent"),
+        "overspend": (
+            "全年执行数 − 全年预算数（正数为超预算支出）",
+            "spent − adjusted budget (positive: above budget)",
+        ),
         "carryover_start": ("年初结转和结余", "carry-over at the start"),
         "carryover_end": ("年末结转和结余", "carry-over at the end"),
         "income": ("本年收入", "income"),
@@ -282,6 +286,7 @@ class SetResults(SetReported):
     budget_initial: Decimal | None
     budget_adjusted: Decimal | None
     spent: Decimal | None
+    overspend: Decimal | None
     carryover_start: Decimal | None
     carryover_end: Decimal | None
     income: Decimal | None

@@ -221,6 +221,7 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
         "budget_initial": initial,
         "budget_adjusted": adjusted,
         "spent": spent,
+        "overspend": _difference(spent, adjusted),
         "carryover_start": start,
         "carryover_end": end,
         "income": income,
