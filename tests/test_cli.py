@@ -191,7 +191,7 @@ def test_evaluate_lists_flags_in_english(
     assert main(["evaluate", str(demo_dir), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "warning (" in out
-    assert "reported 5, the rule gives 4.25" in out
+    assert "reported 5, the scoring rule gives 4.25" in out
 
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "indicator_sets" / "gz-haizhu-amr-2023"

@@ -95,7 +95,7 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [(("indicators", "count", "actual"), 600)],
     ),
     (
-        "target.too_low",
+        "target.too_loose",
         [],
         [(("indicators", "time", "actual"), "16.66")],
         [],
@@ -107,6 +107,13 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [(("indicators", "count", "last_year"), 501)],
         [],
         [(("indicators", "count", "last_year"), 500)],
+    ),
+    (
+        "execution.over_budget",
+        [],
+        [(("inputs", "spent"), "100.01")],
+        [],
+        [(("inputs", "spent"), 100)],
     ),
     ("execution.low", [], [(("inputs", "spent"), "89.99")], [], [(("inputs", "spent"), 90)]),
     ("execution.severe", [], [(("inputs", "spent"), "59.99")], [], [(("inputs", "spent"), 60)]),
@@ -142,13 +149,55 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [],
     ),
     ("satisfaction.no_numeric", [], [(("indicators", "sat"), {"not_applicable": True})], [], []),
+    (
+        "satisfaction.low",
+        [],
+        [(("indicators", "sat"), {"actual": "89.99", "reported_score": "9.99", "reason": "x"})],
+        [],
+        [(("indicators", "sat"), {"actual": 90, "reported_score": 10})],
+    ),
+    (
+        "reason.unfounded_deduction",
+        [],
+        [(("indicators", "count", "reported_score"), "14.99")],
+        [],
+        [(("indicators", "count"), {"actual": 500, "reported_score": "14.99", "reason": "x"})],
+    ),
+    (
+        "reason.not_applicable",
+        [],
+        [(("indicators", "earn"), {"not_applicable": True})],
+        [],
+        [(("indicators", "earn"), {"not_applicable": True, "reason": "本年未发放"})],
+    ),
     ("satisfaction.no_sample", [], [(("inputs", "surveyed"), DELETE)], [], []),
     (
         "review.score_mismatch",
         [],
-        [(("indicators", "time", "actual"), "21.01"), (("indicators", "time", "reason"), "x")],
+        [(("indicators", "time", "actual"), "21.02"), (("indicators", "time", "reason"), "x")],
         [],
         [(("indicators", "time", "actual"), 21), (("indicators", "time", "reason"), "x")],
+    ),
+    (
+        "review.score_mismatch",  # 12.93 by the rule: 0.51 is past the 0.5 tolerance, 0.5 is not
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "13.44", "reason": "x"})],
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "13.43", "reason": "x"})],
+    ),
+    (
+        "review.score_rounded",  # 15 × 431 ÷ 500 = 12.93, reported 13
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": 13, "reason": "x"})],
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "12.934", "reason": "x"})],
+    ),
+    (
+        "review.score_minor",
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "13.1", "reason": "x"})],
+        [],
+        [(("indicators", "count"), {"actual": 431, "reported_score": "12.925", "reason": "x"})],
     ),
     ("review.above_weight", [], [(("indicators", "sat", "reported_score"), "10.01")], [], []),
     (
@@ -173,7 +222,20 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [],
         [(("reported_total",), "100.01")],
     ),
-    ("review.summary", [], [(("indicators", "count", "actual"), 499)], [], []),
+    (
+        "review.total_high",
+        [],
+        [(("indicators", "count", "actual"), "499.6")],  # 14.988: 15 is 0.012 high
+        [],
+        [(("indicators", "count", "actual"), "499.7")],  # 14.991: 0.009
+    ),
+    (
+        "review.total_low",
+        [],
+        [(("indicators", "count", "reported_score"), "14.98"), (("reported_total",), "99.98")],
+        [],
+        [(("indicators", "count", "reported_score"), "14.99"), (("reported_total",), "99.99")],
+    ),
     (
         "reason.missing",
         [],

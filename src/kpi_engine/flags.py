@@ -16,8 +16,9 @@ from kpi_engine.compiler import CompiledSet
 from kpi_engine.display import exact, fixed, percent, show, trimmed
 from kpi_engine.errors import EvaluationError, Issue, Lang
 from kpi_engine.facts import Facts, Row, collect
+from kpi_engine.figures import read_figure
 from kpi_engine.formula import ARITHMETIC, Interpreter
-from kpi_engine.functions import Value
+from kpi_engine.functions import Value, quantize_half_up
 from kpi_engine.grading import Grade
 from kpi_engine.results import (
     SEVERITY_ORDER,
@@ -305,6 +306,20 @@ def published_flags(published: Sequence[Issue]) -> list[Flag]:
     ]
 
 
+def _same_figure(reported: Decimal | str, value: Decimal | None, unit: str | None) -> bool:
+    """Whether a printed actual ("100%", 99.2) states the computed value to its own precision:
+    a printed 100% beside a computed 100, or 99.2 beside 99.2003, is the same figure."""
+    number = reported if isinstance(reported, Decimal) else read_figure(reported, unit)[0]
+    if number is None or value is None:
+        return False
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    try:
+        return quantize_half_up(value, places) == number
+    except ArithmeticError:  # figures at the Decimal limits
+        return value == number
+
+
 def data_flags(
     results: tuple[IndicatorResult, ...],
     coverage: Decimal,
@@ -390,7 +405,7 @@ def data_flags(
                     "Bad data",
                 )
             )
-        elif r.reported_actual is not None and r.reported_actual != r.value:
+        elif r.reported_actual is not None and not _same_figure(r.reported_actual, r.value, r.unit):
             ra = r.reported_actual
             as_reported = exact(ra) if isinstance(ra, Decimal) else ra
             flags.append(

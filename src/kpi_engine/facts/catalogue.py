@@ -18,6 +18,7 @@ __all__ = [
     "IndicatorStructure",
     "Row",
     "Scope",
+    "SetCompared",
     "SetOutputs",
     "SetReported",
     "SetResults",
@@ -83,6 +84,34 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "reported_gap": ("自评总分 − 复核总分", "reported total − computed total"),
         "total_row_gap": ("自评总分 − 自评各项之和", "reported total − sum of reported rows"),
         "all_reported_full": ("自评是否全部满分", "whether every reported row has full marks"),
+        "compared_count": (
+            "已填报自评得分且可计分的指标个数",
+            "rows that carry a reported score and were scored",
+        ),
+        "compared_scope": (
+            "比较的范围，如“已填报且可计分的 11 项”",
+            "what was compared, e.g. the 11 rows reported and scored",
+        ),
+        "compared_scope_en": ("其英文表述", "the same in English"),
+        "compared_reported": (
+            "这些指标的自评得分合计（无逐项自评得分、且全部计分时为自评总分）",
+            "their reported scores (the reported total when no row score is given and all scored)",
+        ),
+        "compared_computed": ("这些指标按评分标准的得分合计", "their scores by the rules"),
+        "compared_gap": (
+            "自评合计 − 复核合计（只比较同一范围）",
+            "reported − computed over the same rows",
+        ),
+        "compared_gap_size": ("上述差额的绝对值", "size of that difference"),
+        "uncompared_count": (
+            "未纳入比较的适用指标个数（未填报或无法计分）",
+            "applicable rows left out (not reported or not scored)",
+        ),
+        "uncompared_note": (
+            "未纳入比较的指标及原因（无则为空）",
+            "rows left out and why (empty when none)",
+        ),
+        "uncompared_note_en": ("其英文表述", "the same in English"),
         "missed_count": ("未达到目标的指标个数", "rows whose target was missed"),
         "missed_names": ("这些指标的名称", "their names"),
         "missed_names_en": ("其英文名称", "their English names"),
@@ -90,6 +119,10 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "budget_initial": ("年初预算数", "initial budget"),
         "budget_adjusted": ("全年预算数", "adjusted budget"),
         "spent": ("全年执行数", "spent"),
+        "overspend": (
+            "全年执行数 − 全年预算数（正数为超预算支出）",
+            "spent − adjusted budget (positive: above budget)",
+        ),
         "carryover_start": ("年初结转和结余", "carry-over at the start"),
         "carryover_end": ("年末结转和结余", "carry-over at the end"),
         "income": ("本年收入", "income"),
@@ -148,10 +181,27 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "over_ratio": ("超额比例：≥ 时 A÷T−1，≤ 时 T÷A−1", "over-achievement ratio"),
         "score": ("得分", "computed score"),
         "met": ("是否达到目标", "whether the target was met"),
-        "tier": ("定性档次", "qualitative tier"),
+        "tier": ("定性档次：achieved/partly/not_achieved", "qualitative tier"),
+        "tier_name": ("定性档次名称：达成/部分达成/未达成", "tier as auditors write it"),
+        "tier_name_en": ("定性档次英文名称", "tier in English"),
+        "band_low": ("定性档次区间的最低得分（分值 × 下限比例）", "lowest score of the tier band"),
+        "band_high": ("定性档次区间的最高得分（分值 × 上限比例）", "highest score of the band"),
         "reported_score": ("单位自评得分", "score reported by the unit"),
         "reported_gap": ("自评得分 − 复核得分", "reported − computed"),
         "reported_in_band": ("自评得分是否在定性档次区间内", "reported score inside the tier band"),
+        "score_gap": (
+            "自评得分 − 按评分标准的得分，均四舍五入到 0.01（一致时为 0）",
+            "reported − rule score, both to the cent (0 when they agree)",
+        ),
+        "score_gap_size": ("上述差异的绝对值", "size of that difference"),
+        "score_gap_share": (
+            "差异占分值的比例（分值为 0 时，有差异即为 1）",
+            "size of the difference ÷ weight (1 on a 0-weight row that differs)",
+        ),
+        "looks_rounded": (
+            "自评得分是否为规则得分取整或保留一位小数（四舍五入或截断）的结果",
+            "whether the reported score is the rule's rounded or cut to 0 or 1 decimals",
+        ),
         "has_reason": ("是否说明偏差原因", "whether a reason is given"),
         "last_year": ("上年实际完成值", "last year's actual"),
     },
@@ -208,7 +258,22 @@ class SetStructure(SetSize, SetOutputs, SetSplit):
     """Set facts known before the year ends (``kpi lint`` reads these)."""
 
 
-class SetReported(TypedDict):
+class SetCompared(TypedDict):
+    """Set facts comparing the unit's scores with the computed ones, like with like."""
+
+    compared_count: Decimal
+    compared_scope: str
+    compared_scope_en: str
+    compared_reported: Decimal | None
+    compared_computed: Decimal | None
+    compared_gap: Decimal | None
+    compared_gap_size: Decimal | None
+    uncompared_count: Decimal
+    uncompared_note: str
+    uncompared_note_en: str
+
+
+class SetReported(SetCompared):
     """Set facts on the scores the unit reported for itself."""
 
     reported_total: Decimal | None
@@ -232,6 +297,7 @@ class SetResults(SetReported):
     budget_initial: Decimal | None
     budget_adjusted: Decimal | None
     spent: Decimal | None
+    overspend: Decimal | None
     carryover_start: Decimal | None
     carryover_end: Decimal | None
     income: Decimal | None
@@ -299,9 +365,17 @@ class IndicatorResults(TypedDict):
     score: Decimal | None
     met: bool | None
     tier: str
+    tier_name: str
+    tier_name_en: str
+    band_low: Decimal | None
+    band_high: Decimal | None
     reported_score: Decimal | None
     reported_gap: Decimal | None
     reported_in_band: bool | None
+    score_gap: Decimal | None
+    score_gap_size: Decimal | None
+    score_gap_share: Decimal | None
+    looks_rounded: bool | None
     has_reason: bool
     last_year: Decimal | None
 

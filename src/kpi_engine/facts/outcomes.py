@@ -4,14 +4,20 @@ scores, the budget figures by their roles, and each leaf's outcome."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import cast
 
 from kpi_engine.compiler import CompiledSet
-from kpi_engine.facts.catalogue import IndicatorResults, Row, SetReported, SetResults
+from kpi_engine.facts.catalogue import (
+    IndicatorResults,
+    Row,
+    SetCompared,
+    SetReported,
+    SetResults,
+)
 from kpi_engine.facts.structure import names, names_en, pairs
-from kpi_engine.functions import exact_sum
-from kpi_engine.models import InputRole, Kind, NodeRole
+from kpi_engine.functions import exact_sum, quantize_half_up
+from kpi_engine.models import InputRole, Kind, NodeRole, Tier
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.scoring import TIER_BANDS
 from kpi_engine.targets import Op
@@ -46,6 +52,45 @@ def _in_band(r: IndicatorResult) -> bool | None:
     return lo <= r.reported_score <= hi if inclusive else lo <= r.reported_score < hi
 
 
+def _band(r: IndicatorResult) -> tuple[Decimal | None, Decimal | None]:
+    """The score band of a qualitative row's tier (lowest, highest score), else (None, None)."""
+    if r.kind != Kind.QUALITATIVE.value or r.tier is None:
+        return None, None
+    low, high, _ = TIER_BANDS[r.tier]
+    return r.weight * low, r.weight * high
+
+
+def _score_gap(r: IndicatorResult) -> Decimal | None:
+    """Reported − the rule's score, both to the cent (四舍五入): 0 exactly when they agree to the
+    cent, and at least 0.01 in size whenever they differ by 0.01 or more."""
+    score, reported = r.score, r.reported_score
+    if r.status is not Status.OK or score is None or reported is None:
+        return None
+    return _safe(lambda: quantize_half_up(reported, 2) - quantize_half_up(score, 2))
+
+
+def _gap_share(gap: Decimal | None, weight: Decimal) -> Decimal | None:
+    """|gap| ÷ the row's weight; on a row of weight 0 any departure is the whole row (1)."""
+    if gap is None:
+        return None
+    if not weight:
+        return Decimal(1) if gap else Decimal(0)
+    return _safe(lambda: abs(gap) / weight)
+
+
+def _looks_rounded(r: IndicatorResult, gap: Decimal | None) -> bool | None:
+    """Whether a departing reported score is the rule's score rounded or cut to a whole number
+    or to one decimal (9 for 8.62, 9 for 9.8, 8.6 for 8.62)."""
+    if not gap or r.score is None or r.reported_score is None:
+        return None if gap is None else False
+    score, reported = r.score, r.reported_score
+    for places in (0, 1):
+        step = Decimal(1).scaleb(-places)
+        if reported in (quantize_half_up(score, places), score.quantize(step, ROUND_DOWN)):
+            return True
+    return False
+
+
 def _difference(a: Decimal | None, b: Decimal | None) -> Decimal | None:
     return None if a is None or b is None else _safe(lambda: a - b)
 
@@ -69,6 +114,65 @@ def _execution_rate(
     return _ratio_percent(spent, adjusted)
 
 
+_LEFT_OUT = {
+    "unreported": ("未填报自评得分", "no reported score"),
+    Status.MISSING_INPUT: ("缺少数据、未计分", "not scored: missing data"),
+    Status.ERROR: ("数据有误、未计分", "not scored: bad data"),
+    Status.NOT_APPLICABLE: ("不适用", "not applicable"),
+}
+
+
+def _left_out_note(left_out: Sequence[tuple[IndicatorResult, str | Status]]) -> tuple[str, str]:
+    """ "；未纳入比较的 2 项：甲（未填报自评得分）、乙（不适用）", or "" when none was left out."""
+    if not left_out:
+        return "", ""
+    zh = names([f"{r.name}（{_LEFT_OUT[why][0]}）" for r, why in left_out])
+    en = names_en([(f"{r.name_en or r.name} ({_LEFT_OUT[why][1]})", None) for r, why in left_out])
+    n = len(left_out)
+    return f"；未纳入比较的 {n} 项：{zh}", f"; {n} row(s) not compared: {en}"
+
+
+def _compared(e: Evaluation) -> SetCompared:
+    """The unit's scores against the computed ones, like with like: only rows that carry a
+    reported score and that the engine could score; without any reported row score, the reported
+    total against the computed total when every applicable row was scored."""
+    rows = [r for r in e.indicators if r.status is not Status.NOT_APPLICABLE]
+    both = [
+        r
+        for r in rows
+        if r.reported_score is not None and r.status is Status.OK and r.score is not None
+    ]
+    left_out: list[tuple[IndicatorResult, str | Status]] = [
+        (r, r.status if r.status is not Status.OK else "unreported") for r in rows if r not in both
+    ]
+    reported: Decimal | None
+    computed: Decimal | None
+    if both:
+        reported = exact_sum(r.reported_score for r in both if r.reported_score is not None)
+        computed = exact_sum(r.score for r in both if r.score is not None)
+        scope = f"已填报且可计分的 {len(both)} 项", f"the {len(both)} row(s) reported and scored"
+    elif e.reported_total is not None and e.coverage == 1 and e.total is not None:
+        reported, computed, left_out = e.reported_total, e.total, []
+        scope = f"全部 {len(rows)} 项（自评总分）", f"all {len(rows)} rows (the reported total)"
+    else:
+        reported = computed = None
+        scope = "", ""
+    gap = _difference(reported, computed)
+    note, note_en = _left_out_note(left_out) if reported is not None else ("", "")
+    return {
+        "compared_count": Decimal(len(both)),
+        "compared_scope": scope[0],
+        "compared_scope_en": scope[1],
+        "compared_reported": reported,
+        "compared_computed": computed,
+        "compared_gap": gap,
+        "compared_gap_size": None if gap is None else abs(gap),
+        "uncompared_count": Decimal(len(left_out)),
+        "uncompared_note": note,
+        "uncompared_note_en": note_en,
+    }
+
+
 def _reported(e: Evaluation) -> SetReported:
     """The unit's own scores against the computed ones."""
     reported = [r for r in e.indicators if r.reported_score is not None]
@@ -85,6 +189,7 @@ def _reported(e: Evaluation) -> SetReported:
         "all_reported_full": all(r.reported_score == r.weight for r in reported)
         if reported
         else None,
+        **_compared(e),
     }
 
 
@@ -116,6 +221,7 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
         "budget_initial": initial,
         "budget_adjusted": adjusted,
         "spent": spent,
+        "overspend": _difference(spent, adjusted),
         "carryover_start": start,
         "carryover_end": end,
         "income": income,
@@ -135,6 +241,9 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
 
 def indicator_results(r: IndicatorResult) -> IndicatorResults:
     """One leaf's result facts."""
+    gap = _score_gap(r)
+    band_low, band_high = _band(r)
+    tier = Tier(r.tier) if r.tier else None
     return {
         "status": r.status.value,
         "value": r.value,
@@ -144,9 +253,17 @@ def indicator_results(r: IndicatorResult) -> IndicatorResults:
         "score": r.score,
         "met": r.met,
         "tier": r.tier or "",
+        "tier_name": tier.label if tier else "",
+        "tier_name_en": tier.value.replace("_", " ") if tier else "",
+        "band_low": band_low,
+        "band_high": band_high,
         "reported_score": r.reported_score,
         "reported_gap": _difference(r.reported_score, r.score),
         "reported_in_band": _in_band(r),
+        "score_gap": gap,
+        "score_gap_size": None if gap is None else abs(gap),
+        "score_gap_share": _gap_share(gap, r.weight),
+        "looks_rounded": _looks_rounded(r, gap),
         "has_reason": bool(r.reason and r.reason.strip()),
         "last_year": r.last_year,
     }
