@@ -133,6 +133,13 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [],
         [(("inputs", "carry_end"), 5), (("inputs", "income"), 100)],
     ),
+    (
+        "role.misfiled",
+        [(leaf(1, 1, "name"), "学员满意度"), (leaf(1, 1, "role"), "benefit")],
+        [],
+        [(leaf(1, 1, "name"), "学员收入满足率"), (leaf(1, 1, "role"), "benefit")],
+        [],
+    ),
     ("benefit.missing", [(("indicators", 1, "name"), "其他指标")], [], [], []),
     (
         "execution.missing",

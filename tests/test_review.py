@@ -317,3 +317,32 @@ indicators:
       - {id: e, name: 带动就业人数, weight: 20, target: "≥ 100 人"}
 """
     assert "granularity.missing_dimensions" not in {f.rule for f in lint(parse_indicator_set(text))}
+
+
+# --- lint: a row whose name reads like another role than its group's (item 1) ---------------
+
+
+def test_lint_points_at_a_satisfaction_row_filed_under_benefit() -> None:
+    """The row keeps its group's role; lint only says it reads like satisfaction (指标归类不当)."""
+    from kpi_engine import lint
+
+    text = """\
+kpi_engine: 1
+id: misfiled
+title: 归类
+indicators:
+  - id: ben
+    name: 效益指标
+    weight: 100
+    children:
+      - {id: jobs, name: 带动就业人数, weight: 50, target: "≥ 100 人"}
+      - {id: sat, name: 群众满意度, weight: 50, target: "≥ 90%", role: benefit}
+"""
+    flags = [f for f in lint(parse_indicator_set(text)) if f.rule == "role.misfiled"]
+    assert [f.subject for f in flags] == ["sat"]
+    assert flags[0].problem == "指标归类不当"
+    assert (
+        flags[0].message
+        == "指标“群众满意度”从名称看属于满意度指标，却归在“效益指标”下（按效益类计）"
+    )
+    assert "reads like a satisfaction indicator but is filed under 效益指标" in flags[0].message_en

@@ -171,6 +171,15 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "vague_count": ("目标值中模糊措辞的个数", "vague words in the target"),
         "vague_words": ("匹配到的模糊措辞", "the vague words found"),
         "role": ("类别：output/benefit/…", "role"),
+        "role_name": ("类别名称：产出/效益/满意度/预算执行/管理/其他", "role as a reader names it"),
+        "role_name_en": ("类别英文名称", "role in English"),
+        "name_role": (
+            "名称字面所像的类别（含“满意”为 satisfaction，含“预算执行/资金执行”为 execution），"
+            "与实际类别无关，无则为空",
+            "the role the name reads like, independent of the row's role; empty if none",
+        ),
+        "name_role_name": ("其类别名称", "that role as a reader names it"),
+        "name_role_name_en": ("其英文名称", "that role in English"),
         "dimension": ("产出维度：数量/质量/时效/成本", "output dimension"),
         "group": ("所属一级指标名称", "top-level group name"),
         "group_en": ("所属一级指标英文名称", "English top-level group name"),
@@ -349,6 +358,11 @@ class IndicatorStructure(TypedDict):
     vague_count: Decimal
     vague_words: str
     role: str
+    role_name: str
+    role_name_en: str
+    name_role: str
+    name_role_name: str
+    name_role_name_en: str
     dimension: str
     group: str
     group_en: str

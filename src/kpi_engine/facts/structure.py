@@ -46,6 +46,35 @@ def pairs(nodes: Iterable[CompiledLeaf | IndicatorResult]) -> list[tuple[str, st
     return [(node.name, node.name_en) for node in nodes]
 
 
+NAME_ROLES: tuple[tuple[NodeRole, tuple[str, ...]], ...] = (
+    (NodeRole.SATISFACTION, ("满意",)),
+    (NodeRole.EXECUTION, ("预算执行", "资金执行")),
+)
+"""Words that make a row's name read like a role, whatever group it is filed under."""
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    NodeRole.OUTPUT.value: ("产出", "output"),
+    NodeRole.BENEFIT.value: ("效益", "benefit"),
+    NodeRole.SATISFACTION.value: ("满意度", "satisfaction"),
+    NodeRole.EXECUTION.value: ("预算执行", "budget execution"),
+    NodeRole.MANAGEMENT.value: ("管理", "management"),
+    NodeRole.OTHER.value: ("其他", "other"),
+}
+"""Each role as a reader names it."""
+
+
+def name_role(name: str) -> str:
+    """The role a row's name reads like (满意 → satisfaction, 预算执行 → execution), or "".
+
+    Only for ``kpi lint`` to point at a row filed under another group: the words never change
+    the row's role.
+    """
+    for role, words in NAME_ROLES:
+        if any(word in name for word in words):
+            return role.value
+    return ""
+
+
 def _vague(text: str | None, words: Sequence[str]) -> list[str]:
     return [w for w in words if text and w in text]
 
@@ -181,6 +210,7 @@ def indicator_structure(
     for leaf in compiled.leaves:
         target = leaf.target
         found = _vague(leaf.target_text, words)
+        reads_like = name_role(leaf.name)
         row: IndicatorStructure = {
             "id": leaf.id,
             "name": leaf.name,
@@ -198,6 +228,11 @@ def indicator_structure(
             "vague_count": Decimal(len(found)),
             "vague_words": names(found),
             "role": leaf.role.value,
+            "role_name": ROLE_NAMES.get(leaf.role.value, (leaf.role.value,) * 2)[0],
+            "role_name_en": ROLE_NAMES.get(leaf.role.value, (leaf.role.value,) * 2)[1],
+            "name_role": reads_like,
+            "name_role_name": ROLE_NAMES[reads_like][0] if reads_like else "",
+            "name_role_name_en": ROLE_NAMES[reads_like][1] if reads_like else "",
             "dimension": leaf.dimension or "",
             "group": leaf.path[0] if leaf.path else leaf.name,
             "group_en": top_en.get(leaf.group_ids[0], leaf.path[0])
