@@ -13,7 +13,8 @@ import pytest
 
 from kpi_engine import Engine, Evaluation, IndicatorSet, load_actuals, load_indicator_set
 from kpi_engine.errors import Lang
-from kpi_engine.reports.report_document import build_report, prose
+from kpi_engine.reports.labels import prose
+from kpi_engine.reports.report_document import build_report
 from kpi_engine.reports.report_docx import render_report_docx
 from kpi_engine.reports.report_html import render_report_html
 from kpi_engine.reports.report_markdown import render_report_markdown

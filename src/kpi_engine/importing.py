@@ -20,7 +20,7 @@ from typing import Any
 from kpi_engine.errors import Issue, SourceLocation
 from kpi_engine.models import Tier
 from kpi_engine.problems import Problems
-from kpi_engine.scoring import TIER_BANDS
+from kpi_engine.scoring import in_tier_band
 from kpi_engine.targets import TargetSyntaxError, parse_target
 from kpi_engine.workbooks import Cell, MergedCell, Worksheet, get_column_letter, read_workbook
 
@@ -249,9 +249,7 @@ _TIER_KEYS = {
 
 
 def _in_band(tier: str, score: Decimal, weight: Decimal) -> bool:
-    low, high, inclusive = TIER_BANDS[_TIER_KEYS.get(tier, tier)]
-    lo, hi = weight * low, weight * high
-    return lo <= score <= hi if inclusive else lo <= score < hi
+    return in_tier_band(weight, _TIER_KEYS.get(tier, tier), score)
 
 
 def _place(

@@ -29,6 +29,7 @@ __all__ = [
     "equal",
     "equal_symmetric",
     "execution_rate",
+    "in_tier_band",
     "proportional",
     "qualitative",
     "range_score",
@@ -396,6 +397,14 @@ def execution_rate(w: Decimal, rate: Decimal, over: str = "full") -> Outcome:
     )
 
 
+def in_tier_band(w: Decimal, tier: str, score: Decimal) -> bool:
+    """Whether ``score`` lies in the tier's band of the weight (达成 [80 %, 100 %], 部分达成
+    [60 %, 80 %), 未达成 [0, 60 %))."""
+    low, high, inclusive = TIER_BANDS[tier]
+    lo, hi = w * low, w * high
+    return lo <= score <= hi if inclusive else lo <= score < hi
+
+
 def qualitative(
     w: Decimal, tier: str, given: Decimal | None, default_share: Decimal, label: str
 ) -> Outcome:
@@ -411,9 +420,7 @@ def qualitative(
         "qualitative tiers: achieved 80–100 %, partly 60–<80 %, not achieved 0–<60 % of the weight"
     )
     if given is not None:
-        inside = lo <= given <= hi if inclusive else lo <= given < hi
-        if w == 0:
-            inside = given == 0
+        inside = given == 0 if w == 0 else in_tier_band(w, tier, given)
         if not inside:
             raise EvaluationError(
                 "score.outside-tier-band",

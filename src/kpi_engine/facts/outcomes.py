@@ -19,7 +19,7 @@ from kpi_engine.facts.structure import names, names_en, pairs
 from kpi_engine.functions import exact_sum, quantize_half_up
 from kpi_engine.models import InputRole, Kind, NodeRole, Tier
 from kpi_engine.results import Evaluation, IndicatorResult, Status
-from kpi_engine.scoring import TIER_BANDS
+from kpi_engine.scoring import TIER_BANDS, in_tier_band
 from kpi_engine.targets import Op
 
 __all__ = ["indicator_results", "results", "set_results"]
@@ -47,9 +47,7 @@ def _over_ratio(r: IndicatorResult) -> Decimal | None:
 def _in_band(r: IndicatorResult) -> bool | None:
     if r.kind != Kind.QUALITATIVE.value or r.tier is None or r.reported_score is None:
         return None
-    low, high, inclusive = TIER_BANDS[r.tier]
-    lo, hi = r.weight * low, r.weight * high
-    return lo <= r.reported_score <= hi if inclusive else lo <= r.reported_score < hi
+    return in_tier_band(r.weight, r.tier, r.reported_score)
 
 
 def _band(r: IndicatorResult) -> tuple[Decimal | None, Decimal | None]:

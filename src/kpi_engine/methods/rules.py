@@ -11,6 +11,7 @@ from kpi_engine.display import show
 from kpi_engine.errors import EvaluationError
 from kpi_engine.functions import Value
 from kpi_engine.methods.record import Needed, Reading, Scorer
+from kpi_engine.models import Tier
 from kpi_engine.scoring import TIER_BANDS, Outcome
 from kpi_engine.targets import Op, Target
 
@@ -154,17 +155,12 @@ def score_formula(s: Scorer, reading: Reading) -> Outcome:
 def score_qualitative(s: Scorer, reading: Reading) -> Outcome:
     tier = reading.tier
     assert tier is not None, "evaluation reports a missing tier before scoring"
-    return scoring.qualitative(
-        s.weight, tier, reading.given, s.shares[tier], _TIER_LABELS.get(tier, tier)
-    )
+    return scoring.qualitative(s.weight, tier, reading.given, s.shares[tier], Tier(tier).label)
 
 
 def score_rubric(s: Scorer, reading: Reading) -> Outcome:
     assert reading.met is not None, "evaluation reports missing points before scoring"
     return scoring.rubric(s.weight, s.rubric, reading.met)
-
-
-_TIER_LABELS = {"achieved": "达成", "partly": "部分达成", "not_achieved": "未达成"}
 
 
 # --- inversion, per method

@@ -89,6 +89,12 @@ def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 """A line break folded into a space between Chinese characters (YAML ``>``), which is no space."""
 
+
+def prose(text: str) -> str:
+    """Text from folded YAML: line breaks between Chinese characters are not spaces."""
+    return _CJK_GAP.sub("", text.strip())
+
+
 ASSUMED = "※"
 """The mark beside a target or weight that the source does not state but the set assumes."""
 
@@ -115,7 +121,7 @@ def notes_under_table(evaluation: Evaluation, lang: Lang) -> list[str]:
             else f"{ASSUMED} assumed by the indicator set: the source does not state it"
         )
     if evaluation.weights_note:
-        note = _CJK_GAP.sub("", " ".join(evaluation.weights_note.split()))
+        note = prose(" ".join(evaluation.weights_note.split()))
         notes.append(f"权重说明：{note}" if lang == "zh" else f"Weights: {note}")
     return notes
 

@@ -11,7 +11,6 @@ Markdown, HTML and Word renderers walk the same blocks, so the three say the sam
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,6 +23,7 @@ from kpi_engine.reports.labels import (
     grade_text,
     name_of,
     notes_under_table,
+    prose,
     row_status,
     target_cell,
     total_text,
@@ -473,14 +473,6 @@ class _Builder:
         self.add(Table(header, tuple(body), frozenset({1, 4}), frozenset(emphasis)))
         for note in notes_under_table(self.e, self.lang):
             self.add(Paragraph(note))
-
-
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
-
-
-def prose(text: str) -> str:
-    """Text from folded YAML: line breaks between Chinese characters are not spaces."""
-    return _CJK_GAP.sub("", text.strip())
 
 
 def _by_problem(flags: tuple[Flag, ...], lang: Lang) -> list[tuple[str, list[Flag]]]:
