@@ -198,6 +198,9 @@ def _row(
     leaf: dict[str, Any] = {"id": "", "name": path[-1], "weight": weight}
     entry: dict[str, Any] = {}
     target = _text(sheet.value(r, cols["target"])) if "target" in cols else ""
+    if target.endswith("※"):  # our score table marks an assumed target so: keep it assumed
+        target = target[:-1].rstrip()
+        leaf["assumed"] = ["target"]
     actual_cell = sheet.cell(r, cols["actual"]) if "actual" in cols else None
     actual = actual_cell.value if actual_cell is not None else None
     score = _number(sheet.value(r, cols["score"])) if "score" in cols else None

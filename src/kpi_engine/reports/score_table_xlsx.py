@@ -16,7 +16,7 @@ from kpi_engine.functions import quantize_half_up
 from kpi_engine.methods import METHODS
 from kpi_engine.models import IndicatorSet, InputRole, Method
 from kpi_engine.reports.evaluation_text import display_width
-from kpi_engine.reports.labels import grade_text, notes_under_table, total_text
+from kpi_engine.reports.labels import grade_text, notes_under_table, target_cell, total_text
 from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.workbooks import (
     Alignment,
@@ -186,7 +186,7 @@ class _Writer:
             for level in range(len(r.path) + 1, levels):
                 sheet.cell(at, level + 1, None)
             sheet.merge(at, len(r.path) + 1, at, levels)
-            sheet.cell(at, levels + 1, r.target_text or "", wrap=True)
+            sheet.cell(at, levels + 1, target_cell(r), wrap=True)  # ※ when assumed
             _actual(sheet, at, levels + 2, r)
             sheet.cell(at, levels + 3, r.weight, fmt=_TWO)
             sheet.cell(at, levels + 4, _num(r.score, self.places), fmt=_TWO)
@@ -217,7 +217,9 @@ class _Writer:
         sheet.cell(row, levels + 3, e.scale, head=True, fmt=_TWO)
         sheet.cell(row, levels + 4, _num(e.total, self.places), head=True, fmt=_TWO)
         grade = grade_text(e, self.lang) if e.total is not None else ""
-        sheet.cell(row, levels + 5, t(f"等级：{grade}", f"Grade: {grade}"), head=True)
+        if e.grade_range is None:  # "等级待定（中至优）" already names what it is
+            grade = t(f"等级：{grade}", f"Grade: {grade}")
+        sheet.cell(row, levels + 5, grade, head=True)
         if e.coverage < 1:
             share = percent(e.coverage, 2)
             between = total_text(e)
