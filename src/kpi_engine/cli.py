@@ -162,6 +162,12 @@ def _more_commands(sub: Any, lang: argparse.ArgumentParser, rules: argparse.Argu
     )
     diff.add_argument("before", metavar="A.json", help="kpi evaluate --format json 的输出")
     diff.add_argument("after", metavar="B.json", help="另一次评价 / the other evaluation")
+    diff.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="输出格式（json 结构见 docs/cli.md）/ output format, json as in docs/cli.md (text)",
+    )
 
     init = sub.add_parser(
         "init", parents=[lang], help="按模板新建指标体系 / start a set from a template"
@@ -503,10 +509,17 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from kpi_engine.diff import diff_text, read_evaluation  # noqa: PLC0415
+    from kpi_engine.diff import compare, diff_text, read_evaluation  # noqa: PLC0415
 
     before, after = read_evaluation(Path(args.before)), read_evaluation(Path(args.after))
-    sys.stdout.write(diff_text(before, after, args.lang))
+    if args.format == "json":
+        data = compare(before, after)
+        for warning in data["warnings"]:  # the text says it first; JSON readers see it here
+            key = "message" if args.lang == "zh" else "message_en"
+            print(f"kpi: {warning['code']}: {warning[key]}", file=sys.stderr)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(diff_text(before, after, args.lang))
     return EXIT_OK
 
 
