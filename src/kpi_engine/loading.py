@@ -17,6 +17,7 @@ The only module that imports ``yaml``. PyYAML is hardened here:
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import typing
 from decimal import Decimal, InvalidOperation
@@ -37,6 +38,8 @@ from kpi_engine.errors import Issue, KpiEngineError, SourceLocation, did_you_mea
 from kpi_engine.limits import MAX_FILE_BYTES, bad_character, number_too_long, read_bytes
 from kpi_engine.models import Actuals, IndicatorSet, RulePackDef, SourceMap
 from kpi_engine.problems import Path_, Problems
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -684,6 +687,7 @@ def load_indicator_set(path: str | Path) -> IndicatorSet:
     """Load an indicator set from a YAML file, or from a directory holding ``set.yaml``; rule-pack
     files it names are read from its folder only."""
     set_path, _ = resolve_set_paths(path)
+    logger.info("reading the indicator set %s", set_path)
     return parse_indicator_set(_read_file(set_path), str(set_path), base=set_path.parent)
 
 
@@ -695,6 +699,7 @@ def parse_actuals(text: str, source: str = "<string>") -> Actuals:
 def load_actuals(path: str | Path) -> Actuals:
     """Load actuals from a YAML file."""
     p = Path(path)
+    logger.info("reading actuals %s", p)
     return parse_actuals(_read_file(p), str(p))
 
 
