@@ -74,13 +74,11 @@ def _english_expressions(tree: ast.Module) -> Iterator[ast.expr]:
         candidates = [kw.value for kw in call.keywords if kw.arg and kw.arg.endswith("_en")]
         args = call.args
         for i, arg in enumerate(args[:-1]):
-            code_before = i > 0 and (
-                isinstance(args[i - 1], ast.Name)
-                or (
-                    isinstance(args[i - 1], ast.Constant)
-                    and isinstance(args[i - 1].value, str)
-                    and bool(CODE.match(str(args[i - 1].value)))
-                )
+            before = args[i - 1] if i > 0 else None
+            code_before = isinstance(before, ast.Name) or (
+                isinstance(before, ast.Constant)
+                and isinstance(before.value, str)
+                and bool(CODE.match(before.value))
             )
             chinese = any(CJK.search(text) for text in _texts(arg))
             if code_before and chinese and not isinstance(args[i + 1], ast.Call):
@@ -139,8 +137,10 @@ def _own_words(indicator_set: IndicatorSet) -> set[str]:
 
     for node in indicator_set.indicators:
         walk(node)
-    for value in (*indicator_set.inputs.values(), *indicator_set.derived.values()):
+    for value in indicator_set.inputs.values():
         words.update(filter(None, [value.label, value.unit]))
+    for derived in indicator_set.derived.values():
+        words.update(filter(None, [derived.label, derived.unit]))
     words.update(filter(None, [indicator_set.title, indicator_set.organization]))
     return words
 
@@ -181,7 +181,8 @@ def test_templates_name_everything_in_english(template: str) -> None:
     and row, every input and derived value, every rubric point."""
     s = load_indicator_set(SRC / "templates" / template)
     assert s.title_en
-    missing = [k for k, v in {**s.inputs, **s.derived}.items() if not v.label_en]
+    missing = [k for k, v in s.inputs.items() if not v.label_en]
+    missing += [k for k, d in s.derived.items() if not d.label_en]
 
     def walk(node: Group | Leaf) -> None:
         if not node.name_en:
