@@ -170,6 +170,7 @@ def test_a_number_bomb_as_a_weight_is_a_located_error() -> None:
     assert refused(lambda: parse_indicator_set(quoted, "s.yaml")).codes == ("number.too-long",)
 
 
+@pytest.mark.slow
 def test_a_number_bomb_as_a_target_is_a_located_error() -> None:
     engine = Engine(parse_indicator_set(SET_TEXT, "s.yaml"))
     target = next(x.target for x in engine.compiled.leaves if x.target is not None)
@@ -305,6 +306,7 @@ def test_a_stream_is_read_with_a_byte_cap(tmp_path: Path) -> None:
     assert err.codes == ("yaml.file-too-large",)
 
 
+@pytest.mark.slow
 def test_a_billion_laughs_is_refused_and_names_the_limit() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
@@ -313,6 +315,7 @@ def test_a_billion_laughs_is_refused_and_names_the_limit() -> None:
     assert "kpi_engine.loading.MAX_NODES" in err.report("en")
 
 
+@pytest.mark.slow
 def test_a_genuine_set_of_ten_thousand_indicators_loads() -> None:
     lines = ["kpi_engine: 1", "id: big", "title: 大", "scale: 10000", "rules: []", "indicators:"]
     for g in range(100):
@@ -346,6 +349,7 @@ def test_deep_data_through_the_api_is_a_located_error() -> None:
     assert refused(lambda: engine.evaluate({"inputs": {"x": deep}})).codes == ("yaml.too-deep",)
 
 
+@pytest.mark.slow
 def test_a_chain_of_3000_derived_values_compiles_without_recursion() -> None:
     derived = "\n".join(
         f"  d{i}: {{formula: d{i + 1} + 1}}" if i < 2_999 else f"  d{i}: {{formula: x + 1}}"
