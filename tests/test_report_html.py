@@ -229,3 +229,22 @@ def test_long_chart_labels_fit_in_a_real_browser(tmp_path: Path) -> None:
     html = re.sub(r"<svg.*?</svg>", lambda _: chart, html, count=1, flags=re.S)
     data = _laid_out(browser, html, tmp_path / "r", 800)
     assert data["bad"] == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"), [("zh", "缺少输入数据：全年预算数"), ("en", "Adjusted budget")]
+)
+def test_a_missing_input_is_named_by_its_label_and_its_id_stays_in_the_json(
+    lang: Lang, shown: str
+) -> None:
+    """The reader sees 全年预算数 (or its English label), never budget_adjusted; the JSON's
+    explanation still names the input for whoever fixes the actuals."""
+    s = load_indicator_set(SETS / "project-demo-2024")
+    actuals = load_actuals(SETS / "project-demo-2024" / "actuals.yaml")
+    inputs = {k: v for k, v in actuals.inputs.items() if k != "budget_adjusted"}
+    e = Engine(s).evaluate(actuals.model_copy(update={"inputs": inputs}))
+    body = render_report_html(build_report(s, e, lang)).split("<body>")[1]
+    assert shown in body
+    assert "budget_adjusted" not in body
+    row = next(r for r in e.to_dict()["indicators"] if r["id"] == "execution")
+    assert any(u["name"] == "budget_adjusted" for u in row["explanation"]["used"])

@@ -317,7 +317,9 @@ class RowScorer:
         if cause is not None:
             return Failure(Status.ERROR, cause, explanation)
         if exc.code == "value.missing":
-            absent = [u for u in used if u.kind == "input" and u.value is None]
+            absent = [u for u in used if u.kind == "input" and u.value is None] or [
+                u for u in used if u.name in exc.missing
+            ]
             # Readers see the label they know; the internal names stay in the explanation's
             # ``used`` values (JSON, kpi explain), where whoever fixes the actuals looks.
             zh = "缺少输入数据：" + "、".join([u.label_in("zh") for u in absent] or exc.missing)
