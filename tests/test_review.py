@@ -319,6 +319,44 @@ indicators:
     assert "granularity.missing_dimensions" not in {f.rule for f in lint(parse_indicator_set(text))}
 
 
+def test_first_level_dimension_groups_are_the_output_part_of_the_frame() -> None:
+    """Forms that flatten 产出 into 数量指标 / 质量指标 / 时效指标 at the first level: those rows count
+    as outputs with their dimension, so neither 缺少产出维度 nor 未设置产出指标 is raised; a row
+    called 服务质量提升 under 效益 stays a benefit row and is not called misfiled."""
+    from kpi_engine import Engine, lint
+    from kpi_engine.models import NodeRole
+
+    text = """\
+kpi_engine: 1
+id: flat
+title: 维度在第一级
+indicators:
+  - {id: num, name: 数量指标, weight: 20, children: [{id: a, name: 培训人数, weight: 20, target: "≥ 10 人"}]}
+  - {id: qual, name: 质量指标, weight: 20, children: [{id: c, name: 合格率, weight: 20, target: "≥ 90%"}]}
+  - {id: time, name: 时效指标, weight: 20, children: [{id: b, name: 按时完成率, weight: 20, target: "≥ 90%"}]}
+  - id: ben
+    name: 效益指标
+    weight: 40
+    children:
+      - {id: d, name: 服务质量提升, weight: 20, target: "≥ 60%"}
+      - {id: e, name: 带动就业人数, weight: 20, target: "≥ 100 人"}
+"""
+    definition = parse_indicator_set(text)
+    leaves = {leaf.id: leaf for leaf in Engine(definition).compiled.leaves}
+    assert {i: (leaves[i].role, leaves[i].dimension) for i in "acb"} == {
+        "a": (NodeRole.OUTPUT, "数量"),
+        "c": (NodeRole.OUTPUT, "质量"),
+        "b": (NodeRole.OUTPUT, "时效"),
+    }
+    assert leaves["d"].role is NodeRole.BENEFIT
+    rules = {f.rule for f in lint(definition)}
+    assert not rules & {
+        "granularity.missing_dimensions",
+        "granularity.soft_outputs",
+        "role.misfiled",
+    }
+
+
 # --- lint: a row whose name reads like another role than its group's (item 1) ---------------
 
 

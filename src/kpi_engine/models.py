@@ -221,9 +221,9 @@ class NodeRole(StrEnum):
     """What part of the evaluation frame a group or indicator belongs to.
 
     Roles come from the tree: a group or a top-level row without one is read from its name (产出 →
-    output, 效益/效果 → benefit, 满意 → satisfaction, 预算执行 → execution, 管理 → management),
-    else its parent's; a row inside a group has its group's unless it declares one — words in its
-    name never re-file it.
+    output, 效益/效果 → benefit, 满意 → satisfaction, 预算执行 → execution, 管理 → management; a
+    first-level 数量/质量/时效/进度指标 group → output), else its parent's; a row inside a group
+    has its group's unless it declares one — words in its name never re-file it.
     """
 
     OUTPUT = "output"

@@ -21,6 +21,14 @@ _ROLE_WORDS: tuple[tuple[tuple[str, ...], NodeRole], ...] = (
     (("管理",), NodeRole.MANAGEMENT),
 )
 
+_OUTPUT_DIMENSION_GROUPS = ("数量", "质量", "时效", "进度")
+"""Forms that flatten 产出 into its dimensions name first-level groups 数量指标, 质量指标,
+时效指标 (or 进度指标): such a group is the 产出 part of the frame. Only first-level group names
+are read this way — a row called 服务质量提升 under 效益 stays a benefit row, and ``kpi lint``
+does not call it misfiled. 成本指标 is left out: since 2021 the national frame makes it a
+first-level part of its own.
+"""
+
 
 def infer_role(name: str, declared: NodeRole | None, inherited: NodeRole) -> NodeRole:
     """The declared role, else one read from the name, else the enclosing group's.
@@ -46,6 +54,14 @@ def role_of(node: Node, depth: int, inherited: NodeRole) -> NodeRole:
     """Roles come from the tree: a group's is declared or read from its name (groups name the
     frame), else its parent's; a row inside a group has its group's unless it declares one —
     words in a row's name never re-file it (``kpi lint`` points at rows that read otherwise)."""
+    if (
+        depth == 1
+        and isinstance(node, Group)
+        and node.role is None
+        and role_in_name(node.name) is None
+        and any(word in node.name for word in _OUTPUT_DIMENSION_GROUPS)
+    ):
+        return NodeRole.OUTPUT
     if isinstance(node, Group) or depth == 1:
         return infer_role(node.name, node.role, inherited)
     return node.role if node.role is not None else inherited
