@@ -116,6 +116,21 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [(("inputs", "spent"), 100)],
     ),
     ("execution.low", [], [(("inputs", "spent"), "89.99")], [], [(("inputs", "spent"), 90)]),
+    (
+        # 45 of 50 planned is 90 %: a tendering saving that size is not flagged.
+        "procurement.low",
+        [],
+        [(("inputs", "procure_made"), "44.99")],
+        [],
+        [(("inputs", "procure_made"), 45)],
+    ),
+    (
+        "procurement.over_plan",
+        [],
+        [(("inputs", "procure_made"), "50.01")],
+        [],
+        [(("inputs", "procure_made"), 50)],
+    ),
     ("execution.severe", [], [(("inputs", "spent"), "59.99")], [], [(("inputs", "spent"), 60)]),
     (
         "carryover.large",

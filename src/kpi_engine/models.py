@@ -215,6 +215,10 @@ class InputRole(StrEnum):
     """本年支出"""
     SAMPLE_SIZE = "sample_size"
     """满意度调查有效样本数"""
+    PROCUREMENT_PLANNED = "procurement_planned"
+    """政府采购预算数（采购计划金额）"""
+    PROCUREMENT_ACTUAL = "procurement_actual"
+    """实际政府采购金额"""
 
 
 class NodeRole(StrEnum):

@@ -134,6 +134,12 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "carryover_rate": ("结转结余率（%）= 年末结转结余 ÷ 本年支出", "carry-over ÷ spending (%)"),
         "carryover_change": ("结转结余变动率（%）", "change of carry-over (%)"),
         "adjustment_rate": ("预算调整率（%）=（全年 − 年初）÷ 年初", "budget adjustment (%)"),
+        "procurement_planned": ("政府采购预算数", "planned government procurement"),
+        "procurement_actual": ("实际政府采购金额", "government procurement made"),
+        "procurement_rate": (
+            "政府采购执行率（%）= 实际政府采购金额 ÷ 政府采购预算数",
+            "procurement made ÷ planned (%)",
+        ),
         "satisfaction_numeric": ("满意度是否有数值实际值", "whether satisfaction has a number"),
         "sample_size": ("满意度调查样本数", "satisfaction survey sample size"),
         "has_sample_size": ("是否给出样本数", "whether a sample size is given"),
@@ -315,6 +321,9 @@ class SetResults(SetReported):
     carryover_rate: Decimal | None
     carryover_change: Decimal | None
     adjustment_rate: Decimal | None
+    procurement_planned: Decimal | None
+    procurement_actual: Decimal | None
+    procurement_rate: Decimal | None
     satisfaction_numeric: bool
     sample_size: Decimal | None
     has_sample_size: bool

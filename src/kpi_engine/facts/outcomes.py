@@ -198,6 +198,8 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
     income, expenditure = roles.get(InputRole.INCOME), roles.get(InputRole.EXPENDITURE)
     spent, adjusted = roles.get(InputRole.SPENT), roles.get(InputRole.BUDGET_ADJUSTED)
     initial, sample = roles.get(InputRole.BUDGET_INITIAL), roles.get(InputRole.SAMPLE_SIZE)
+    planned = roles.get(InputRole.PROCUREMENT_PLANNED)
+    procured = roles.get(InputRole.PROCUREMENT_ACTUAL)
     missed = [r for r in e.indicators if r.status is Status.OK and r.met is False]
     satisfaction = [
         r
@@ -228,6 +230,9 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
         "carryover_rate": _ratio_percent(end, expenditure),
         "carryover_change": _ratio_percent(end, start, start),
         "adjustment_rate": _ratio_percent(adjusted, initial, initial),
+        "procurement_planned": planned,
+        "procurement_actual": procured,
+        "procurement_rate": _ratio_percent(procured, planned),
         "satisfaction_numeric": any(
             r.status is Status.OK and r.value is not None for r in satisfaction
         ),
