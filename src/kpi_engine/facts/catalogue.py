@@ -189,6 +189,11 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "dimension": ("产出维度：数量/质量/时效/成本", "output dimension"),
         "group": ("所属一级指标名称", "top-level group name"),
         "group_en": ("所属一级指标英文名称", "English top-level group name"),
+        "part_of_name": (
+            "“其中”行所属指标的名称（不是“其中”行时为空）",
+            "for a part row, the name of the row it is part of (else empty)",
+        ),
+        "part_of_name_en": ("其英文名称", "its English name"),
         "status": ("状态：ok/missing_input/not_applicable/error", "status"),
         "value": ("实际完成值", "actual value"),
         "actual_is_text": ("实际值是否为文字（数值行）", "whether a text actual was given"),
@@ -219,6 +224,10 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         ),
         "has_reason": ("是否说明偏差原因", "whether a reason is given"),
         "last_year": ("上年实际完成值", "last year's actual"),
+        "whole_full": (
+            "“其中”行所属指标是否得满分（不是“其中”行时为空）",
+            "for a part row, whether the row it is part of earned full marks",
+        ),
     },
 }
 """Every fact per scope, with its meaning in Chinese and English."""
@@ -375,6 +384,8 @@ class IndicatorStructure(TypedDict):
     dimension: str
     group: str
     group_en: str
+    part_of_name: str
+    part_of_name_en: str
 
 
 class IndicatorResults(TypedDict):
@@ -401,6 +412,7 @@ class IndicatorResults(TypedDict):
     looks_rounded: bool | None
     has_reason: bool
     last_year: Decimal | None
+    whole_full: bool | None
 
 
 TYPED: dict[Scope, tuple[type, type]] = {

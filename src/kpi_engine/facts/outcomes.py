@@ -242,8 +242,8 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
     return facts
 
 
-def indicator_results(r: IndicatorResult) -> IndicatorResults:
-    """One leaf's result facts."""
+def indicator_results(r: IndicatorResult, whole: IndicatorResult | None = None) -> IndicatorResults:
+    """One leaf's result facts (``whole``: for a "其中" row, the row it is part of)."""
     gap = _score_gap(r)
     band_low, band_high = _band(r)
     tier = Tier(r.tier) if r.tier else None
@@ -269,6 +269,9 @@ def indicator_results(r: IndicatorResult) -> IndicatorResults:
         "looks_rounded": _looks_rounded(r, gap),
         "has_reason": bool(r.reason and r.reason.strip()),
         "last_year": r.last_year,
+        "whole_full": None
+        if whole is None or whole.score is None
+        else whole.score >= whole.weight and whole.status is Status.OK,
     }
 
 
@@ -285,5 +288,9 @@ def results(
     return (
         set_row | cast(Row, set_results(compiled, e)),
         tuple((gid, row | {"score": scores.get(gid)}) for gid, row in groups),
-        tuple((lid, row | cast(Row, indicator_results(by_id[lid]))) for lid, row in indicators),
+        tuple(
+            (lid, row | cast(Row, indicator_results(r, by_id.get(r.part_of or ""))))
+            for lid, row in indicators
+            for r in (by_id[lid],)
+        ),
     )
