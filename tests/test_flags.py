@@ -341,6 +341,14 @@ def test_every_builtin_rule_has_a_boundary_case() -> None:
     assert {r.definition.id for r in builtin_pack("cn-fiscal").rules} <= tested
 
 
+def test_a_satisfaction_cell_missing_from_the_source_is_not_a_missing_survey() -> None:
+    """not_in_source on the only satisfaction row: data.not_in_source says so, and
+    satisfaction.no_numeric does not blame the unit for a transcription gap."""
+    fired = rules_fired(run([], [(("indicators", "sat"), {"not_in_source": True})]))
+    assert "data.not_in_source" in fired
+    assert "satisfaction.no_numeric" not in fired
+
+
 def test_weights_not_hundred_fires_off_a_hundred_point_scale() -> None:
     """Full marks of 50 is flagged; 100 is not."""
     s = parse_indicator_set(

@@ -91,6 +91,20 @@ def test_unknown_key_gets_a_did_you_mean_at_the_key() -> None:
     assert unknown[0].location == SourceLocation("t.yaml", 5, 22)
 
 
+def test_a_real_key_at_the_wrong_level_is_not_answered_with_itself() -> None:
+    """``source`` at the top of the actuals (it belongs under an indicator): the message says it is
+    not allowed there, not "did you mean 'source'?"."""
+    from kpi_engine import DefinitionError, parse_actuals
+
+    with pytest.raises(DefinitionError) as info:
+        parse_actuals("set: t\nsource: 公开的自评表\n", "a.yaml")
+    (issue,) = info.value.issues
+    assert issue.code == "schema.unknown-key"
+    assert issue.location == SourceLocation("a.yaml", 2, 1)
+    assert "did you mean" not in issue.message_en
+    assert issue.message == "字段 'source' 不能写在这一层（它用于格式的其他位置，见格式说明）"
+
+
 def test_a_misspelt_required_key_is_one_problem_not_two() -> None:
     """wieght: 10 is reported as the unknown key only; weight is not also reported missing."""
     err = errors_of(VALID.replace("weight: 10", "wieght: 10"))

@@ -75,7 +75,7 @@ def test_a_missed_part_under_a_full_row_is_pointed_out_and_a_met_one_is_not() ->
     found = [f for f in flagged.flags if f.rule == "target.part_missed"]
     assert [f.subject for f in found] == ["poor"]
     assert found[0].message == (
-        "其中“脱贫户学员”未达到目标（实际 80，目标 ≥ 100 人），所属指标“培训人数”仍得满分"
+        "其中“脱贫户学员”未达到目标（实际 80 人，目标 ≥ 100 人），所属指标“培训人数”仍得满分"
     )
     met = {"indicators": {**ACTUALS["indicators"], "poor": {"actual": 100}}}
     assert "target.part_missed" not in {f.rule for f in evaluate(make_set(PARTS), met).flags}

@@ -466,6 +466,12 @@ def _issue_from_error(
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
+        if key in vocabulary:
+            # A real key in the wrong place (``source`` at the top of the actuals instead of
+            # under an indicator): suggesting the same spelling back would only confuse.
+            zh = f"字段 '{key}' 不能写在这一层（它用于格式的其他位置，见格式说明）"
+            en = f"key {key!r} is not allowed at this level (it belongs elsewhere in the format)"
+            return path, problems.issue("schema.unknown-key", zh, en, path, key=True)
         zh_hint, en_hint = did_you_mean(key, vocabulary)
         zh, en = f"未知字段 '{key}'{zh_hint}", f"unknown key {key!r}{en_hint}"
         return path, problems.issue("schema.unknown-key", zh, en, path, key=True)

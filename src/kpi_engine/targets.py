@@ -114,10 +114,13 @@ _OP_OF = {">=": Op.GE, ">": Op.GE, "<=": Op.LE, "<": Op.LE, "=": Op.EQ}
 
 
 def normalize_unit(unit: str | None) -> str | None:
-    """Canonical unit text: NFKC (so ％ is %), trimmed; empty means none."""
+    """Canonical unit text: NFKC (so ％ is %), trimmed, 百分比 (as some systems print it) as %;
+    empty means none."""
     if unit is None:
         return None
     unit = unicodedata.normalize("NFKC", unit).strip()
+    if unit == "百分比":
+        return "%"
     return unit or None
 
 

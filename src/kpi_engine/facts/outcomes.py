@@ -191,6 +191,17 @@ def _reported(e: Evaluation) -> SetReported:
     }
 
 
+def _satisfaction_numeric(rows: Sequence[IndicatorResult]) -> bool | None:
+    """Whether a satisfaction row has a number; unknown (None: the check does not apply) when
+    the only rows without one are cells missing from the source — a transcription gap is not the
+    unit's missing survey."""
+    if any(r.status is Status.OK and r.value is not None for r in rows):
+        return True
+    if any(r.problem_code == "actual.not-in-source" for r in rows):
+        return None
+    return False
+
+
 def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
     """The set's result facts."""
     roles = {role: e.values.get(name) for role, name in compiled.roles.items()}
@@ -233,9 +244,7 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
         "procurement_planned": planned,
         "procurement_actual": procured,
         "procurement_rate": _ratio_percent(procured, planned),
-        "satisfaction_numeric": any(
-            r.status is Status.OK and r.value is not None for r in satisfaction
-        ),
+        "satisfaction_numeric": _satisfaction_numeric(satisfaction),
         "sample_size": sample,
         "has_sample_size": sample is not None and sample > 0,
     }

@@ -240,6 +240,10 @@ def indicator_structure(
             "group_en": top_en.get(leaf.group_ids[0], leaf.path[0])
             if leaf.group_ids
             else leaf.name_en or leaf.name,
+            "target_shown": leaf.target_text
+            or ("100%" if leaf.scorer.spec.execution else "未设定"),
+            "target_shown_en": leaf.target_text
+            or ("100%" if leaf.scorer.spec.execution else "none"),
             "part_of_name": whole.name if whole else "",
             "part_of_name_en": (whole.name_en or whole.name) if whole else "",
         }
