@@ -255,7 +255,9 @@ def test_no_output_expands_a_number_beyond_a_bounded_length(value: Decimal) -> N
             display.show(value),
             display.show_figures(f"{value} + 1"),
         ]
-    assert all(len(str(text)) <= display.MAX_SHOWN_DIGITS + 10 for text in shown), shown
+    assert all(len(str(text)) <= limits.DEFAULT_LIMITS.max_shown_digits + 10 for text in shown), (
+        shown
+    )
 
 
 def test_decimal_overflow_and_inexact_mixes_are_error_statuses() -> None:
@@ -277,7 +279,7 @@ def test_decimal_overflow_and_inexact_mixes_are_error_statuses() -> None:
 def test_an_oversized_set_is_refused_before_it_is_read(tmp_path: Path) -> None:
     path = tmp_path / "set.yaml"
     with path.open("wb") as handle:  # sparse: nothing to read, everything to refuse
-        handle.truncate(limits.MAX_FILE_BYTES * 50)
+        handle.truncate(limits.DEFAULT_LIMITS.max_file_bytes * 50)
     err = refused(lambda: load_indicator_set(path))
     assert err.codes == ("yaml.file-too-large",)
 
@@ -293,7 +295,7 @@ def test_a_stream_is_read_with_a_byte_cap(tmp_path: Path) -> None:
     def flood() -> None:
         try:
             with fifo.open("wb") as handle:
-                for _ in range(limits.MAX_FILE_BYTES // len(chunk) + 64):
+                for _ in range(limits.DEFAULT_LIMITS.max_file_bytes // len(chunk) + 64):
                     handle.write(chunk)
         except BrokenPipeError:
             pass
@@ -310,7 +312,7 @@ def test_a_billion_laughs_is_refused_and_names_the_limit() -> None:
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     err = refused(lambda: read_yaml("\n".join(lines), "laughs.yaml"))
     assert err.codes == ("yaml.too-large",)
-    assert "kpi_engine.loading.MAX_NODES" in err.report("en")
+    assert "kpi_engine.limits.Limits.max_nodes" in err.report("en")
 
 
 def test_a_genuine_set_of_ten_thousand_indicators_loads() -> None:
