@@ -46,6 +46,7 @@ __all__ = [
     "bad_character",
     "confined",
     "current",
+    "measure",
     "number_too_long",
     "number_width",
     "open_capped",
@@ -78,6 +79,8 @@ class Limits:
     """Most bytes an .xlsx archive may unpack to, by its own directory (zip-bomb check)."""
     max_xlsx_ratio: int = 200
     """Highest compression ratio of a large member of an .xlsx archive (zip-bomb check)."""
+    max_xlsx_members: int = 10_000
+    """Most members an .xlsx archive may list (a workbook has a few dozen)."""
     max_xlsx_rows: int = 1_048_576
     """Most rows of a sheet read (Excel's own limit)."""
     max_xlsx_columns: int = 16_384
@@ -192,9 +195,12 @@ def _unreadable(problems: Problems, exc: OSError) -> DefinitionError:
     )
 
 
-def _measured(path: Path, limit: int, field: str, code: str, *, regular_only: bool) -> int:
-    """``path``'s mode, refused when it is over ``limit`` bytes (or, with ``regular_only``,
-    not a regular file) before anything is opened."""
+def measure(
+    path: Path, limit: int, field: str, code: str = "file.too-large", *, regular_only: bool = False
+) -> int:
+    """``path``'s mode (``os.stat``), refused when it is a folder, over ``limit`` bytes (the
+    bound ``Limits.<field>``) or, with ``regular_only``, not a regular file: before anything is
+    opened. A stream's size cannot be known here; read it through :func:`open_capped`."""
     from kpi_engine.problems import Problems  # noqa: PLC0415 - see the imports above
 
     problems = Problems.in_file(str(path))
@@ -285,7 +291,7 @@ def open_capped(
     from kpi_engine.problems import Problems  # noqa: PLC0415 - see the imports above
 
     bound = int(getattr(current(), field)) if limit is None else limit
-    _measured(path, bound, field, code, regular_only=regular_only)
+    measure(path, bound, field, code, regular_only=regular_only)
     try:
         raw = path.open("rb", buffering=0)
     except OSError as exc:
