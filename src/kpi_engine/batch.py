@@ -442,20 +442,20 @@ def _read_xlsx(
         header = [str(h) if h is not None else "" for h in next(rows, ())]
         check_columns(compiled, key, header, str(path))
         for line, values in enumerate(rows, start=2):
-            if all(v is None for v in values):
-                continue
             origin = f"{path}:{line}"
-            if line > bounds.max_xlsx_rows:
+            if line > bounds.max_xlsx_rows:  # the sheet reaches past the bound: say so, once
                 yield _failed(
                     f"row {line}",
                     origin,
                     "batch.too-many-rows",
-                    f"第 {line} 行起超过 {bounds.max_xlsx_rows} 行"
-                    "（kpi_engine.limits.Limits.max_xlsx_rows），未读取",
-                    f"rows from {line} on are past {bounds.max_xlsx_rows} "
-                    "(kpi_engine.limits.Limits.max_xlsx_rows); not read",
+                    f"工作表超过 {bounds.max_xlsx_rows} 行"
+                    f"（kpi_engine.limits.Limits.max_xlsx_rows），第 {line} 行起未读取",
+                    f"the sheet has more than {bounds.max_xlsx_rows} rows "
+                    f"(kpi_engine.limits.Limits.max_xlsx_rows); rows from {line} on were not read",
                 )
                 break
+            if all(v is None for v in values):
+                continue
             row = dict(zip(header, values, strict=False))
             yield UnitRow(
                 str(row.get(key) or f"row {line}"), origin, flat_actuals(row, key, compiled.inputs)
