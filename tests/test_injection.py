@@ -62,7 +62,7 @@ def _xlsx_cells(data: bytes) -> list[Cell]:
     import openpyxl  # noqa: TID251 - the test reads what was written with the library itself
 
     book = openpyxl.load_workbook(io.BytesIO(data))
-    cells = [
+    cells: list[Cell] = [
         (cell.value, cell.data_type)
         for sheet in book.worksheets
         for row in sheet.iter_rows()
