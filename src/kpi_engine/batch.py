@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.display import exact, figure, spreadsheet_text
 from kpi_engine.engine import Engine
-from kpi_engine.errors import DefinitionError, did_you_mean
+from kpi_engine.errors import DefinitionError, KpiEngineError, did_you_mean
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.limits import Limits, current, measure, open_capped, using
 from kpi_engine.loading import parse_indicator_set
@@ -224,7 +224,7 @@ def _guess_encoding(handle: io.BufferedReader, *, whole: bool) -> str:
     return "utf-8-sig"
 
 
-class _BadLineError(Exception):
+class _BadLineError(KpiEngineError):
     """One line that cannot be read; the reader carries on with the next."""
 
     def __init__(self, code: str, zh: str, en: str) -> None:
