@@ -105,8 +105,11 @@ def _finite(value: Decimal) -> Decimal:
     if number_too_long(value):  # 1e999999999 would be written out in full: refuse it here
         raise PydanticCustomError(
             "number.too-long",
-            "数字写出来位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
-            {"en": "the number has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)"},
+            "数字写出来位数过多（上限见 kpi_engine.limits.Limits.max_number_digits）",
+            {
+                "en": "the number has too many digits "
+                "(see kpi_engine.limits.Limits.max_number_digits)"
+            },
         )
     return value
 
