@@ -25,6 +25,7 @@ from kpi_engine.reports.labels import (
     notes_under_table,
     prose,
     row_status,
+    score_cell,
     target_cell,
     total_text,
     weight_cell,
@@ -462,7 +463,7 @@ class _Builder:
                         weight,
                         target_cell(node),
                         actual_text(node, places, self.lang),
-                        fixed(node.score, places, none=""),
+                        score_cell(node, places),
                         row_status(node, self.lang),
                     )
                 )
