@@ -110,6 +110,7 @@ def test_changed_rows_groups_total_grade_and_flags_are_all_reported(tmp_path: Pa
     assert (data["grade"]["grade_before"], data["grade"]["grade_after"]) == ("优", "良")
     assert {f["change"] for f in data["flags"]} >= {"added"}
     text = diff_text(before, after)
+    assert "(+0.00)" not in text  # an unchanged score is not given a change
     assert "~ 食品安全监督抽检批次: 3126 批次 → 2000 批次; 得分 12.00 → " in text
     assert "~ 指标组 数量指标: 小计 20.00 → " in text
     assert "等级 优 → 良" in text
@@ -135,6 +136,8 @@ def test_a_renamed_id_is_matched_by_name_and_the_other_set_is_warned(
     lines = diff_text(before, after).splitlines()
     assert lines[0].startswith("注意：两次评价所用的指标体系不同（project-demo-2024 ")
     assert any("食品安全监督抽检批次（id samples → batches，按名称对应）" in x for x in lines)
+    # A reweighted row shows its weight and score; its unchanged actual is left out.
+    assert "~ 农贸市场快检覆盖数: 得分 8.00 → 9.00 (+1.00); 分值 8 → 9" in lines
     english = diff_text(before, after, "en").splitlines()
     assert english[0].startswith("Note: the two evaluations come from different indicator sets")
     assert any("Batches sampled (id samples → batches, matched by name)" in x for x in english)

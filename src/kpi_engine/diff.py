@@ -361,7 +361,8 @@ class _Writer:
         old = fixed(_num(change["score_before"]), self.px)
         new = fixed(_num(change["score_after"]), self.py)
         d = _num(change["score_delta"])
-        return f"{old} → {new}" + ("" if d is None else f" ({fixed(d, self.places, sign=True)})")
+        shown = "" if not d else f" ({fixed(d, self.places, sign=True)})"  # no (+0.00)
+        return f"{old} → {new}{shown}"
 
     def renamed(self, change: Change) -> str:
         if change["matched_by"] != "name":
@@ -379,12 +380,13 @@ class _Writer:
             return t(f"- {name}（删除）原得分 {score}", f"- {name} (removed) was {score}")
         x = next(r for r in self.before["indicators"] if r["id"] == c["id_before"])
         y = next(r for r in self.after["indicators"] if r["id"] == c["id_after"])
-        if x.get("tier") or y.get("tier"):  # a qualitative row: its tier is its actual
-            parts = [f"{x.get('tier') or MISSING} → {y.get('tier') or MISSING}"]
-        else:
-            parts = [f"{_actual(x, self.px)} → {_actual(y, self.py)}"]
-        parts.append(t("得分 ", "score ") + self.scores(c))
         fields = c["fields"]
+        parts = []  # the actual only when it changed: a reweighted row shows just its weight
+        if "tier" in fields:  # a qualitative row: its tier is its actual
+            parts.append(f"{x.get('tier') or MISSING} → {y.get('tier') or MISSING}")
+        elif "actual" in fields:
+            parts.append(f"{_actual(x, self.px)} → {_actual(y, self.py)}")
+        parts.append(t("得分 ", "score ") + self.scores(c))
         for key, zh, en in (
             ("weight", "分值", "weight"),
             ("target", "指标值", "target"),
