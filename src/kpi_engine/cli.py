@@ -385,11 +385,13 @@ def _report(args: argparse.Namespace) -> int:
 def _table(args: argparse.Namespace) -> int:
     from kpi_engine.reports import render_score_table  # noqa: PLC0415 - CLI only
 
-    indicator_set, evaluation = _evaluated(args)
+    indicator_set, actuals = _load(args.set, args.actuals)
+    evaluation = _engine(indicator_set, args).evaluate(actuals)
     target = (
         Path(args.output) if args.output else default_name(indicator_set.id, "-score-table.xlsx")
     )
-    write_atomically(target, render_score_table(indicator_set, evaluation, args.lang))
+    table = render_score_table(indicator_set, evaluation, args.lang, actuals)
+    write_atomically(target, table)
     print(target, file=sys.stderr)
     return EXIT_OK
 
