@@ -545,13 +545,12 @@ def _import(args: argparse.Namespace) -> int:
     for path, data in targets.items():
         write_atomically(path, dump_yaml(data, header))
         print(path)
-    for issue in result.problems:
-        print(issue.format(args.lang), file=sys.stderr)
+    for issue in result.problems:  # sheet!cell: what was there: why (code)
+        print(f"{issue.text(args.lang)} ({issue.code})", file=sys.stderr)
     if result.problems:
-        print(
-            f"{len(result.problems)} 行未能识别，已跳过 / rows skipped: {len(result.problems)}",
-            file=sys.stderr,
-        )
+        count = len(result.problems)
+        print(f"{count} 处未能读取，须人工核对 / cells not read: {count}", file=sys.stderr)
+        return EXIT_FLAGS
     return EXIT_OK
 
 

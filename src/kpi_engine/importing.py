@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from kpi_engine.errors import Issue, SourceLocation
+from kpi_engine.figures import parse_number_text
+from kpi_engine.limits import number_too_long
 from kpi_engine.models import Tier
 from kpi_engine.problems import Problems
 from kpi_engine.scoring import in_tier_band
 from kpi_engine.targets import TargetSyntaxError, parse_target
 from kpi_engine.workbooks import Cell, Worksheet, get_column_letter, read_data_sheet, read_workbook
 
-__all__ = ["Imported", "import_score_table"]
+__all__ = ["Imported", "cell_figure", "import_score_table"]
 
 DATA_SHEET = "kpi_engine"  # as reports.score_table_xlsx writes it
 _TIER_KEYS = {
@@ -96,33 +98,41 @@ def _unit_of(number_format: str) -> str | None:
     return match.group(1) if match else None
 
 
-def read_figure(value: Any, number_format: str = "General") -> tuple[Decimal, str | None] | None:
+def cell_figure(value: Any, number_format: str = "General") -> tuple[Decimal, str | None] | None:
     """A figure as auditors type it: ``43.2万元`` → (43.2, 万元), ``9分`` → (9, 分), a cell of 0.98
     formatted ``0%`` → (98, %); None when the cell holds no single figure.
 
-    >>> read_figure("43.2万元"), read_figure(0.98, "0%"), read_figure("1,234.5")
-    ((Decimal('43.2'), '万元'), (Decimal('98.00'), '%'), (Decimal('1234.5'), None))
-    >>> read_figure(" 9 分 ")
-    (Decimal('9'), '分')
-    >>> read_figure("≥266米") is None, read_figure(True) is None
-    (True, True)
+    >>> cell_figure("43.2万元"), cell_figure(0.98, "0%"), cell_figure("1,234.5")
+    ((Decimal('43.2'), '万元'), (Decimal('98'), '%'), (Decimal('1234.5'), None))
+    >>> cell_figure(" 9 分 "), cell_figure(0.9505, "0.00%")
+    ((Decimal('9'), '分'), (Decimal('95.05'), '%'))
+    >>> cell_figure("≥266米") is None, cell_figure(True) is None, cell_figure(1e400) is None
+    (True, True, True)
     """
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float | Decimal):
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite() or number_too_long(number):
+            return None
         if _is_percent_format(number_format):
-            return number * 100, "%"
+            return _without_zeros(number * 100), "%"
         return number, _unit_of(number_format)
     match = _NUMBER.match(str(value))
     if match is None:
         return None
-    try:
-        number = Decimal(match.group(1).replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+    parsed = parse_number_text(match.group(1))
+    if parsed is None or number_too_long(parsed):
         return None
-    unit = (match.group(2) or "").strip() or None
-    return number, unit
+    return parsed, (match.group(2) or "").strip() or None
+
+
+def _without_zeros(number: Decimal) -> Decimal:
+    """95.0500 → 95.05 and 98.00 → 98: a percentage states the precision it was typed with."""
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    text = format(number, "f").rstrip("0")
+    return Decimal(text)
 
 
 class _Sheet:
@@ -158,7 +168,7 @@ class _Sheet:
         r, c = self.at(row, col)
         cell = self.ws.cell(row=r, column=c)
         self.used.add((r, c))
-        return read_figure(cell.value, cell.number_format if isinstance(cell, Cell) else "")
+        return cell_figure(cell.value, cell.number_format if isinstance(cell, Cell) else "")
 
     def name(self, row: int, col: int) -> str:
         r, c = self.at(row, col)
@@ -175,8 +185,8 @@ class _Sheet:
         self.problems.append(
             Issue(
                 code,
-                f"{self.name(row, col)}：“{shown}”：{zh}",
-                f"{self.name(row, col)}: {shown!r}: {en}",
+                f"{self.name(row, col)}: {shown}: {zh}",
+                f"{self.name(row, col)}: {shown}: {en}",
                 self.where(row, col),
             )
         )
@@ -493,7 +503,8 @@ def _row(
     if not path or weight is None:
         col = cols.get("weight", levels[0]) if path else levels[-1]
         why = ("缺少分值", "no weight") if path else ("缺少指标名称", "no indicator name")
-        sheet.problem(r, col, "import.row", f"第 {r} 行无法识别：{why[0]}", f"row {r}: {why[1]}")
+        zh, en = f"{why[0]}，该行未导入", f"{why[1]}: the row is not imported"
+        sheet.problem(r, col, "import.row", zh, en)
         for c in (*cols.values(), *reasons):
             sheet.raw(r, c)
         return None

@@ -22,7 +22,7 @@ def restore(
     lines: list[str], sheet: _Sheet, header_row: int, source: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(set data, actuals data) as written, with the form's edits applied."""
-    from kpi_engine.importing import _TIER_KEYS, read_figure  # noqa: PLC0415 - a cycle otherwise
+    from kpi_engine.importing import _TIER_KEYS, cell_figure  # noqa: PLC0415 - a cycle otherwise
 
     data, _, issues = read_yaml("\n".join(lines), f"{source}!kpi_engine")
     sheet.problems.extend(issues)
@@ -30,7 +30,7 @@ def restore(
     actuals: dict[str, Any] = data.get("actuals") or {"kpi_actuals": 1}
     actuals.setdefault("set", set_data["id"])
     leaves = dict(_leaves(set_data["indicators"]))
-    columns: dict[str, int] = data["columns"]
+    columns = {k: int(v) for k, v in data["columns"].items()}
     for at, was in data["rows"].items():
         row = int(at)
         now = {k: sheet.ws.cell(row=row, column=c).value for k, c in columns.items()}
@@ -57,7 +57,7 @@ def restore(
                 else:
                     entry.pop("reason", None)
             elif key == "score":
-                figure = read_figure(now[key])
+                figure = cell_figure(now[key])
                 if figure is None:
                     sheet.problem(row, col, "import.score", "得分不是数字", "not a number")
                 else:
@@ -76,7 +76,7 @@ def restore(
                 else:
                     sheet.problem(row, col, "import.tier", "不是档次", "not a tier")
             else:
-                figure = read_figure(now[key], _format(sheet, row, col))
+                figure = cell_figure(now[key], _format(sheet, row, col))
                 entry.pop("not_applicable", None)
                 entry["actual"] = figure[0] if figure else " ".join(str(now[key] or "").split())
         entries[was["id"]] = entry
