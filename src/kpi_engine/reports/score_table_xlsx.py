@@ -125,7 +125,7 @@ class _Form:
         lines = 1
         for c1, c2, text in texts:
             width = sum(self.widths[c1 - 1 : c2])
-            per_line = max(1, int(width * 0.9))
+            per_line = max(1, width - 1)  # a CJK character is two digits wide
             lines = max(lines, *(-(-display_width(part) // per_line) for part in text.split("\n")))
         self.heights[row] = max(self.heights.get(row, 0), 14 * lines + 6)
 
