@@ -172,7 +172,7 @@ def test_docx_reopens_with_chinese_fonts_on_the_east_asian_slot(
     assert len(doc.tables) >= 4
     for style in ("Normal", "Heading 1", "Title"):
         fonts = doc.styles[style].element.rPr.find(qn("w:rFonts"))
-        assert fonts.get(qn("w:eastAsia")) in {"宋体", "黑体"}
+        assert fonts.get(qn("w:eastAsia")) in {"仿宋_GB2312", "黑体", "方正小标宋简体"}
 
 
 def _sheet(s: IndicatorSet, e: Evaluation, lang: Lang = "zh"):  # type: ignore[no-untyped-def]
@@ -236,6 +236,7 @@ def test_xlsx_has_the_funds_block_and_a_merged_tree() -> None:
     ]
     assert equals, "the demo has '= …' targets"
     assert all(c.data_type == "s" for c in equals)  # text, never a formula
+
     # 产出指标 spans its seven leaves (its label written again where a page break cuts it)
     def anchor(row: int) -> int:
         return next((r.min_row for r in ws.merged_cells.ranges if f"B{row}" in r), row)
