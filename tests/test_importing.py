@@ -155,6 +155,27 @@ def test_editing_a_computed_actual_is_listed(tmp_path: Path) -> None:
     assert "actual" not in imported.actuals_data["indicators"]["accuracy"]
 
 
+def test_edits_to_the_rest_of_our_form_are_applied_or_listed(tmp_path: Path) -> None:
+    """An amount typed over 全年执行数 and the 实际完成情况 are read into the actuals; a changed
+    项目名称 and a note outside the form are listed."""
+    s = load_indicator_set(SETS / "project-demo-2024")
+    a = load_actuals(SETS / "project-demo-2024" / "actuals.yaml")
+    path = _table(tmp_path, s, a)
+    _edit(path, {"F6": "700万元", "G11": "全年完成抽检任务。", "C3": "别的项目", "K30": "草稿"})
+    imported = import_score_table(path)
+    assert imported.actuals_data["inputs"]["spent"] == {
+        "value": 700,
+        "source": "2024年度部门决算表",
+    }
+    assert imported.actuals_data["goals_achieved"] == "全年完成抽检任务。"
+    assert [(i.code, i.location.file if i.location else "") for i in imported.problems] == [
+        ("import.edited", "绩效自评表!C3"),
+        ("import.cell", "绩效自评表!K30"),
+    ]
+    s2, a2 = _reimport(imported)
+    assert evaluate(s2, a2).values["spent"] == 700
+
+
 # --- anyone's tables ------------------------------------------------------------------------
 
 
@@ -343,6 +364,29 @@ def test_a_form_without_an_execution_row_still_imports(tmp_path: Path) -> None:
     assert "预算执行率" not in [n["name"] for n in imported.set_data["indicators"]]
     s, a = _reimport(imported)
     assert Engine(s).evaluate(a).total is not None
+
+
+def test_labels_with_their_value_in_one_cell_and_the_year_in_the_title(tmp_path: Path) -> None:
+    """ "2023年度部门整体支出绩效自评表" and "填报单位：某局" are read, not listed."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["2023年度部门整体支出绩效自评表"])
+    ws.append(["填报单位：某区某局"])
+    ws.append(["一级指标", "二级指标", "三级指标", "指标值", "实际完成值", "分值", "得分"])
+    ws.append(["履职效能", "重点工作", "办件数", "≥100件", "120件", "100分", "100分"])
+    ws.append(["总分", None, None, None, None, 100, 100])
+    path = tmp_path / "dept.xlsx"
+    book.save(path)
+    imported = import_score_table(path)
+    assert imported.problems == []
+    d = imported.set_data
+    assert (d["kind"], d["year"], d["organization"], d["title"]) == (
+        "department",
+        2023,
+        "某区某局",
+        "某区某局",
+    )
 
 
 def test_odd_rows_are_listed_with_sheet_and_cell(tmp_path: Path) -> None:

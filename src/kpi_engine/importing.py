@@ -54,6 +54,8 @@ _META = {
     "部门名称": "organization",
     "部门（单位）名称": "organization",
     "单位名称": "organization",
+    "填报单位": "organization",
+    "填报单位（盖章）": "organization",
 }
 _FUND_ROWS = (
     ("财政拨款", "appropriation"),
@@ -285,23 +287,27 @@ def _published(sheet: _Sheet, found: tuple[int, dict[int, str]], set_id: str) ->
 
 
 def _meta(sheet: _Sheet, header_row: int, set_data: dict[str, Any]) -> None:
-    """Title, year and the 项目名称 / 主管部门 / 实施单位 (or 部门名称) cells above the funds."""
+    """Title, year and the 项目名称 / 主管部门 / 实施单位 (or 部门名称) cells above the funds, as
+    label and value side by side or as ``label：value`` in one cell."""
     for r in range(1, header_row):
         texts = sheet.row_texts(r)
         cols = sorted(texts)
         for i, c in enumerate(cols):
             text = texts[c]
-            key = next((k for w, k in _META.items() if text.replace(" ", "") == w), None)
+            label, _, rest = text.replace("：", ":").partition(":")
+            key = _META.get(label.replace(" ", ""))
             if key is not None:
                 sheet.raw(r, c)
-                if i + 1 < len(cols) and texts[cols[i + 1]] not in _META:
+                if rest.strip():
+                    set_data.setdefault(key, rest.strip())
+                elif i + 1 < len(cols) and texts[cols[i + 1]].rstrip("：:") not in _META:
                     set_data[key] = sheet.text(r, cols[i + 1])
                 continue
             if "自评表" in text or "评价表" in text:
                 sheet.raw(r, c)
                 set_data["kind"] = "department" if "部门" in text else "project"
-            year = re.fullmatch(r"[（(]?\s*(\d{4})\s*年度?\s*[）)]?", text)
-            if year:
+            year = re.search(r"(?<!\d)(\d{4})\s*年度?", text)
+            if year and (len(text) <= 12 or "自评表" in text):
                 sheet.raw(r, c)
                 set_data["year"] = int(year.group(1))
     if "project" in set_data:

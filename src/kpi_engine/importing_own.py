@@ -80,7 +80,62 @@ def restore(
                 entry.pop("not_applicable", None)
                 entry["actual"] = figure[0] if figure else " ".join(str(now[key] or "").split())
         entries[was["id"]] = entry
+    _form(sheet, data, actuals, {(int(at), c) for at in data["rows"] for c in columns.values()})
     return set_data, actuals
+
+
+def _form(
+    sheet: _Sheet, data: dict[str, Any], actuals: dict[str, Any], tracked: set[tuple[int, int]]
+) -> None:
+    """The rest of the form: a figure typed over a cell showing an input (or the achievement
+    beside the goals) is read; any other change, or anything written outside the form, is
+    listed."""
+    from kpi_engine.importing import cell_figure  # noqa: PLC0415 - a cycle otherwise
+
+    cells: dict[str, str | None] = data.get("cells", {})
+    links: dict[str, dict[str, str]] = data.get("links", {})
+    ws = sheet.ws
+    for ref, was in cells.items():
+        cell = ws[ref]
+        if _same(was, cell.value):
+            continue
+        link = links.get(ref, {})
+        if "input" in link:
+            figure = cell_figure(cell.value, _format(sheet, cell.row, cell.column))
+            if figure is not None or cell.value is None:
+                inputs = actuals.setdefault("inputs", {})
+                value = figure[0] if figure else None
+                entry = inputs.get(link["input"])
+                if isinstance(entry, dict):  # {value, source, note}: keep where it came from
+                    entry["value"] = value
+                else:
+                    inputs[link["input"]] = value
+                continue
+        elif link.get("actuals") == "goals_achieved":
+            text = " ".join(str(cell.value or "").split())
+            if text:
+                actuals["goals_achieved"] = text
+            else:
+                actuals.pop("goals_achieved", None)
+            continue
+        sheet.problem(
+            cell.row, cell.column, "import.edited",
+            "改动了表中由指标体系或计算得出的内容：导入的仍是原值，请改 YAML",
+            "changes what the set or the evaluation wrote: the original is kept; edit the YAML",
+        )  # fmt: skip
+    for line in ws.iter_rows():
+        for cell in line:
+            if (
+                cell.coordinate not in cells
+                and (cell.row, cell.column) not in tracked
+                and cell.value is not None
+                and str(cell.value).strip()
+                and sheet.at(cell.row, cell.column) == (cell.row, cell.column)
+            ):
+                sheet.problem(
+                    cell.row, cell.column, "import.cell",
+                    "不属于本表的内容，未读入", "not part of the form: not read",
+                )  # fmt: skip
 
 
 def _format(sheet: _Sheet, row: int, col: int) -> str:

@@ -27,6 +27,7 @@ from kpi_engine.results import Evaluation, IndicatorResult, Status
 from kpi_engine.workbooks import (
     Alignment,
     Border,
+    Cell,
     Font,
     PageSetupProperties,
     PatternFill,
@@ -138,6 +139,7 @@ class _Writer:
         self.f = _Form(ws, levels)
         self.department = s.kind == "department"
         self.rows: dict[int, str] = {}  # sheet row → indicator id, for the importer
+        self.links: dict[str, dict[str, str]] = {}  # cell → the input or actuals field it shows
 
     def t(self, zh: str, en: str) -> str:
         return zh if self.lang == "zh" else en
@@ -206,6 +208,7 @@ class _Writer:
         ):
             name = roles.get(role)
             f.put(row + 1, c, _num(e.values.get(name), 2) if name else None, fmt=money)
+            self.link(row + 1, c, name)
         shown = None
         if execution is not None:
             shown = execution.id
@@ -224,6 +227,7 @@ class _Writer:
             amounts = [e.values.get(parts.get((part, c), "")) for c in _FUND_COLUMNS]
             for c, amount in enumerate(amounts, start=first):
                 f.put(at, c, _num(amount, 2), fmt=money)
+                self.link(at, c, parts.get((part, _FUND_COLUMNS[c - first])))
             budget, spent = amounts[1], amounts[2]
             rate = spent / budget if budget and spent is not None else None
             f.put(at, first + 3, "—")
@@ -231,6 +235,11 @@ class _Writer:
             f.put(at, first + 5, "—")
         f.merge(row, 1, row + 1 + len(FUND_PARTS), 1)
         return row + 2 + len(FUND_PARTS), shown
+
+    def link(self, row: int, col: int, name: str | None) -> None:
+        """The cell shows input ``name``: a figure typed over it is read back into the actuals."""
+        if name is not None and name in self.s.inputs:
+            self.links[f"{get_column_letter(col)}{row}"] = {"input": name}
 
     def goals(self, row: int) -> int:
         f, t = self.f, self.t
@@ -248,6 +257,7 @@ class _Writer:
         achieved = self.actuals.goals_achieved if self.actuals else None
         f.span(row + 1, 2, middle, expected, align="left")
         f.span(row + 1, middle + 1, f.last, achieved, align="left")
+        self.links[f"{get_column_letter(middle + 1)}{row + 1}"] = {"actuals": "goals_achieved"}
         f.fit(row + 1, [(2, middle, expected or ""), (middle + 1, f.last, achieved or "")])
         return row + 2
 
@@ -426,13 +436,21 @@ def _carry(w: _Writer, indicator_set: IndicatorSet, actuals: Actuals | None) -> 
     }
     shown: dict[str, dict[str, str | None]] = {}
     for at, indicator in w.rows.items():
-        cells = {k: f.ws.cell(row=at, column=c).value for k, c in columns.items()}
+        values = {k: f.ws.cell(row=at, column=c).value for k, c in columns.items()}
         written: dict[str, str | None] = {"id": indicator}
-        written |= {k: None if v is None else str(v) for k, v in cells.items()}
+        written |= {k: None if v is None else str(v) for k, v in values.items()}
         shown[str(at)] = written
+    tracked = {(at, c) for at in w.rows for c in columns.values()}
+    cells: dict[str, str | None] = {}
+    for line in f.ws.iter_rows(min_row=1, max_row=f.ws.max_row, max_col=f.last):
+        for c in line:
+            if isinstance(c, Cell) and (c.row, c.column) not in tracked:
+                cells[c.coordinate] = None if c.value is None else str(c.value)
     sections: dict[str, Any] = {
         "columns": columns,
         "rows": shown,
+        "cells": cells,
+        "links": w.links,
         "set": _plain(indicator_set.model_dump(exclude_unset=True)),
     }
     if actuals is not None:
