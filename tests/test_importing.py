@@ -389,6 +389,27 @@ def test_labels_with_their_value_in_one_cell_and_the_year_in_the_title(tmp_path:
     )
 
 
+def test_an_unweighted_qizhong_sub_row_is_kept_at_no_weight(tmp_path: Path) -> None:
+    """ "其中：…" under a weighted row, with no 分值 of its own, is read as a 0-point row for the
+    reviewer, not refused."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["一级指标", "二级指标", "三级指标", "指标值", "实际完成值", "分值", "得分"])
+    ws.append(["产出指标", "数量指标", "改造户数", "≥100户", 100, 100, 100])
+    ws.append(["产出指标", "数量指标", "其中：困难户", "≥10户", 12, None, None])
+    ws.append(["总分", None, None, None, None, 100, 100])
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    imported = import_score_table(path)
+    assert imported.problems == []
+    leaves = imported.set_data["indicators"][0]["children"][0]["children"]
+    assert [(leaf["name"], leaf["weight"]) for leaf in leaves] == [
+        ("改造户数", 100),
+        ("其中：困难户", 0),
+    ]
+
+
 def test_odd_rows_are_listed_with_sheet_and_cell(tmp_path: Path) -> None:
     """A hand-made table with merged cells, a row without a weight and a non-tier text actual."""
     book = openpyxl.Workbook()
