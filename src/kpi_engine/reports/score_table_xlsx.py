@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from kpi_engine.display import figure, percent
+from kpi_engine.display import figure, percent, printable
 from kpi_engine.errors import Lang
 from kpi_engine.functions import quantize_half_up
 from kpi_engine.methods import METHODS
@@ -93,7 +93,8 @@ class _Form:
         fmt: str | None = None,
         align: str | None = None,
     ) -> None:
-        c = self.ws.cell(row=row, column=col, value=value)
+        shown = printable(value) if isinstance(value, str) else value  # no control characters
+        c = self.ws.cell(row=row, column=col, value=shown)
         if isinstance(value, str):
             c.data_type = "s"  # text such as "= 0 起" is a target, never a formula
         c.border = self.border
@@ -335,7 +336,7 @@ class _Writer:
         # Numbers stay numbers in their cells: what is assumed is said under the table.
         notes += notes_under_table(e, self.lang)
         for at, note in enumerate(notes, start=row + 1):
-            f.ws.cell(row=at, column=1, value=note).data_type = "s"
+            f.ws.cell(row=at, column=1, value=printable(note)).data_type = "s"
             f.ws.merge_cells(start_row=at, start_column=1, end_row=at, end_column=f.last)
             f.ws.cell(row=at, column=1).alignment = Alignment(wrap_text=True, vertical="top")
             f.fit(at, [(1, f.last, note)])
