@@ -154,11 +154,21 @@ def test_annex_has_reported_score_and_reason_columns_and_merged_groups() -> None
 
 
 def test_columns_are_sized_to_their_content_within_the_text_width() -> None:
-    """The grid fills the 156 mm text width; the reason column is wider than the weight's."""
-    annex = _annex(_doc("project-demo-2024"))
-    widths = [int(c.get(qn("w:w"))) for c in annex._tbl.tblGrid.findall(qn("w:gridCol"))]
-    assert abs(sum(widths) - Mm(156).twips) <= len(widths)
-    assert widths[8] > widths[3]
+    """Tables fill the 156 mm text width; the 附表 sits on landscape pages (243 mm wide) and no
+    figure column is narrower than its widest figure."""
+    doc = _doc("project-demo-2024")
+    grids = [
+        [int(c.get(qn("w:w"))) for c in t._tbl.tblGrid.findall(qn("w:gridCol"))]
+        for t in doc.tables
+    ]
+    assert abs(sum(grids[0]) - Mm(156).twips) <= len(grids[0])
+    annex = grids[-1]
+    assert abs(sum(annex) - Mm(243).twips) <= len(annex)
+    assert annex[8] > annex[3]  # the reasons are wider than the weights
+    assert annex[7] >= Mm(5 * 10.5 * 0.3528 * 0.6 + 4).twips - 1  # "10.00" on one line
+    last = doc.sections[-1]
+    assert last.orientation == 1  # WD_ORIENT.LANDSCAPE
+    assert (round(last.page_width.mm), round(last.page_height.mm)) == (297, 210)
 
 
 def test_funds_list_only_money() -> None:

@@ -27,6 +27,7 @@ from kpi_engine.reports.report_document import Bullets, Chart, Document, Heading
 try:
     import docx
     from docx.document import Document as WordDocument
+    from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
     from docx.opc.constants import RELATIONSHIP_TYPE
@@ -152,25 +153,31 @@ def _styles(doc: WordDocument) -> None:
     _style(bullets, BODY_FONT, 16)
 
 
-def _widths(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[float]:
+def _widths(
+    header: Sequence[str], rows: Sequence[Sequence[str]], total: float = _TEXT_WIDTH_MM
+) -> list[float]:
     """Column widths (mm) from their content: narrow columns get what they need, the widest
-    share the rest of the 156 mm (water-filling), none narrower than two characters."""
-    half = _TABLE_PT * 0.3528 / 2  # mm per half-width character at 五号
-    pad = 4.5  # Word's default cell margins (1.9 mm each side) and a little air
+    share the rest of the ``total`` text width (water-filling), none narrower than two
+    characters."""
+    half = _TABLE_PT * 0.3528 * 0.6  # mm per half-width character at 五号 (digits run wide)
+    pad = 4.0  # Word's default cell margins (1.9 mm each side)
     need = []
     for i, head in enumerate(header):
-        texts = [head, *(r[i] for r in rows if i < len(r))]
-        longest = max(display_width(line) for text in texts for line in text.split("\n"))
-        need.append(max(4, longest) * half + pad)
+        texts = [r[i] for r in rows if i < len(r)]
+        longest = max(
+            (display_width(line) for text in texts for line in text.split("\n")), default=0
+        )
+        # a heading may wrap after four characters; the figures under it may not
+        need.append(max(4, min(display_width(head), 8), longest) * half + pad)
     low, high = 0.0, max(need)
     for _ in range(40):  # bisect the cap so that the capped widths fill the text width
         cap = (low + high) / 2
-        if sum(min(n, cap) for n in need) > _TEXT_WIDTH_MM:
+        if sum(min(n, cap) for n in need) > total:
             high = cap
         else:
             low = cap
     widths = [max(min(n, low), 4 * half + pad) for n in need]
-    spare = _TEXT_WIDTH_MM - sum(widths)
+    spare = total - sum(widths)
     return [w + spare * w / sum(widths) for w in widths] if spare > 0 else widths
 
 
@@ -184,13 +191,13 @@ def _cell(cell: WordCell, text: str, *, bold: bool = False, right: bool = False)
         _run(paragraph.add_run(printable(text)), HEADING_FONT if bold else BODY_FONT, _TABLE_PT)
 
 
-def _table(doc: WordDocument, block: Table) -> None:
+def _table(doc: WordDocument, block: Table, text_width: float = _TEXT_WIDTH_MM) -> None:
     header, rows = block.header, [tuple(r) for r in block.rows]
     table: WordTable = doc.add_table(rows=1 + len(rows), cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    widths = _widths(header, rows)
+    widths = _widths(header, rows, text_width)
     for i, width in enumerate(widths):
         table.columns[i].width = Mm(width)
     head: WordRow = table.rows[0]
@@ -241,6 +248,14 @@ def _chart(doc: WordDocument, chart: Chart, number: int) -> None:
     paragraph.add_run()._r.append(drawing)
 
 
+def _landscape(doc: WordDocument) -> float:
+    """A new landscape A4 section (for the wide 附表, as 公文 attach tables); its text width."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    return 297.0 - MARGINS_MM["left"] - MARGINS_MM["right"]
+
+
 def render_report_docx(document: Document) -> bytes:
     """The report as .docx bytes: title, numbered headings, body text, tables and the chart."""
     doc = docx.Document()
@@ -251,7 +266,12 @@ def render_report_docx(document: Document) -> bytes:
     properties.title = printable(document.title)
     properties.language = "zh-CN" if document.lang == "zh" else "en"
     charts = 0
-    for block in document.blocks:
+    width: float = _TEXT_WIDTH_MM
+    blocks = document.blocks
+    for i, block in enumerate(blocks):
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
+        if isinstance(following, Table) and following.merge and width == _TEXT_WIDTH_MM:
+            width = _landscape(doc)  # the tree table and its heading on landscape pages
         if isinstance(block, Heading):
             if block.level == 1:
                 heading: WordParagraph = doc.add_heading(printable(block.text), level=0)
@@ -266,7 +286,7 @@ def render_report_docx(document: Document) -> bytes:
             for item in block.items:
                 doc.add_paragraph(printable(item), style="List Bullet")
         elif isinstance(block, Table):
-            _table(doc, block)
+            _table(doc, block, width)
         elif isinstance(block, Chart):
             charts += 1
             _chart(doc, block, charts)
