@@ -158,8 +158,7 @@ def test_columns_are_sized_to_their_content_within_the_text_width() -> None:
     figure column is narrower than its widest figure."""
     doc = _doc("project-demo-2024")
     grids = [
-        [int(c.get(qn("w:w"))) for c in t._tbl.tblGrid.findall(qn("w:gridCol"))]
-        for t in doc.tables
+        [int(c.get(qn("w:w"))) for c in t._tbl.tblGrid.findall(qn("w:gridCol"))] for t in doc.tables
     ]
     assert abs(sum(grids[0]) - Mm(156).twips) <= len(grids[0])
     annex = grids[-1]
