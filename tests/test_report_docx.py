@@ -192,10 +192,12 @@ def test_chart_is_a_native_word_bar_chart_of_the_top_groups() -> None:
     assert doc.element.body.findall(f".//{W}drawing")
 
 
+@pytest.mark.office
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_renders_both_forms_to_pdf(tmp_path: Path) -> None:
-    """Optional: where LibreOffice is installed, the report and the score table convert to PDF,
-    the table on A4 landscape."""
+def test_libreoffice_renders_both_forms_to_pdf_and_png(tmp_path: Path) -> None:
+    """Optional: where LibreOffice is installed, the report and the score table convert to PDF
+    (the table on A4 landscape), and with poppler's pdftoppm their first pages to PNG images for
+    a visual check (left in the test's temporary folder)."""
     from kpi_engine.reports import render_score_table
 
     s = load_indicator_set(SETS / "project-demo-2024")
@@ -211,6 +213,13 @@ def test_libreoffice_renders_both_forms_to_pdf(tmp_path: Path) -> None:
             capture_output=True,
             timeout=180,
         )
+    if shutil.which("pdftoppm"):  # poppler-utils: first pages as PNG for a look by eye
+        for name in ("report", "table"):
+            pdf_path, png = tmp_path / f"{name}.pdf", tmp_path / name
+            args = ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf_path), str(png)]
+            subprocess.run(args, check=True, capture_output=True, timeout=60)
+            image = next(tmp_path.glob(f"{name}-*.png"))
+            assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pdf = (tmp_path / "table.pdf").read_bytes()
     assert re.search(rb"/MediaBox\s*\[\s*0 0 841\.8\d* 595\.\d+", pdf)  # A4 landscape
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
