@@ -72,7 +72,19 @@ _FUND_COLUMNS = (
     ("执行率", "rate"),
     ("得分", "score"),
 )
-_AFTER_TOTAL = ("注", "说明", "备注", "填表", "联系", "审核", "负责人", "等级", "Note", "※")
+_AFTER_TOTAL = (
+    "注",
+    "说明",
+    "权重说明",
+    "备注",
+    "填表",
+    "联系",
+    "审核",
+    "负责人",
+    "等级",
+    "Note",
+    "※",
+)
 _NUMBER = re.compile(r"^\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([^\d\s].*)?$")
 
 
@@ -469,6 +481,9 @@ def _table(
                 sheet.raw(r, c)
             weight = sheet.figure(r, cols["weight"]) if "weight" in cols else None
             score = sheet.figure(r, cols["score"]) if "score" in cols else None
+            for c, text in sheet.row_texts(r).items():
+                if "等级" in text or "Grade" in text:
+                    sheet.raw(r, c)  # the grade follows from the total: read, not stored
             return r, (weight and weight[0], score and score[0])
         block = " ".join(sheet.text(r, c) for c in range(1, levels[0]) if sheet.peek(r, c))
         if not any(sheet.peek(r, c) for c in range(levels[0], sheet.ws.max_column + 1)):
