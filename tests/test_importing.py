@@ -85,7 +85,7 @@ def test_own_table_without_actuals_carries_what_the_evaluation_shows(tmp_path: P
     assert after.total == before.total
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees())
 def test_table_import_evaluate_round_trip_is_exact(generated: tuple[str, dict[str, Any]]) -> None:
     """For generated sets (every kind of leaf, missing, text and not-applicable actuals):
