@@ -143,6 +143,36 @@ def test_edits_on_our_form_are_applied_or_listed(tmp_path: Path) -> None:
     assert imported.set_data["indicators"][0]["children"][0]["children"][0]["target"] == "= 0 起"
 
 
+def test_a_tier_a_cleared_reason_and_a_bad_score_over_our_form(tmp_path: Path) -> None:
+    """A qualitative row's new tier replaces the old (and its given score); a cleared reason is
+    removed; a score that is no number, a tier that is none and an amount that is none are
+    listed; a cleared amount reads as missing."""
+    s = load_indicator_set(SETS / "project-demo-2024")
+    a = load_actuals(SETS / "project-demo-2024" / "actuals.yaml")
+    path = _table(tmp_path, s, a)
+    mechanism = _row_of(path, "食品安全风险隐患排查长效机制")
+    publish = _row_of(path, "抽检结果公布时限")
+    accidents = _row_of(path, "一般以上食品安全事故数")
+    _edit(
+        path,
+        {
+            f"F{mechanism}": "部分达成",
+            f"I{mechanism}": None,
+            f"H{publish}": "很高",
+            f"F{accidents}": "较好",
+            "D6": None,
+            "E6": "不详",
+        },
+    )
+    imported = import_score_table(path)
+    entry = imported.actuals_data["indicators"]["mechanism"]
+    assert entry["tier"] == "部分达成"
+    assert "score" not in entry
+    assert "reason" not in entry
+    assert imported.actuals_data["inputs"]["budget_initial"] is None
+    assert [i.code for i in imported.problems] == ["import.score", "import.edited", "import.edited"]
+
+
 def test_editing_a_computed_actual_is_listed(tmp_path: Path) -> None:
     """The demo's 检验报告准确率 is computed from inputs: typing over it is reported, not kept."""
     s = load_indicator_set(SETS / "project-demo-2024")
