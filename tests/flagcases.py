@@ -27,6 +27,8 @@ BASE_SET: dict[str, Any] = {
         "expenditure": {"role": "expenditure", "unit": "万元"},
         "carry_end": {"role": "carryover_end", "unit": "万元"},
         "surveyed": {"role": "sample_size", "unit": "份"},
+        "procure_plan": {"role": "procurement_planned", "unit": "万元"},
+        "procure_made": {"role": "procurement_actual", "unit": "万元"},
     },
     "derived": {"rate": {"formula": "spent / budget_adjusted * 100", "unit": "%"}},
     "indicators": [
@@ -101,6 +103,8 @@ BASE_ACTUALS: dict[str, Any] = {
         "expenditure": 100,
         "carry_end": 4,
         "surveyed": 400,
+        "procure_plan": 50,
+        "procure_made": 50,
     },
     "reported_total": 100,
     "indicators": {

@@ -98,9 +98,23 @@ def test_evaluate_without_actuals_warns_and_still_runs(
 def test_output_file_is_written_whole(demo_dir: Path, tmp_path: Path) -> None:
     """-o writes the file in one piece and leaves no temporary files behind."""
     out = tmp_path / "out" / "result.json"
+    out.parent.mkdir()
     assert main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["set"] == "project-demo-2024"
     assert [p.name for p in out.parent.iterdir()] == ["result.json"]
+
+
+def test_output_into_a_missing_folder_is_refused_not_created(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o out/x.json where out/ does not exist: a clean output.no-folder and exit 2, and no
+    folder made (issue 12: outputs go only where the user said; this used to create out/)."""
+    out = tmp_path / "out" / "result.json"
+    assert main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "output.no-folder" in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_schema_is_generated_from_the_models(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,7 @@ auditors fill it, its inconsistencies kept for review, and every cell not read i
 
 from __future__ import annotations
 
-import io
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -94,8 +94,10 @@ def test_table_import_evaluate_round_trip_is_exact(generated: tuple[str, dict[st
     s = parse_indicator_set(text)
     a = Actuals.model_validate(raw)
     e = Engine(s).evaluate(a)
-    book = io.BytesIO(render_score_table(s, e, actuals=a))
-    imported = import_score_table(book)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory() as folder:
+        book = Path(folder) / "table.xlsx"
+        book.write_bytes(render_score_table(s, e, actuals=a))
+        imported = import_score_table(book)
     assert imported.problems == []
     s2, a2 = _reimport(imported)
     assert _evaluation_dict(s2, a2) == _evaluation_dict(s, a)
@@ -434,10 +436,14 @@ def test_an_unweighted_qizhong_sub_row_is_kept_at_no_weight(tmp_path: Path) -> N
     imported = import_score_table(path)
     assert imported.problems == []
     leaves = imported.set_data["indicators"][0]["children"][0]["children"]
-    assert [(leaf["name"], leaf["weight"]) for leaf in leaves] == [
-        ("改造户数", 100),
-        ("其中：困难户", 0),
+    assert [(leaf["name"], leaf["weight"], leaf.get("part_of")) for leaf in leaves] == [
+        ("改造户数", 100, None),
+        ("其中：困难户", 0, "i01"),
     ]
+    s, a = _reimport(imported)
+    e = evaluate(s, a)
+    assert e.total == 100
+    assert [r.part_of for r in e.indicators] == [None, "i01"]
 
 
 def test_odd_rows_are_listed_with_sheet_and_cell(tmp_path: Path) -> None:

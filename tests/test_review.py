@@ -228,7 +228,7 @@ def test_a_met_target_scored_below_full_without_a_reason_is_an_unfounded_deducti
         "reason.unfounded_deduction"
     ]
     assert flag.message == (
-        "指标“培训人数”已达到目标（实际 500，目标 ≥ 500 人），却自评 14 分（分值 15 分），"
+        "指标“培训人数”已达到目标（实际 500 人，目标 ≥ 500 人），却自评 14 分（分值 15 分），"
         "且未说明扣分依据"
     )
 
@@ -237,10 +237,12 @@ def test_target_too_low_reads_the_direction() -> None:
     """A ≥ row far beaten: target too low. A ≤ row far under its ceiling: the ceiling is loose,
     never "超出目标"; control ceilings of budget management rows are not checked."""
     high = _fired([], [(("indicators", "count", "actual"), 700)])["target.too_low"]
-    assert high.message.startswith("指标“培训人数”实际 700，超过目标值 500 达 40%")
+    assert high.message.startswith("指标“培训人数”实际 700 人，超过目标值 500 人 达 40%")
     loose = _fired([], [(("indicators", "time", "actual"), 10)])
     assert "target.too_low" not in loose
-    assert loose["target.too_loose"].message.startswith("指标“办结时限”实际 10，远低于上限 20")
+    assert loose["target.too_loose"].message.startswith(
+        "指标“办结时限”实际 10 天，远低于上限 20 天"
+    )
 
 
 def test_the_shipped_mof_template_does_not_flag_its_own_ceiling_row() -> None:
@@ -317,6 +319,44 @@ indicators:
       - {id: e, name: 带动就业人数, weight: 20, target: "≥ 100 人"}
 """
     assert "granularity.missing_dimensions" not in {f.rule for f in lint(parse_indicator_set(text))}
+
+
+def test_first_level_dimension_groups_are_the_output_part_of_the_frame() -> None:
+    """Forms that flatten 产出 into 数量指标 / 质量指标 / 时效指标 at the first level: those rows count
+    as outputs with their dimension, so neither 缺少产出维度 nor 未设置产出指标 is raised; a row
+    called 服务质量提升 under 效益 stays a benefit row and is not called misfiled."""
+    from kpi_engine import Engine, lint
+    from kpi_engine.models import NodeRole
+
+    text = """\
+kpi_engine: 1
+id: flat
+title: 维度在第一级
+indicators:
+  - {id: num, name: 数量指标, weight: 20, children: [{id: a, name: 培训人数, weight: 20, target: "≥ 10 人"}]}
+  - {id: qual, name: 质量指标, weight: 20, children: [{id: c, name: 合格率, weight: 20, target: "≥ 90%"}]}
+  - {id: time, name: 时效指标, weight: 20, children: [{id: b, name: 按时完成率, weight: 20, target: "≥ 90%"}]}
+  - id: ben
+    name: 效益指标
+    weight: 40
+    children:
+      - {id: d, name: 服务质量提升, weight: 20, target: "≥ 60%"}
+      - {id: e, name: 带动就业人数, weight: 20, target: "≥ 100 人"}
+"""
+    definition = parse_indicator_set(text)
+    leaves = {leaf.id: leaf for leaf in Engine(definition).compiled.leaves}
+    assert {i: (leaves[i].role, leaves[i].dimension) for i in "acb"} == {
+        "a": (NodeRole.OUTPUT, "数量"),
+        "c": (NodeRole.OUTPUT, "质量"),
+        "b": (NodeRole.OUTPUT, "时效"),
+    }
+    assert leaves["d"].role is NodeRole.BENEFIT
+    rules = {f.rule for f in lint(definition)}
+    assert not rules & {
+        "granularity.missing_dimensions",
+        "granularity.soft_outputs",
+        "role.misfiled",
+    }
 
 
 # --- lint: a row whose name reads like another role than its group's (item 1) ---------------

@@ -90,3 +90,26 @@ def test_the_mof_2013_template_follows_the_framework(tmp_path: Path) -> None:
     assert leaf is not None
     assert leaf.deduction is not None
     assert leaf.deduction.partial == "prorate"
+
+
+def test_the_mof_2013_template_marks_its_procurement_inputs_for_the_procurement_checks(
+    tmp_path: Path,
+) -> None:
+    """政府采购执行率 (DOMAIN §3): the template's procurement inputs carry their roles, so the
+    cn-fiscal pack checks them — 880 of 900 passes, 950 of 900 is 超预算政府采购."""
+    from kpi_engine import evaluate, parse_actuals
+
+    folder = tmp_path / "m"
+    init("mof-2013", folder)
+    definition = load_indicator_set(folder)
+    text = (folder / "actuals.yaml").read_text(encoding="utf-8")
+    assert "procurement_actual: 880" in text
+    quiet = evaluate(definition, parse_actuals(text))
+    loud = evaluate(
+        definition,
+        parse_actuals(text.replace("procurement_actual: 880", "procurement_actual: 950")),
+    )
+    assert not {f.rule for f in quiet.flags} & {"procurement.low", "procurement.over_plan"}
+    fired = {f.rule: f for f in loud.flags}
+    assert "procurement.over_plan" in fired
+    assert "950 超过政府采购预算数 900" in fired["procurement.over_plan"].message

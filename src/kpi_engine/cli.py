@@ -144,6 +144,11 @@ def _more_commands(sub: Any, lang: argparse.ArgumentParser, rules: argparse.Argu
     batch.add_argument("--key", default="unit", help="单位列名 / unit key column (unit)")
     batch.add_argument("--jobs", type=int, default=1, help="并行进程数 / worker processes (1)")
     batch.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="读取 .xlsx 的哪张工作表（默认：当前可见的工作表）/ sheet of an .xlsx input",
+    )
+    batch.add_argument(
         "--encoding",
         help="CSV 的编码（默认：UTF-8，否则 GB18030）/ CSV encoding (default: UTF-8, else GB18030)",
     )
@@ -199,8 +204,8 @@ def _refuse_target(path: Path, code: str, zh: str, en: str) -> NoReturn:
 
 
 def check_target(path: Path) -> None:
-    """An output may replace a regular file only, in a folder that exists (or can be made) and
-    is writable; anything else is a clean ``output.*`` error (exit 2), never a traceback."""
+    """An output may replace a regular file only, in a folder that exists and is writable;
+    anything else is a clean ``output.*`` error (exit 2), never a traceback."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -215,14 +220,14 @@ def check_target(path: Path) -> None:
             "the output is not a regular file (a folder, device or pipe); not written",
         )
     folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)  # as before: -o out/x.json creates out/
-    except OSError as exc:
+    # A missing folder is refused, not made: a mistyped -o path must not leave new folders
+    # about, and outputs go only where the user said (issue 12).
+    if not folder.is_dir():
         _refuse_target(
             path,
             "output.no-folder",
-            f"无法建立输出文件夹 {folder}：{exc.strerror or exc}",
-            f"cannot create the output folder {folder}: {exc.strerror or exc}",
+            f"输出文件夹 {folder} 不存在（请先建立，或换一个路径）",
+            f"the output folder {folder} does not exist (create it first, or choose another path)",
         )
     if not os.access(folder, os.W_OK):
         _refuse_target(
@@ -409,7 +414,14 @@ def _batch(args: argparse.Namespace) -> int:
     engine = _engine(indicator_set, args)
     compiled = engine.compiled
     groups = batch.group_columns(compiled)
-    rows = batch.read_rows(Path(args.inputs), compiled, args.key, encoding=args.encoding)
+    rows = batch.read_rows(
+        Path(args.inputs),
+        compiled,
+        args.key,
+        encoding=args.encoding,
+        sheet=args.sheet,
+        notes=lambda zh, en: print(f"kpi: {zh} / {en}", file=sys.stderr),
+    )
     targets = [(Path(args.output), batch.summary_columns(groups))]
     if args.long:
         targets.append((Path(args.long), batch.LONG_COLUMNS))

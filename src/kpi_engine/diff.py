@@ -13,16 +13,25 @@ from typing import Any
 
 from kpi_engine.display import MISSING, figure, fixed, with_unit
 from kpi_engine.errors import Lang
+from kpi_engine.limits import Limits, current, read_bytes
 from kpi_engine.problems import Problems
 
 __all__ = ["diff_rows", "diff_text", "read_evaluation"]
 
 
-def read_evaluation(path: Path) -> dict[str, Any]:
-    """An evaluation's JSON as written by ``kpi evaluate --format json``."""
+def read_evaluation(path: Path, *, limits: Limits | None = None) -> dict[str, Any]:
+    """An evaluation's JSON as written by ``kpi evaluate --format json``: measured before it is
+    read and read with a byte cap (``Limits.max_file_bytes``, as any definition file)."""
+    raw = read_bytes(path, (limits or current()).max_file_bytes)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except RecursionError:
+        raise Problems.in_file(str(path)).error(
+            "diff.unreadable",
+            "无法读取评价结果：JSON 嵌套过深",
+            "cannot read the evaluation: the JSON is nested too deeply",
+        ) from None
+    except ValueError as exc:  # not UTF-8, or not JSON
         raise Problems.in_file(str(path)).error(
             "diff.unreadable",
             f"无法读取评价结果：{exc}",

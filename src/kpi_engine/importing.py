@@ -473,18 +473,12 @@ def _table(
                 cols[key] = c
     blocks: dict[str, dict[str, Any]] = {}
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    wholes: dict[tuple[str, ...], str] = {}  # the last weighted row under each group path
     count = 0
     for r in range(header_row + 1, sheet.ws.max_row + 1):
         first = " ".join(sheet.peek(r, c) for c in range(1, levels[0] + 1))
         if first.replace(" ", "").startswith(("总分", "合计", "Total")):
-            for c in range(1, levels[0] + 1):
-                sheet.raw(r, c)
-            weight = sheet.figure(r, cols["weight"]) if "weight" in cols else None
-            score = sheet.figure(r, cols["score"]) if "score" in cols else None
-            for c, text in sheet.row_texts(r).items():
-                if "等级" in text or "Grade" in text:
-                    sheet.raw(r, c)  # the grade follows from the total: read, not stored
-            return r, (weight and weight[0], score and score[0])
+            return r, _total_row(sheet, r, levels[0], cols)
         block = " ".join(sheet.text(r, c) for c in range(1, levels[0]) if sheet.peek(r, c))
         if not any(sheet.peek(r, c) for c in range(levels[0], sheet.ws.max_column + 1)):
             continue
@@ -494,6 +488,14 @@ def _table(
         count += 1
         path, leaf, entry = row
         leaf["id"] = f"i{count:02d}"
+        if "part_of" in leaf:
+            whole = wholes.get((block, *path))
+            if whole is None:
+                del leaf["part_of"]  # nothing above it to be part of: a row at no weight
+            else:
+                leaf["part_of"] = whole
+        else:
+            wholes[(block, *path)] = leaf["id"]
         if entry:
             indicators[leaf["id"]] = entry
         under = top
@@ -511,6 +513,20 @@ def _table(
     return sheet.ws.max_row, None
 
 
+def _total_row(
+    sheet: _Sheet, r: int, first_level: int, cols: dict[str, int]
+) -> tuple[Decimal | None, Decimal | None]:
+    """The 总分 row's printed (分值, 得分); its 等级 follows from the total: read, not kept."""
+    for c in range(1, first_level + 1):
+        sheet.raw(r, c)
+    weight = sheet.figure(r, cols["weight"]) if "weight" in cols else None
+    score = sheet.figure(r, cols["score"]) if "score" in cols else None
+    for c, text in sheet.row_texts(r).items():
+        if "等级" in text or "Grade" in text:
+            sheet.raw(r, c)
+    return (weight[0] if weight else None, score[0] if score else None)
+
+
 def _row(
     sheet: _Sheet, r: int, levels: list[int], cols: dict[str, int], reasons: list[int]
 ) -> tuple[tuple[str, ...], dict[str, Any], dict[str, Any]] | None:
@@ -519,8 +535,9 @@ def _row(
     path = [n for i, n in enumerate(names) if n and (i == 0 or n != names[i - 1])]
     weight_figure = sheet.figure(r, cols["weight"]) if "weight" in cols else None
     weight = weight_figure[0] if weight_figure else None
-    if path and weight is None and path[-1].startswith("其中"):
-        weight = Decimal(0)  # an unweighted 其中 sub-row: kept, at no weight, for review
+    part = bool(path) and weight is None and path[-1].startswith("其中")
+    if part:
+        weight = Decimal(0)  # an unweighted 其中 sub-row: a part of the row above (part_of)
     if not path or weight is None:
         col = cols.get("weight", levels[0]) if path else levels[-1]
         why = ("缺少分值", "no weight") if path else ("缺少指标名称", "no indicator name")
@@ -530,6 +547,8 @@ def _row(
             sheet.raw(r, c)
         return None
     leaf: dict[str, Any] = {"id": "", "name": path[-1], "weight": weight}
+    if part:
+        leaf["part_of"] = ""  # the id of the row above, filled in by the caller
     entry: dict[str, Any] = {}
     target = _target(sheet, r, cols["target"]) if "target" in cols else ""
     if target.endswith("※"):  # our score table marks an assumed target so: keep it assumed

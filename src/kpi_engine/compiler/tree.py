@@ -21,6 +21,14 @@ _ROLE_WORDS: tuple[tuple[tuple[str, ...], NodeRole], ...] = (
     (("管理",), NodeRole.MANAGEMENT),
 )
 
+_OUTPUT_DIMENSION_GROUPS = ("数量", "质量", "时效", "进度")
+"""Forms that flatten 产出 into its dimensions name first-level groups 数量指标, 质量指标,
+时效指标 (or 进度指标): such a group is the 产出 part of the frame. Only first-level group names
+are read this way — a row called 服务质量提升 under 效益 stays a benefit row, and ``kpi lint``
+does not call it misfiled. 成本指标 is left out: since 2021 the national frame makes it a
+first-level part of its own.
+"""
+
 
 def infer_role(name: str, declared: NodeRole | None, inherited: NodeRole) -> NodeRole:
     """The declared role, else one read from the name, else the enclosing group's.
@@ -46,6 +54,14 @@ def role_of(node: Node, depth: int, inherited: NodeRole) -> NodeRole:
     """Roles come from the tree: a group's is declared or read from its name (groups name the
     frame), else its parent's; a row inside a group has its group's unless it declares one —
     words in a row's name never re-file it (``kpi lint`` points at rows that read otherwise)."""
+    if (
+        depth == 1
+        and isinstance(node, Group)
+        and node.role is None
+        and role_in_name(node.name) is None
+        and any(word in node.name for word in _OUTPUT_DIMENSION_GROUPS)
+    ):
+        return NodeRole.OUTPUT
     if isinstance(node, Group) or depth == 1:
         return infer_role(node.name, node.role, inherited)
     return node.role if node.role is not None else inherited
@@ -87,6 +103,35 @@ class TreeCompiler:
         else:
             self.leaves.append(self.leaf_compiler.compile(node, Place(path, names, ids, role)))
 
+    def parts(self, siblings: tuple[Node, ...], path: Path_) -> None:
+        """Each "其中" row names an earlier row of its own group, one that is not itself a part,
+        and has no points of its own (a weighted part would be counted twice)."""
+        earlier: dict[str, Node] = {}
+        for i, node in enumerate(siblings):
+            here = (*path, i)
+            part_of = None if isinstance(node, Group) else node.part_of
+            if part_of is not None:
+                whole = earlier.get(part_of)
+                if whole is None or isinstance(whole, Group) or whole.part_of is not None:
+                    self.checks.add(
+                        "tree.part-of-unknown",
+                        f"“其中”行 {node.id} 的 part_of '{part_of}' 须是同一指标组中排在它前面、"
+                        "本身不是“其中”行的末级指标",
+                        f"the part row {node.id}: part_of {part_of!r} must name an earlier leaf "
+                        "of the same group that is not itself a part row",
+                        (*here, "part_of"),
+                    )
+                elif node.weight:
+                    self.checks.inconsistent(
+                        "weights.part-weighted",
+                        f"“其中”行“{node.name}”另有分值 {show(node.weight)}：它是“{whole.name}”的"
+                        "一部分，另计分值会重复计分",
+                        f"the part row {node.name!r} has its own weight {show(node.weight)}: it is "
+                        f"part of {whole.name!r}, so its points would be counted twice",
+                        (*here, "weight"),
+                    )
+            earlier[node.id] = node
+
     def group(
         self,
         g: Group,
@@ -100,6 +145,7 @@ class TreeCompiler:
             self.node(
                 child, (*path, "children", i), (*names, g.name), (*ids, g.id), depth + 1, role
             )
+        self.parts(g.children, (*path, "children"))
         total = sum((c.weight for c in g.children), Decimal(0))
         if total != g.weight:
             here = self.checks.at((*path, "weight"))

@@ -41,6 +41,7 @@ class Static(NamedTuple):
     unit: str | None
     dimension: str | None
     assumed: tuple[str, ...]
+    part_of: str | None
 
     @classmethod
     def of(cls, leaf: CompiledLeaf) -> Static:
@@ -58,6 +59,7 @@ class Static(NamedTuple):
             leaf.unit,
             leaf.dimension,
             leaf.assumed,
+            leaf.part_of,
         )
 
 
@@ -149,6 +151,7 @@ def _result(
         e.given_score,
         e.last_year,
         s.assumed,
+        s.part_of,
     )
 
 

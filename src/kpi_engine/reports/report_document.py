@@ -24,6 +24,7 @@ from kpi_engine.reports.labels import (
     notes_under_table,
     prose,
     row_status,
+    score_cell,
     target_cell,
     total_text,
     weight_cell,
@@ -460,7 +461,7 @@ class _Builder:
                     target_cell(r),
                     actual_text(r, places, self.lang),
                     exact(r.reported_score) or "",
-                    fixed(r.score, places, none=""),
+                    score_cell(r, places),
                     note,
                 )
             )
