@@ -241,7 +241,9 @@ def test_table_writes_the_score_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["table", str(SEED_DIR), "-o", str(out)]) == 0
     import openpyxl  # noqa: TID251 - tests build and read files with the library itself
 
-    assert openpyxl.load_workbook(out).sheetnames == ["绩效自评表"]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["绩效自评表", "kpi_engine"]  # the second carries ids for kpi import
+    assert book["kpi_engine"].sheet_state == "veryHidden"
     assert str(out) in capsys.readouterr().err
 
 

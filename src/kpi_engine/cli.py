@@ -449,11 +449,13 @@ def _report(args: argparse.Namespace) -> int:
 def _table(args: argparse.Namespace) -> int:
     from kpi_engine.reports import render_score_table  # noqa: PLC0415 - CLI only
 
-    indicator_set, evaluation = _evaluated(args)
+    indicator_set, actuals = _load(args.set, args.actuals)
+    evaluation = _engine(indicator_set, args).evaluate(actuals)
     target = (
         Path(args.output) if args.output else default_name(indicator_set.id, "-score-table.xlsx")
     )
-    write_atomically(target, render_score_table(indicator_set, evaluation, args.lang))
+    table = render_score_table(indicator_set, evaluation, args.lang, actuals)
+    write_atomically(target, table)
     _note(args, str(target))
     return EXIT_OK
 
@@ -660,13 +662,12 @@ def _import(args: argparse.Namespace) -> int:
     for path, data in targets.items():
         write_atomically(path, dump_yaml(data, header))
         print(path)
-    for issue in result.problems:
-        print(issue.format(args.lang), file=sys.stderr)
+    for issue in result.problems:  # sheet!cell: what was there: why (code)
+        print(f"{issue.text(args.lang)} ({issue.code})", file=sys.stderr)
     if result.problems:
-        print(
-            f"{len(result.problems)} 行未能识别，已跳过 / rows skipped: {len(result.problems)}",
-            file=sys.stderr,
-        )
+        count = len(result.problems)
+        print(f"{count} 处未能读取，须人工核对 / cells not read: {count}", file=sys.stderr)
+        return EXIT_FLAGS
     return EXIT_OK
 
 

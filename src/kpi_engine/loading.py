@@ -731,13 +731,16 @@ def load_rule_pack_file(
 
 
 class _Dumper(yaml.SafeDumper):
-    """Writes Decimals as plain numbers (read back exactly by this module's loader)."""
+    """Writes Decimals as plain numbers with every digit they have (800.00 stays 800.00, read
+    back exactly by this module's loader), and never an anchor or alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
     text = format(value, "f")
-    tag = "tag:yaml.org,2002:int" if value == value.to_integral_value() else _NUM
-    return dumper.represent_scalar(tag, text.rstrip("0").rstrip(".") if "." in text else text)
+    return dumper.represent_scalar(_NUM if "." in text else "tag:yaml.org,2002:int", text)
 
 
 _Dumper.add_representer(Decimal, _decimal_scalar)

@@ -32,6 +32,7 @@ try:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import column_index_from_string, get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.worksheet.pagebreak import Break
     from openpyxl.worksheet.properties import PageSetupProperties
     from openpyxl.worksheet.worksheet import Worksheet
 except ImportError:
@@ -49,15 +50,18 @@ __all__ = [
     "Side",
     "Workbook",
     "Worksheet",
+    "add_row_break",
     "check_archive",
     "get_column_letter",
     "new_workbook",
     "not_a_workbook",
+    "read_data_sheet",
     "read_rows",
     "read_workbook",
     "sheet_rows",
     "text_cell",
     "workbook_bytes",
+    "write_data_sheet",
 ]
 
 
@@ -337,3 +341,34 @@ class RowWriter:
     def close(self) -> None:
         """Write the workbook to ``path``."""
         self._book.save(self.path)
+
+
+# --- forms: page breaks and the hidden data sheet ---------------------------------------------
+
+_CHUNK = 30_000  # a cell holds at most 32,767 characters
+
+
+def add_row_break(sheet: Worksheet, row: int) -> None:
+    """A manual page break after ``row``."""
+    sheet.row_breaks.append(Break(id=row))
+
+
+def write_data_sheet(book: Workbook, title: str, lines: Sequence[str]) -> None:
+    """Lines of text in column A of a very hidden sheet (long lines continue in column B…)."""
+    sheet = book.create_sheet(title)
+    sheet.sheet_state = "veryHidden"
+    for row, line in enumerate(lines, start=1):
+        parts = [line[i : i + _CHUNK] for i in range(0, len(line), _CHUNK)] or [""]
+        for col, part in enumerate(parts, start=1):
+            cell = sheet.cell(row=row, column=col, value=printable(part))
+            cell.data_type = "s"
+
+
+def read_data_sheet(book: Workbook, title: str) -> list[str] | None:
+    """The lines :func:`write_data_sheet` wrote, or None when the book has no such sheet."""
+    if title not in book.sheetnames:
+        return None
+    lines = []
+    for row in book[title].iter_rows(values_only=True):
+        lines.append("".join(str(v) for v in row if v is not None))
+    return lines

@@ -17,7 +17,6 @@ from decimal import Decimal
 from kpi_engine.display import exact, figure, fixed, money, percent, trimmed
 from kpi_engine.errors import Lang
 from kpi_engine.models import IndicatorSet, InputRole
-from kpi_engine.reports.evaluation_text import rows
 from kpi_engine.reports.labels import (
     actual_text,
     grade_text,
@@ -65,6 +64,9 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     numeric: frozenset[int] = frozenset()
     emphasis: frozenset[int] = frozenset()
+    merge: int = 0
+    """How many leading columns hold a tree (一级/二级/三级指标): a run of equal cells down one of
+    them is one merged cell in Word."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +120,8 @@ _ROLE_LABELS = {
     InputRole.INCOME: ("本年收入", "Income"),
     InputRole.EXPENDITURE: ("本年支出", "Expenditure"),
     InputRole.CARRYOVER_END: ("年末结转和结余", "Carry-over at the end"),
-    InputRole.SAMPLE_SIZE: ("满意度调查样本数", "Survey sample size"),
 }
+"""The roles the funds block lists: amounts of money only (a survey's sample size is no fund)."""
 
 
 class _Builder:
@@ -429,50 +431,48 @@ class _Builder:
                 self.add(Heading(3, _numbered(i, problem, self.lang)), Bullets(suggestions))
 
     def appendix(self) -> None:
-        t, places = self.t, self.e.places
+        t, places, e = self.t, self.e.places, self.e
         self.add(Heading(2, t("附表：绩效自评表", "Annex: score table")))
+        depth = max((len(r.path) + 1 for r in e.indicators), default=1)
+        levels = tuple(
+            t(f"{_NUMERALS[i]}级指标", f"Level {i + 1}") if depth > 1 else t("指标", "Indicator")
+            for i in range(depth)
+        )
         header = (
-            t("指标", "Indicator"),
+            *levels,
             t("分值", "Weight"),
             t("年度指标值", "Target"),
             t("实际完成值", "Actual"),
+            t("自评得分", "Reported"),
             t("得分", "Score"),
-            t("状态", "Status"),
+            t("偏差原因分析及改进措施", "Reasons for deviation"),
         )
         body: list[tuple[str, ...]] = []
-        emphasis = set()
-        for depth, node in rows(self.e):
-            indent = "　" * depth
-            weight = weight_cell(node)
-            if isinstance(node, GroupResult):
-                emphasis.add(len(body))
-                body.append(
-                    (
-                        indent + name_of(node, self.lang),
-                        weight,
-                        "",
-                        "",
-                        fixed(node.score, places, none=""),
-                        "",
-                    )
+        for r in e.indicators:
+            names = [
+                name_of(self.groups[g], self.lang) if g in self.groups else "" for g in r.group_ids
+            ]
+            tree = (*names, name_of(r, self.lang), *[""] * (depth - len(names) - 1))
+            note = r.reason or (row_status(r, self.lang) if r.status is not Status.OK else "")
+            body.append(
+                (
+                    *tree,
+                    weight_cell(r),
+                    target_cell(r),
+                    actual_text(r, places, self.lang),
+                    exact(r.reported_score) or "",
+                    score_cell(r, places),
+                    note,
                 )
-            else:
-                body.append(
-                    (
-                        indent + name_of(node, self.lang),
-                        weight,
-                        target_cell(node),
-                        actual_text(node, places, self.lang),
-                        score_cell(node, places),
-                        row_status(node, self.lang),
-                    )
-                )
-        total = total_text(self.e) if self.e.total is not None else ""
-        grade = grade_text(self.e, self.lang) if self.e.total is not None else ""
-        emphasis.add(len(body))
-        body.append((t("合计", "Total"), trimmed(self.e.scale), "", "", total, grade))
-        self.add(Table(header, tuple(body), frozenset({1, 4}), frozenset(emphasis)))
-        for note in notes_under_table(self.e, self.lang):
+            )
+        total = total_text(e) if e.total is not None else ""
+        grade = grade_text(e, self.lang) if e.total is not None else ""
+        reported = exact(e.reported_total) or ""
+        label = (t("合计", "Total"), *[""] * (depth - 1))
+        body.append((*label, trimmed(e.scale), "", "", reported, total, grade))
+        numeric = frozenset({depth, depth + 3, depth + 4})
+        self.add(Table(header, tuple(body), numeric, frozenset({len(body) - 1}), depth))
+        for note in notes_under_table(e, self.lang):
             self.add(Paragraph(note))
 
 
