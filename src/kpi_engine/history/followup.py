@@ -45,10 +45,8 @@ def _unresolved(flag: StoredFlag, year: int, earlier: StoredFlag, previous_year:
         RULE,
         "warning",
         flag.subject,
-        f"上年问题未整改：{previous_year} 年已指出“{earlier.message}”，"
-        f"{year} 年仍存在：{flag.message}",
-        f"last year's problem not rectified: {previous_year} said “{earlier.message_en}”; "
-        f"{year} still: {flag.message_en}",
+        f"上年问题未整改（{previous_year} 年已指出）：{flag.message}",
+        f"last year's problem not rectified (found in {previous_year}): {flag.message_en}",
         evidence,
         "对照上年评价结果逐项整改，并在自评报告中说明整改措施和进度（评价结果应用）",
         "rectify last year's findings item by item and report the measures and progress",

@@ -167,6 +167,7 @@ class StoredEvaluation:
     set_sha256: str
     actuals_sha256: str
     saved_at: datetime
+    places: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; numbers as decimal strings."""
@@ -202,6 +203,8 @@ class TrendPoint:
     """The actual's unit of measure (%, 万元, 人)."""
     score: Decimal | None
     weight: Decimal
+    places: int = 2
+    """The set's decimal places, for showing the figures."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; numbers as decimal strings."""
@@ -253,6 +256,19 @@ class StoredFlag:
     message: str
     message_en: str
     evidence: Mapping[str, str]
+
+    @classmethod
+    def of(cls, flag: Flag) -> StoredFlag:
+        """A flag of an evaluation at hand, as it would be saved."""
+        return cls(
+            flag.rule,
+            flag.severity,
+            flag.subject,
+            flag.problem,
+            flag.message,
+            flag.message_en,
+            dict(flag.evidence),
+        )
 
     def text(self, lang: Lang = "zh") -> str:
         """The message in the requested language."""

@@ -476,6 +476,7 @@ def _headline() -> Select[*tuple[Any, ...]]:
         e.set_sha256,
         e.actuals_sha256,
         e.saved_at,
+        e.places,
     )
 
 
@@ -494,6 +495,7 @@ def _stored(row: Any) -> StoredEvaluation:
         row.set_sha256,
         row.actuals_sha256,
         _utc(row.saved_at),
+        row.places,
     )
 
 
@@ -509,6 +511,7 @@ def _points() -> Select[*tuple[Any, ...]]:
         r.unit.label("measure"),
         r.score,
         r.weight,
+        e.places,
     ).join(r, r.evaluation_id == e.id)
 
 
@@ -523,6 +526,7 @@ def _point(row: Any) -> TrendPoint:
         row.measure,
         row.score,
         row.weight,
+        row.places,
     )
 
 
