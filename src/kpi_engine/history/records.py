@@ -92,7 +92,7 @@ def stored_form(
         "coverage": _dec(document.get("coverage")),
         "places": int(document.get("places", 2)),
         "saved_at": saved_at,
-        "document": zlib.compress(text.encode("utf-8"), 6),
+        "document": zlib.compress(text.encode("utf-8"), 1),
     }
     indicators = tuple(
         {

@@ -22,7 +22,7 @@ depends_on = None
 CURRENT_VIEW = """
 CREATE VIEW current_evaluations AS
 SELECT e.* FROM evaluations e
-WHERE e.id = (SELECT max(x.id) FROM evaluations x WHERE x.unit = e.unit AND x.year = e.year)
+JOIN (SELECT max(id) AS id FROM evaluations GROUP BY unit, year) latest ON latest.id = e.id
 """
 
 
