@@ -233,3 +233,39 @@ def test_report_history_with_an_empty_store_says_so(
     """No earlier year stored: the section has this year only and says so."""
     assert main(["report", str(DEMO), "--history", "--db", db]) == 0
     assert "历史库中没有此前年度的评价" in capsys.readouterr().out
+
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "history.md"
+
+
+def test_every_command_in_docs_history_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each `$ kpi …` line of docs/history.md, in order, in a fresh folder, exits 0; the SQL
+    example then answers from the store they built."""
+    import re
+    import shlex
+    import sqlite3
+
+    text = DOC.read_text(encoding="utf-8")
+    commands = [
+        shlex.split(line[2:])
+        for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL)
+        for line in block.splitlines()
+        if line.startswith("$ kpi ")
+    ]
+    assert len(commands) >= 12
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KPI_DB", raising=False)
+    (tmp_path / "indicator_sets").symlink_to(DEMO.parent)
+    _units(tmp_path, 5)
+    for argv in commands:
+        assert main(argv[1:]) == 0, argv
+    capsys.readouterr()
+    assert (tmp_path / "copy.sqlite").exists()
+    assert "五、历年对比" in (tmp_path / "report.md").read_text(encoding="utf-8")
+    query = re.findall(r"```sql\n(.*?)```", text, re.DOTALL)[0]
+    with sqlite3.connect(tmp_path / "kpi-history.sqlite") as conn:
+        rows = conn.execute(query).fetchall()
+    assert (UNIT, 2023, "95.0500") in rows  # exact decimal text, as computed
+    assert {unit for unit, _, _ in rows} == {UNIT, "U000", "U001", "U002", "U003", "U004"}
