@@ -269,3 +269,58 @@ def test_every_command_in_docs_history_runs(
         rows = conn.execute(query).fetchall()
     assert (UNIT, 2023, "95.0500") in rows  # exact decimal text, as computed
     assert {unit for unit, _, _ in rows} == {UNIT, "U000", "U001", "U002", "U003", "U004"}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_view_renders_in_every_format_and_language(
+    db: str, tmp_path: Path, fmt: str, lang: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each history action answers in text, JSON and CSV, in Chinese and English, also when
+    nothing matches."""
+    _two_years(db, tmp_path)
+    actions = [
+        ["list"],
+        ["list", "--year", "1999"],
+        ["show", "2"],
+        ["trend", "预算执行率"],
+        ["trend", "没有"],
+        ["compare", "--year", "2024"],
+        ["compare", "--year", "1999"],
+        ["compare", "--year", "2024", "--unit", UNIT],
+        ["compare", "--year", "2023", "--unit", UNIT],
+    ]
+    for action in actions:
+        capsys.readouterr()
+        assert main(["history", *action, "--db", db, "--format", fmt, "--lang", lang]) == 0
+        out = capsys.readouterr().out
+        assert out.endswith("\n"), action
+        if fmt == "json":
+            json.loads(out)
+        elif fmt == "csv":
+            assert "," in out.splitlines()[0]
+
+
+def test_a_unit_that_cannot_be_read_is_counted_not_stored(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A JSON Lines row that is not JSON: an error record in the outputs, counted as not
+    evaluated; the other units are stored (and chunks flush as they fill)."""
+    from kpi_engine import Engine, load_indicator_set
+    from kpi_engine.batch import group_columns, read_rows
+    from kpi_engine.history.batching import SavedBatch, saved_records
+
+    good = json.dumps({"unit": "甲", "spent": 700, "budget_adjusted": 760}, ensure_ascii=False)
+    path = tmp_path / "units.jsonl"
+    path.write_text(f"{good}\n{{not json\n{good.replace('甲', '乙')}\n", encoding="utf-8")
+    engine = Engine(load_indicator_set(DEMO))
+    rows = read_rows(path, engine.compiled, "unit")
+    counts = SavedBatch()
+    with History(db) as store:
+        groups = group_columns(engine.compiled)
+        records = list(saved_records(store, engine, rows, groups, counts, year=2024, chunk=1))
+        assert [s.unit for s in store.evaluations()] == ["乙", "甲"]
+    assert [r[0]["status"] for r in records] == ["ok", "error", "ok"]
+    assert (counts.read, counts.stored, counts.already, counts.failed) == (3, 2, 0, 1)
+    assert counts.chunks == [1, 1]
+    assert "未能评价 1" in counts.text()
