@@ -498,3 +498,21 @@ def test_a_save_killed_by_sigkill_leaves_whole_evaluations_and_resumes(store_url
             for i in range(len(stored) + 30)
         )
         assert (again.already, again.stored) == (len(stored), 30)
+
+
+def test_last_years_actuals_fill_only_what_the_actuals_leave_out(
+    store: History, engine: Engine
+) -> None:
+    """with_last_year(): last year's stored actual per indicator where none is given; a given
+    last_year is kept, and the actuals passed in are not changed."""
+    from kpi_engine.models import Actuals, IndicatorActual
+
+    store.save(unit_evaluation(engine, 97, trained=600), unit="甲", year=2023)
+    given = Actuals(indicators={"trained": IndicatorActual(actual=520, last_year=550)})
+    filled = store.with_last_year(given, "甲", 2024)
+    assert filled.indicators["execution"].last_year == Decimal(97)
+    assert filled.indicators["trained"].last_year == Decimal(550)
+    assert given.indicators.keys() == {"trained"}
+    assert store.with_last_year(None, "甲", 2023) == Actuals()
+    e = engine.evaluate(filled)
+    assert "target.below_last_year" in {f.rule for f in e.flags}

@@ -213,7 +213,8 @@ def test_report_history_adds_years_compared_and_unresolved_problems(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """kpi report --history: a 历年对比 section with both years, a chart of totals, last
-    year's problems raised again under 上年问题未整改 and those resolved listed."""
+    year's problems raised again under 上年问题未整改 and those resolved listed; targets are
+    checked against last year's stored actuals."""
     _two_years(db, tmp_path)
     capsys.readouterr()
     assert main(["report", str(tmp_path / "fixed"), "--history", "--db", db]) == 0
@@ -223,6 +224,7 @@ def test_report_history_adds_years_compared_and_unresolved_problems(
     assert "**历年总分**" in section
     assert "上年问题已整改" in section
     assert "上年问题未整改" in out.split("## 五、历年对比", 1)[0]
+    assert "低于上年实际完成值 3126" in out  # last year's actual, from the store
     assert main(["report", str(DEMO), "--history", "--db", db, "--lang", "en"]) == 0
     assert "## 5. Year over year" in capsys.readouterr().out
 

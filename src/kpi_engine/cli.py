@@ -371,13 +371,13 @@ def _report(args: argparse.Namespace) -> int:
         render_report_markdown,
     )
 
-    indicator_set, evaluation = _evaluated(args)
     if args.history:
-        evaluation, past, year, resolved = _report_history(indicator_set, evaluation, args)
+        indicator_set, evaluation, past, year, resolved = _report_history(args)
         document = build_report(
             indicator_set, evaluation, args.lang, past=past, year=year, resolved=resolved
         )
     else:
+        indicator_set, evaluation = _evaluated(args)
         document = build_report(indicator_set, evaluation, args.lang)
     if args.format == "docx":
         target = Path(args.output) if args.output else default_name(indicator_set.id, ".docx")
@@ -701,10 +701,11 @@ def _batch_records(
 
 
 def _report_history(
-    indicator_set: IndicatorSet, evaluation: Evaluation, args: argparse.Namespace
-) -> tuple[Evaluation, list[Any], int, list[str]]:
-    """The evaluation with last year's unresolved problems added, the stored years before it,
-    its year, and last year's problems resolved."""
+    args: argparse.Namespace,
+) -> tuple[IndicatorSet, Evaluation, list[Any], int, list[str]]:
+    """The set; its evaluation, with last year's actuals from the store where the actuals give
+    none (for the target checks) and last year's unresolved problems added; the stored years
+    before it; its year; and last year's problems resolved."""
     from dataclasses import replace  # noqa: PLC0415
 
     from kpi_engine.history.followup import follow_up  # noqa: PLC0415
@@ -712,8 +713,11 @@ def _report_history(
     from kpi_engine.history.store import unit_and_year  # noqa: PLC0415
     from kpi_engine.reports.report_document import PastYear  # noqa: PLC0415
 
+    indicator_set, actuals = _load(args.set, args.actuals)
     unit, year = unit_and_year(indicator_set, args.unit, args.year)
     with _store(args) as store:
+        actuals = store.with_last_year(actuals, unit, year)
+        evaluation = _engine(indicator_set, args).evaluate(actuals)
         years = store.past_years(unit, year - 1)
         before = store.current(unit, year - 1)
         previous = store.flags(before.id) if before else []
@@ -727,7 +731,7 @@ def _report_history(
         follow = follow_up(unit, year, now, year - 1, previous)
         evaluation = replace(evaluation, flags=(*evaluation.flags, *follow.unresolved))
         resolved = [f.text(args.lang) for f in follow.resolved]
-    return evaluation, past, year, resolved
+    return indicator_set, evaluation, past, year, resolved
 
 
 def _history(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ from kpi_engine.history.records import (
     stored_form,
 )
 from kpi_engine.history.tables import EvaluationRow, FlagRow, IndicatorRow
-from kpi_engine.models import IndicatorSet
+from kpi_engine.models import Actuals, IndicatorActual, IndicatorSet
 from kpi_engine.results import Evaluation
 
 __all__ = ["DEFAULT_DB", "SCHEMA_REVISION", "History", "SaveCounts", "database_url"]
@@ -353,6 +353,29 @@ class History:
         indicator results: what the report's 历年对比 compares."""
         found = [s for s in self.evaluations(unit=unit, current=True) if s.year <= up_to]
         return [(s, self.indicators(s.id)) for s in found]
+
+    def last_year_actuals(self, unit: str, year: int) -> dict[str, Decimal]:
+        """The unit's numeric actuals of the year before ``year``, by indicator id (from its
+        current evaluation then; empty when there is none)."""
+        before = self.current(unit, year - 1)
+        if before is None:
+            return {}
+        return {p.indicator_id: p.value for p in self.indicators(before.id) if p.value is not None}
+
+    def with_last_year(self, actuals: Actuals | None, unit: str, year: int) -> Actuals:
+        """``actuals`` with each indicator's ``last_year`` taken from the store where the actuals
+        do not give one, so the target checks (target.below_last_year) can use it. A new value:
+        the actuals given are not changed."""
+        actuals = actuals or Actuals()
+        known = self.last_year_actuals(unit, year)
+        if not known:
+            return actuals
+        entries = dict(actuals.indicators)
+        for indicator_id, value in known.items():
+            entry = entries.get(indicator_id) or IndicatorActual()
+            if entry.last_year is None:
+                entries[indicator_id] = entry.model_copy(update={"last_year": value})
+        return actuals.model_copy(update={"indicators": entries})
 
     # --- moving ---------------------------------------------------------------------------------
 
