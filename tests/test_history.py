@@ -508,7 +508,9 @@ def test_last_years_actuals_fill_only_what_the_actuals_leave_out(
     from kpi_engine.models import Actuals, IndicatorActual
 
     store.save(unit_evaluation(engine, 97, trained=600), unit="甲", year=2023)
-    given = Actuals(indicators={"trained": IndicatorActual(actual=520, last_year=550)})
+    given = Actuals(
+        indicators={"trained": IndicatorActual(actual=Decimal(520), last_year=Decimal(550))}
+    )
     filled = store.with_last_year(given, "甲", 2024)
     assert filled.indicators["execution"].last_year == Decimal(97)
     assert filled.indicators["trained"].last_year == Decimal(550)
@@ -516,3 +518,47 @@ def test_last_years_actuals_fill_only_what_the_actuals_leave_out(
     assert store.with_last_year(None, "甲", 2023) == Actuals()
     e = engine.evaluate(filled)
     assert "target.below_last_year" in {f.rule for f in e.flags}
+
+
+def test_rollup_adds_up_a_departments_projects(store: History, engine: Engine) -> None:
+    """Projects of a year: count, mean total, share graded 优 and Σ spent ÷ Σ budget, exact."""
+    for unit, spent in (("项目甲", 99), ("项目乙", 80), ("项目丙", 50)):
+        store.save(unit_evaluation(engine, spent), unit=unit, year=2024)
+    store.save(unit_evaluation(engine, 10), unit="项目甲", year=2023)
+    rollup = store.rollup(2024, set_id="t", budget="budget")  # the small set's input names
+    assert rollup.units == ("项目丙", "项目乙", "项目甲")
+    totals = [s.total for s in store.evaluations(year=2024)]
+    assert rollup.average_score == sum(t for t in totals if t is not None) / 3
+    grades = [s.grade for s in store.evaluations(year=2024)]
+    assert rollup.excellent_share == Decimal(100) * grades.count("优") / 3
+    assert rollup.execution_rate == Decimal(229) / Decimal(300) * 100
+    assert rollup.inputs["project_count"] == 3
+    assert store.rollup(2024, units=["项目甲"]).units == ("项目甲",)
+    empty = store.rollup(1999)
+    assert (empty.units, empty.average_score, empty.execution_rate) == ((), None, None)
+
+
+def test_a_department_set_takes_the_rolled_up_figures_it_declares(
+    store: History, engine: Engine
+) -> None:
+    """with_rollup(): project_* inputs the set declares and the actuals leave out; others untouched."""
+    from kpi_engine.models import Actuals
+
+    for unit, spent in (("项目甲", 99), ("项目乙", 80)):
+        store.save(unit_evaluation(engine, spent), unit=unit, year=2024)
+    department = make_set(
+        """
+        kind: department
+        inputs:
+          project_count: {label: 项目数}
+          project_execution_rate: {label: 项目合计预算执行率, unit: "%"}
+        indicators:
+          - {id: projects, name: 项目预算执行率, weight: 100, target: "≥ 90%", value: project_execution_rate}
+        """
+    )
+    given = Actuals(inputs={"project_count": Decimal(7)})
+    filled = store.with_rollup(given, department, store.rollup(2024, budget="budget"))
+    assert filled.inputs["project_count"] == 7  # given: kept
+    assert filled.inputs["project_execution_rate"] == Decimal("89.5")
+    assert "project_average_score" not in filled.inputs  # not declared
+    assert Engine(department).evaluate(filled).indicator("projects").value == Decimal("89.5")

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,34 @@ def test_a_unit_that_cannot_be_read_is_counted_not_stored(
     assert (counts.read, counts.stored, counts.already, counts.failed) == (3, 2, 0, 1)
     assert counts.chunks == [1, 1]
     assert "未能评价 1" in counts.text()
+
+
+def test_a_department_evaluation_takes_its_projects_from_the_store(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kpi batch --save the projects, kpi history rollup shows them rolled up, and
+    kpi evaluate DEPT --rollup SET_ID fills the department's project_* inputs."""
+    args = ["batch", str(DEMO), "-o", str(tmp_path / "o.csv"), "--save", "--db", db]
+    assert main([*args, "--inputs", str(_units(tmp_path, 4))]) == 0
+    assert main(["history", "rollup", "--year", "2024", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "2024 年度项目汇总（4 个项目）" in out
+    assert main(["history", "rollup", "--year", "2024", "--db", db, "--format", "csv"]) == 0
+    row = next(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["project_count"] == "4"
+    rate = Decimal(700 + 701 + 702 + 703) / Decimal(4 * 760) * 100  # Σ spent ÷ Σ budget
+    assert Decimal(row["project_execution_rate"]) == rate
+    department = tmp_path / "dept.yaml"
+    department.write_text(
+        "kpi_engine: 1\nid: dept\ntitle: 部门整体\nkind: department\norganization: 某局\n"
+        "year: 2024\ninputs:\n  project_execution_rate: {unit: '%'}\n"
+        "indicators:\n  - {id: rate, name: 项目预算执行率, weight: 100, target: '≥ 90%',"
+        " value: project_execution_rate}\n",
+        encoding="utf-8",
+    )
+    empty = tmp_path / "actuals.yaml"
+    empty.write_text("kpi_actuals: 1\n", encoding="utf-8")
+    argv = ["evaluate", str(department), str(empty), "--format", "json"]
+    assert main([*argv, "--rollup", "project-demo-2024", "--db", db]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert Decimal(data["indicators"][0]["actual"]) == rate

@@ -335,6 +335,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             else ("no actuals given: every quantitative indicator will be missing data")
         )
         print(note, file=sys.stderr)
+    if args.rollup:
+        actuals = _rolled_up(indicator_set, actuals, args)
     evaluation = _engine(indicator_set, args).evaluate(actuals)
     _emit(_render(evaluation, args.format, args.lang), args.output)
     if args.save:
@@ -593,6 +595,12 @@ def _history_commands(sub: Any, lang: argparse.ArgumentParser) -> None:
         if name != "batch":  # a batch's units are its key column
             command.add_argument("--unit", help="单位（默认取指标体系 organization）/ unit")
         command.add_argument("--year", type=int, help="年度（默认取指标体系 year）/ year")
+    sub.choices["evaluate"].add_argument(
+        "--rollup",
+        metavar="SET_ID",
+        help="部门整体：从历史库中该项目指标体系本年度的评价汇总 project_* 输入项"
+        " / 部门整体: take the project_* inputs from the stored evaluations of that project set",
+    )
 
     common = argparse.ArgumentParser(add_help=False, parents=[lang])
     common.add_argument("--db", metavar="URL", help=db_help)
@@ -626,6 +634,12 @@ def _history_commands(sub: Any, lang: argparse.ArgumentParser) -> None:
         "export", parents=[common], help="导出（json：JSON Lines，可再导入）/ export"
     )
     export.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
+    rollup = hsub.add_parser(
+        "rollup", parents=[common], help="部门项目汇总（供部门整体评价）/ a department's projects"
+    )
+    rollup.add_argument("--year", type=int, required=True, help="年度 / year")
+    rollup.add_argument("--set", dest="set_id", help="项目指标体系 id / the projects' set id")
+    rollup.add_argument("--unit", action="append", help="只汇总这些项目（可多次）/ these units")
     imported = hsub.add_parser("import", parents=[common], help="导入 export 的 JSON Lines")
     imported.add_argument("file", metavar="FILE", help="kpi history export 的输出")
 
@@ -700,6 +714,18 @@ def _batch_records(
     return closing(), counts
 
 
+def _rolled_up(
+    indicator_set: IndicatorSet, actuals: Actuals | None, args: argparse.Namespace
+) -> Actuals:
+    """The actuals with the project_* inputs the set declares, rolled up from the store."""
+    from kpi_engine.history.store import unit_and_year  # noqa: PLC0415
+
+    _, year = unit_and_year(indicator_set, "-", args.year)
+    with _store(args) as store:
+        rollup = store.rollup(year, set_id=args.rollup)
+        return cast("Actuals", store.with_rollup(actuals, indicator_set, rollup))
+
+
 def _report_history(
     args: argparse.Namespace,
 ) -> tuple[IndicatorSet, Evaluation, list[Any], int, list[str]]:
@@ -759,6 +785,9 @@ def _history(args: argparse.Namespace) -> int:
             follow = store.followup(args.unit, args.year)
             years = store.past_years(args.unit, args.year)
             sys.stdout.write(views.render_comparison(years, follow, fmt, lang))
+        elif action == "rollup":
+            found = store.rollup(args.year, set_id=args.set_id, units=args.unit)
+            sys.stdout.write(views.render_rollup(found, fmt, lang))
         elif action == "export":
             _history_export(store, args)
         else:

@@ -19,9 +19,11 @@ from kpi_engine.errors import KpiEngineError, Lang
 from kpi_engine.results import Flag
 
 __all__ = [
+    "ROLLUP_INPUTS",
     "FollowUp",
     "HistoryError",
     "LeagueRow",
+    "Rollup",
     "StoredEvaluation",
     "StoredFlag",
     "StoredForm",
@@ -309,6 +311,53 @@ class FollowUp:
             "previous_year": self.previous_year,
             "unresolved": [f.to_dict() for f in self.unresolved],
             "resolved": [f.to_dict() for f in self.resolved],
+        }
+
+
+ROLLUP_INPUTS = {
+    "project_count": ("项目数", "number of projects"),
+    "project_average_score": ("项目平均得分", "average project score"),
+    "project_excellent_share": ("评为优的项目占比（%）", "share of projects graded 优 (%)"),
+    "project_execution_rate": ("项目合计预算执行率（%）", "combined budget execution rate (%)"),
+}
+"""Inputs a 部门整体 set may declare to take figures rolled up from its projects' evaluations."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """A department's projects of one year, rolled up from their stored evaluations: what a
+    部门整体 set can take as inputs (:data:`ROLLUP_INPUTS`). Exact Decimals, not rounded."""
+
+    year: int
+    units: tuple[str, ...]
+    """The projects (units) rolled up."""
+    average_score: Decimal | None
+    """The mean of the projects' totals (None when none has one)."""
+    excellent_share: Decimal | None
+    """Projects graded 优, as a percentage of the projects."""
+    budget: Decimal | None
+    spent: Decimal | None
+    execution_rate: Decimal | None
+    """Σ spent ÷ Σ budget × 100 over the projects that state both (None when none does)."""
+
+    @property
+    def inputs(self) -> dict[str, Decimal | None]:
+        """The figures under the input names of :data:`ROLLUP_INPUTS`."""
+        return {
+            "project_count": Decimal(len(self.units)),
+            "project_average_score": self.average_score,
+            "project_excellent_share": self.excellent_share,
+            "project_execution_rate": self.execution_rate,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping; numbers as decimal strings."""
+        return {
+            "year": self.year,
+            "units": list(self.units),
+            **{name: _text(value) for name, value in self.inputs.items()},
+            "budget": _text(self.budget),
+            "spent": _text(self.spent),
         }
 
 

@@ -26,9 +26,11 @@ from sqlalchemy.orm import aliased
 
 from kpi_engine.history.followup import follow_up
 from kpi_engine.history.records import (
+    ROLLUP_INPUTS,
     FollowUp,
     HistoryError,
     LeagueRow,
+    Rollup,
     StoredEvaluation,
     StoredFlag,
     StoredForm,
@@ -376,6 +378,60 @@ class History:
             if entry.last_year is None:
                 entries[indicator_id] = entry.model_copy(update={"last_year": value})
         return actuals.model_copy(update={"indicators": entries})
+
+    def rollup(
+        self,
+        year: int,
+        *,
+        set_id: str | None = None,
+        units: Sequence[str] | None = None,
+        budget: str = "budget_adjusted",
+        spent: str = "spent",
+    ) -> Rollup:
+        """A department's projects in ``year`` rolled up: the current evaluations of the set
+        ``set_id`` and/or of the ``units`` named. The execution rate adds up the inputs named
+        ``budget`` and ``spent`` (the names the project templates give the 全年预算数 and
+        全年执行数 roles)."""
+        found = [
+            s
+            for s in self.evaluations(year=year, set_id=set_id, current=True)
+            if units is None or s.unit in units
+        ]
+        totals = [s.total for s in found if s.total is not None]
+        budgets: list[Decimal] = []
+        spends: list[Decimal] = []
+        for s in found:
+            values = self.document(s.id).get("values") or {}
+            if values.get(budget) is not None and values.get(spent) is not None:
+                budgets.append(Decimal(values[budget]))
+                spends.append(Decimal(values[spent]))
+        hundred = Decimal(100)
+        total_budget = sum(budgets, Decimal(0)) if budgets else None
+        total_spent = sum(spends, Decimal(0)) if spends else None
+        return Rollup(
+            year,
+            tuple(s.unit for s in found),
+            sum(totals, Decimal(0)) / len(totals) if totals else None,
+            hundred * sum(1 for s in found if s.grade == "优") / len(found) if found else None,
+            total_budget,
+            total_spent,
+            total_spent / total_budget * hundred
+            if total_spent is not None and total_budget
+            else None,
+        )
+
+    @staticmethod
+    def with_rollup(
+        actuals: Actuals | None, indicator_set: IndicatorSet, rollup: Rollup
+    ) -> Actuals:
+        """``actuals`` with the rolled-up figures under the input names the set declares
+        (:data:`ROLLUP_INPUTS`) and the actuals leave out. A new value."""
+        actuals = actuals or Actuals()
+        inputs = dict(actuals.inputs)
+        for name, value in rollup.inputs.items():
+            if name in indicator_set.inputs and inputs.get(name) is None and name in ROLLUP_INPUTS:
+                inputs[name] = value
+        return actuals.model_copy(update={"inputs": inputs})
 
     # --- moving ---------------------------------------------------------------------------------
 

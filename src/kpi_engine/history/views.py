@@ -14,8 +14,10 @@ from typing import Any
 from kpi_engine.display import figure, printable, trimmed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.history.records import (
+    ROLLUP_INPUTS,
     FollowUp,
     LeagueRow,
+    Rollup,
     StoredEvaluation,
     StoredFlag,
     TrendPoint,
@@ -27,6 +29,7 @@ __all__ = [
     "render_comparison",
     "render_evaluations",
     "render_league",
+    "render_rollup",
     "render_show",
     "render_trend",
     "table",
@@ -202,6 +205,32 @@ def render_league(year: int, rows: Sequence[LeagueRow], fmt: str, lang: Lang) ->
     title = f"{year} 年度单位排名\n" if lang == "zh" else f"Units ranked, {year}\n"
     body = [(str(r.rank or "—"), r.unit, _n(r.total), r.grade or "—", _n(r.coverage)) for r in rows]
     return title + table([_w(k, lang) for k in keys], body, {0, 2, 4})
+
+
+def render_rollup(rollup: Rollup, fmt: str, lang: Lang) -> str:
+    """``kpi history rollup``: a department's projects of a year, as 部门整体 inputs."""
+    if fmt == "json":
+        return _json(rollup.to_dict())
+    data = rollup.to_dict()
+    names = [*ROLLUP_INPUTS, "budget", "spent"]
+    if fmt == "csv":
+        return _csv(["year", *names], [[rollup.year, *(data[n] for n in names)]])
+    labels = ROLLUP_INPUTS | {"budget": ("预算合计", "budget"), "spent": ("执行合计", "spent")}
+    rows = [
+        (
+            name,
+            labels[name][0 if lang == "zh" else 1],
+            figure(None if data[name] is None else Decimal(data[name]), 2, none="—"),
+        )
+        for name in names
+    ]
+    title = (
+        f"{rollup.year} 年度项目汇总（{len(rollup.units)} 个项目）\n"
+        if lang == "zh"
+        else f"Projects of {rollup.year} rolled up ({len(rollup.units)} projects)\n"
+    )
+    header = ["", "输入项" if lang == "zh" else "input", "值" if lang == "zh" else "value"]
+    return title + table(header, rows, {2})
 
 
 def render_comparison(
