@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -112,6 +113,38 @@ def _sql(store: History, query: str) -> list[object]:
         return list(conn.execute(text(query)))
 
 
+def report(
+    stores: dict[str, History], spent: dict[str, float], n: int, half: int, folder: str
+) -> None:
+    """Print the figures: each stage against the baseline, row counts, file size, queries."""
+    base = spent["evaluate"]
+    print(f"{n} unit evaluations ({half} units × 2 years), chunks of {CHUNK}")
+    print(f"  plain evaluation (baseline)  {base:8.1f} s  {base / n * 1e3:6.3f} ms/unit  1.00×")
+    rows = spent["rows"]
+    print(
+        f"  to rows (to_dict + form)     {rows:8.1f} s  {rows / n * 1e3:6.3f} ms/unit  {rows / base:.2f}×"
+    )
+    for name, store in stores.items():
+        t = spent[name]
+        print(f"  save into {name:<18} {t:8.1f} s  {t / n * 1e3:6.3f} ms/unit  {t / base:.2f}×")
+        with store.engine.connect() as conn:
+            counts = [
+                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("evaluations", "indicator_results", "flags")
+            ]
+        print(
+            f"    rows: evaluations {counts[0]}, indicator_results {counts[1]}, flags {counts[2]}"
+        )
+    if "SQLite" in stores:
+        size = sum(p.stat().st_size for p in Path(folder).glob("bench.sqlite*"))  # with the WAL
+        print(f"    SQLite file: {size / 2**20:.0f} MiB ({size / n / 1024:.1f} KiB per evaluation)")
+    for name, store in stores.items():
+        print(f"  queries on {name}:")
+        for label, seconds in timed_queries(store).items():
+            print(f"    {label:<52} {seconds * 1e3:9.1f} ms")
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=100_000, help="evaluations to save")
@@ -144,33 +177,8 @@ def main() -> None:
             counts = store.save_many(forms, chunk=CHUNK)
             spent[name] += time.perf_counter() - t3
             assert counts.stored == len(forms), counts
-    n = len(todo)
-    base = spent["evaluate"]
-    print(f"{n} unit evaluations ({half} units × 2 years), chunks of {CHUNK}")
-    print(f"  plain evaluation (baseline)  {base:8.1f} s  {base / n * 1e3:6.3f} ms/unit  1.00×")
-    rows = spent["rows"]
-    print(
-        f"  to rows (to_dict + form)     {rows:8.1f} s  {rows / n * 1e3:6.3f} ms/unit  {rows / base:.2f}×"
-    )
-    for name, store in stores.items():
-        t = spent[name]
-        print(f"  save into {name:<18} {t:8.1f} s  {t / n * 1e3:6.3f} ms/unit  {t / base:.2f}×")
-        with store.engine.connect() as conn:
-            counts = [
-                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-                for table in ("evaluations", "indicator_results", "flags")
-            ]
-        print(
-            f"    rows: evaluations {counts[0]}, indicator_results {counts[1]}, flags {counts[2]}"
-        )
-    if "SQLite" in stores:
-        size = Path(folder, "bench.sqlite").stat().st_size
-        print(f"    SQLite file: {size / 2**20:.0f} MiB ({size / n / 1024:.1f} KiB per evaluation)")
-    for name, store in stores.items():
-        print(f"  queries on {name}:")
-        for label, seconds in timed_queries(store).items():
-            print(f"    {label:<52} {seconds * 1e3:9.1f} ms")
-        store.close()
+    report(stores, spent, len(todo), half, folder)
+    shutil.rmtree(folder, ignore_errors=True)
     if cleanup is not None:
         admin, name = cleanup
         with admin.connect() as conn:  # type: ignore[attr-defined]
