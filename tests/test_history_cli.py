@@ -358,3 +358,15 @@ def test_a_department_evaluation_takes_its_projects_from_the_store(
     assert main([*argv, "--rollup", "project-demo-2024", "--db", db]) == 0
     data = json.loads(capsys.readouterr().out)
     assert Decimal(data["indicators"][0]["actual"]) == rate
+
+
+def test_csv_output_keeps_unit_names_from_being_read_as_formulas(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A unit named =HYPERLINK(…) is written to CSV with a leading apostrophe; numbers stay numbers."""
+    assert main(["evaluate", str(DEMO), "--save", "--db", db, "--unit", "=1+2"]) == 0
+    capsys.readouterr()
+    assert main(["history", "list", "--db", db, "--format", "csv"]) == 0
+    row = next(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["unit"] == "'=1+2"
+    assert Decimal(row["total"]) > 0

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from kpi_engine.display import figure, printable, trimmed, with_unit
+from kpi_engine.display import figure, printable, spreadsheet_text, trimmed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.history.records import (
     ROLLUP_INPUTS,
@@ -84,8 +84,19 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_cell(c) for c in row] for row in rows)
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """Numbers (decimal strings included) as they are; other text never read as a formula."""
+    if not isinstance(value, str):
+        return value
+    try:
+        Decimal(value)
+    except ArithmeticError:
+        return spreadsheet_text(value)
+    return value
 
 
 def _json(payload: Any) -> str:
