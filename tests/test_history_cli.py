@@ -370,3 +370,13 @@ def test_csv_output_keeps_unit_names_from_being_read_as_formulas(
     row = next(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert row["unit"] == "'=1+2"
     assert Decimal(row["total"]) > 0
+
+
+def test_asking_a_store_that_does_not_exist_creates_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kpi history list on a missing SQLite file: history.no-store, exit 2, no file left."""
+    missing = tmp_path / "none.sqlite"
+    assert main(["history", "list", "--db", str(missing)]) == 2
+    assert "history.no-store" in capsys.readouterr().err
+    assert not missing.exists()

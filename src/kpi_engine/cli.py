@@ -644,10 +644,10 @@ def _history_commands(sub: Any, lang: argparse.ArgumentParser) -> None:
     imported.add_argument("file", metavar="FILE", help="kpi history export 的输出")
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace, *, create: bool = True) -> Any:
     from kpi_engine.history import History  # noqa: PLC0415 - the history extra
 
-    return History(args.db)
+    return History(args.db, create=create)
 
 
 def _save_evaluation(
@@ -764,8 +764,9 @@ def _history(args: argparse.Namespace) -> int:
     from kpi_engine.history import views  # noqa: PLC0415
 
     fmt, lang = args.format, args.lang
-    with _store(args) as store:
-        action = args.history_command
+    action = args.history_command
+    # Asking never leaves a new empty store behind; only import may start one.
+    with _store(args, create=action == "import") as store:
         if action == "list":
             found = store.evaluations(
                 unit=args.unit, year=args.year, set_id=args.set_id, current=args.current

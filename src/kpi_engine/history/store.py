@@ -84,12 +84,21 @@ class History:
     []
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        """Open the store at ``url`` (see :func:`database_url`); with ``create=False`` a SQLite
+        file that does not exist yet is an error (``history.no-store``) instead of a new store."""
         self.url = database_url(url)
         try:
             parsed = make_url(self.url)
             if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
                 raise ArgumentError(parsed.get_backend_name())
+            file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+            if not create and file and file != ":memory:" and not Path(file).exists():
+                raise HistoryError(
+                    "history.no-store",
+                    f"没有历史库 {file}：先用 --save 存入评价，或用 --db 指定已有的库",
+                    f"no history store at {file}: save evaluations with --save first, or give --db",
+                )
             self.engine: Engine = _open(self.url, parsed.get_backend_name())
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise HistoryError(
