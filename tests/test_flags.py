@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from kpi_engine import evaluate, lint, parse_actuals, parse_indicator_set
 from kpi_engine.results import SEVERITY_ORDER
 
-from .flagcases import DELETE, Edit, leaf, rules_fired, run
+from .flagcases import BASE_SET, DELETE, Edit, leaf, rules_fired, run
 from .strategies import flat_sets
 
 
@@ -26,6 +26,14 @@ P = "rules"  # overriding a pack parameter: ("rules", ...) on the set
 def params(**values: Any) -> list[Edit]:
     return [((P,), {"cn-fiscal": values})]
 
+
+_PART: Edit = (
+    ("indicators", 0, "children"),
+    [
+        *BASE_SET["indicators"][0]["children"],
+        {"id": "poor", "name": "脱贫户学员", "part_of": "count", "target": "≥ 100 人"},
+    ],
+)
 
 CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
     # rule, set edits that fire, actual edits that fire, set edits just short, actual edits short
@@ -116,6 +124,14 @@ CASES: list[tuple[str, list[Edit], list[Edit], list[Edit], list[Edit]]] = [
         [(("inputs", "spent"), 100)],
     ),
     ("execution.low", [], [(("inputs", "spent"), "89.99")], [], [(("inputs", "spent"), 90)]),
+    (
+        # A 其中 row under 培训人数 (full marks at 500): 99 of ≥ 100 is flagged, 100 is not.
+        "target.part_missed",
+        [_PART],
+        [(("indicators", "poor"), {"actual": 99})],
+        [_PART],
+        [(("indicators", "poor"), {"actual": 100})],
+    ),
     (
         # 45 of 50 planned is 90 %: a tendering saving that size is not flagged.
         "procurement.low",
@@ -323,6 +339,14 @@ def test_every_builtin_rule_has_a_boundary_case() -> None:
 
     tested = {c[0] for c in CASES} | {"weights.not_hundred"}
     assert {r.definition.id for r in builtin_pack("cn-fiscal").rules} <= tested
+
+
+def test_a_satisfaction_cell_missing_from_the_source_is_not_a_missing_survey() -> None:
+    """not_in_source on the only satisfaction row: data.not_in_source says so, and
+    satisfaction.no_numeric does not blame the unit for a transcription gap."""
+    fired = rules_fired(run([], [(("indicators", "sat"), {"not_in_source": True})]))
+    assert "data.not_in_source" in fired
+    assert "satisfaction.no_numeric" not in fired
 
 
 def test_weights_not_hundred_fires_off_a_hundred_point_scale() -> None:

@@ -426,6 +426,7 @@ def _save_range(url: str, units: range, spent: int) -> None:
         )
 
 
+@pytest.mark.slow  # processes
 def test_two_processes_saving_at_once_lose_and_duplicate_nothing(store_url: str) -> None:
     """Two writers with overlapping units at the same time: each unit stored exactly once."""
     History(store_url).close()  # the schema exists before the race
@@ -465,6 +466,7 @@ with History({url!r}) as h:
 """
 
 
+@pytest.mark.slow  # processes
 def test_a_save_killed_by_sigkill_leaves_whole_evaluations_and_resumes(store_url: str) -> None:
     """SIGKILL mid-batch: every stored evaluation has all its rows; a rerun stores the rest once."""
     History(store_url).close()

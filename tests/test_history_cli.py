@@ -97,6 +97,7 @@ def test_batch_save_stores_every_unit_and_resumes(
         assert len(h.league(2024)) == 45
 
 
+@pytest.mark.slow  # processes
 def test_batch_save_in_two_processes_loses_and_duplicates_nothing(
     store_url: str,  # noqa: F811 - the fixture imported above
     tmp_path: Path,

@@ -64,6 +64,7 @@ LIBRARIES = {
     "jinja2": "reports/report_html.py",
     "markupsafe": "reports/report_html.py",
     "docx": "reports/report_docx.py",
+    "tqdm": "progress.py",
 }
 DOORS = {
     "openpyxl": "kpi_engine.workbooks",
@@ -80,6 +81,22 @@ def test_each_optional_library_has_one_door() -> None:
         where = path.relative_to(SRC).as_posix()
         for library in _imports(path) & set(LIBRARIES):
             assert where == LIBRARIES[library], (where, library)
+
+
+def test_only_the_cli_prints_and_every_module_logs_by_its_name() -> None:
+    """The library never prints (it logs, and cli.py decides what reaches the terminal); each
+    logger is ``logging.getLogger(__name__)``, so -v/-q and applications can tune it by module."""
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(
+                node.func, ast.Attribute | ast.Name
+            ):
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id == "print":
+                assert path.name == "cli.py", path
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "getLogger":
+                assert [ast.unparse(a) for a in node.args] in (["__name__"], ["'kpi_engine'"]), path
 
 
 def without(monkeypatch: pytest.MonkeyPatch, library: str) -> None:

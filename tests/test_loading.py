@@ -10,7 +10,8 @@ import pytest
 
 from kpi_engine import DefinitionError, load_indicator_set, parse_actuals, parse_indicator_set
 from kpi_engine.errors import SourceLocation
-from kpi_engine.loading import MAX_FILE_BYTES, read_yaml, resolve_set_paths
+from kpi_engine.limits import DEFAULT_LIMITS
+from kpi_engine.loading import read_yaml, resolve_set_paths
 
 from .conftest import make_set
 
@@ -89,6 +90,20 @@ def test_unknown_key_gets_a_did_you_mean_at_the_key() -> None:
         .endswith("unknown key 'wieght'; did you mean the required key 'weight'?")
     )
     assert unknown[0].location == SourceLocation("t.yaml", 5, 22)
+
+
+def test_a_real_key_at_the_wrong_level_is_not_answered_with_itself() -> None:
+    """``source`` at the top of the actuals (it belongs under an indicator): the message says it is
+    not allowed there, not "did you mean 'source'?"."""
+    from kpi_engine import DefinitionError, parse_actuals
+
+    with pytest.raises(DefinitionError) as info:
+        parse_actuals("set: t\nsource: 公开的自评表\n", "a.yaml")
+    (issue,) = info.value.issues
+    assert issue.code == "schema.unknown-key"
+    assert issue.location == SourceLocation("a.yaml", 2, 1)
+    assert "did you mean" not in issue.message_en
+    assert issue.message == "字段 'source' 不能写在这一层（它用于格式的其他位置，见格式说明）"
 
 
 def test_a_misspelt_required_key_is_one_problem_not_two() -> None:
@@ -207,7 +222,7 @@ def test_non_utf8_file_is_reported_at_the_bad_byte(tmp_path: Path) -> None:
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     """Files over the limit are refused by size."""
     path = tmp_path / "set.yaml"
-    path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    path.write_bytes(b"#" * (DEFAULT_LIMITS.max_file_bytes + 1))
     with pytest.raises(DefinitionError) as info:
         load_indicator_set(path)
     assert info.value.codes == ("yaml.file-too-large",)

@@ -228,7 +228,7 @@ def test_a_met_target_scored_below_full_without_a_reason_is_an_unfounded_deducti
         "reason.unfounded_deduction"
     ]
     assert flag.message == (
-        "指标“培训人数”已达到目标（实际 500，目标 ≥ 500 人），却自评 14 分（分值 15 分），"
+        "指标“培训人数”已达到目标（实际 500 人，目标 ≥ 500 人），却自评 14 分（分值 15 分），"
         "且未说明扣分依据"
     )
 
@@ -237,10 +237,12 @@ def test_target_too_low_reads_the_direction() -> None:
     """A ≥ row far beaten: target too low. A ≤ row far under its ceiling: the ceiling is loose,
     never "超出目标"; control ceilings of budget management rows are not checked."""
     high = _fired([], [(("indicators", "count", "actual"), 700)])["target.too_low"]
-    assert high.message.startswith("指标“培训人数”实际 700，超过目标值 500 达 40%")
+    assert high.message.startswith("指标“培训人数”实际 700 人，超过目标值 500 人 达 40%")
     loose = _fired([], [(("indicators", "time", "actual"), 10)])
     assert "target.too_low" not in loose
-    assert loose["target.too_loose"].message.startswith("指标“办结时限”实际 10，远低于上限 20")
+    assert loose["target.too_loose"].message.startswith(
+        "指标“办结时限”实际 10 天，远低于上限 20 天"
+    )
 
 
 def test_the_shipped_mof_template_does_not_flag_its_own_ceiling_row() -> None:

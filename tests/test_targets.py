@@ -30,6 +30,7 @@ from kpi_engine.targets import Op, TargetSyntaxError, parse_target
         ("500人及以上", Op.GE, D(500), None, "人"),
         ("≥ 2.1377 万家", Op.GE, D("2.1377"), None, "万家"),
         ("≥ 1,000 元", Op.GE, D(1000), None, "元"),
+        ("≥100百分比", Op.GE, D(100), None, "%"),  # as one province's system prints it
     ],
 )
 def test_target_forms(text: str, op: Op, value: D, high: D | None, unit: str | None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from kpi_engine.compiler import CompiledSet
-from kpi_engine.display import exact, fixed, percent, show, trimmed
+from kpi_engine.display import exact, fixed, percent, show, trimmed, with_unit
 from kpi_engine.errors import EvaluationError, Issue, Lang
 from kpi_engine.facts import Facts, Row, collect
 from kpi_engine.figures import read_figure
@@ -61,7 +61,11 @@ def _render(template: Template, names: Mapping[str, Value], lang: Lang) -> str:
             value = names.get(field)
             if lang == "en":
                 value = names.get(f"{field}_en") or value
-            out.append(_field(value, spec, lang))
+            text = _field(value, "" if spec == "unit" else spec, lang)
+            if spec == "unit" and value is not None:
+                unit = names.get("unit")
+                text = with_unit(text, unit if isinstance(unit, str) and unit else None)
+            out.append(text)
     return "".join(out)
 
 
@@ -407,16 +411,17 @@ def data_flags(
             )
         elif r.reported_actual is not None and not _same_figure(r.reported_actual, r.value, r.unit):
             ra = r.reported_actual
-            as_reported = exact(ra) if isinstance(ra, Decimal) else ra
+            as_reported = with_unit(exact(ra), r.unit) if isinstance(ra, Decimal) else ra
+            computed = with_unit(show(r.value or Decimal(0)), r.unit)
             flags.append(
                 Flag(
                     "data.actual-mismatch",
                     "warning",
                     r.id,
                     f"指标“{r.name}”填报的实际值 {as_reported} 与公式计算值 "
-                    f"{show(r.value or Decimal(0))} 不一致（按计算值评分）",
+                    f"{computed} 不一致（按计算值评分）",
                     f"indicator {name_en!r}: the reported actual {as_reported} differs from "
-                    f"the computed {show(r.value or Decimal(0))} (the computed value is scored)",
+                    f"the computed {computed} (the computed value is scored)",
                     evidence
                     | {"reported": str(r.reported_actual), "computed": show(r.value or Decimal(0))},
                     "核对填报数据与原始数据。",

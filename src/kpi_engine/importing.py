@@ -107,7 +107,7 @@ def import_score_table(path: Path, set_id: str | None = None) -> Imported:
     raise Problems.in_file(str(path)).error(
         "import.no-header",
         "找不到含“一级指标”的表头行",
-        "no header row with 一级指标 found",
+        "no header row with '一级指标' (first-level indicator) found",
     )
 
 

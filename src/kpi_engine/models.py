@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     Tag,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -104,8 +105,11 @@ def _finite(value: Decimal) -> Decimal:
     if number_too_long(value):  # 1e999999999 would be written out in full: refuse it here
         raise PydanticCustomError(
             "number.too-long",
-            "数字写出来位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
-            {"en": "the number has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)"},
+            "数字写出来位数过多（上限见 kpi_engine.limits.Limits.max_number_digits）",
+            {
+                "en": "the number has too many digits "
+                "(see kpi_engine.limits.Limits.max_number_digits)"
+            },
         )
     return value
 
@@ -362,14 +366,26 @@ class Leaf(_Model):
     """Figures the source does not state but the set assumes (``[target]``, ``[weight]``): every
     output marks them (※) and says so under the table."""
     rubric: tuple[RubricItem, ...] | None = None
+    """For ``method: rubric``: its points (评分要点), adding up to the weight."""
     over_budget: Literal["full", "excess"] | None = None
     """For ``method: execution_rate``, spending above the budget (rate over 100 %): ``full`` marks
     (the default; the over-budget flag says so) or scored as an ``excess``."""
-    """For ``method: rubric``: its points (评分要点), adding up to the weight."""
+    part_of: Id | None = None
+    """A "其中" row: a part of the earlier row with this id in the same group, printed under it.
+    It has no points of its own (its weight is 0 when omitted): its target and actual are shown
+    and checked, and it never adds to the total."""
     dimension: str | None = None
     """Output dimension, e.g. 数量, 质量, 时效, 成本 (inferred from the group name when absent)."""
     role: NodeRole | None = None
     note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _part_weighs_nothing(cls, data: Any) -> Any:
+        # Tables print no 分值 on a 其中 row: omitted, it is 0 (a copy; the input is untouched).
+        if isinstance(data, dict) and "part_of" in data and "weight" not in data:
+            return {**data, "weight": 0}
+        return data
 
 
 class Group(_Model):

@@ -400,6 +400,8 @@ class IndicatorResult(NamedTuple):
     last_year: Decimal | None = None
     assumed: tuple[str, ...] = ()
     """Figures (target, weight) the source does not state but the set assumes."""
+    part_of: str | None = None
+    """For a "其中" row, the id of the row it is part of (no points of its own)."""
 
     @property
     def applicable_weight(self) -> Decimal:
@@ -430,7 +432,15 @@ class IndicatorResult(NamedTuple):
         }
         if self.problem_code:
             out["problem"] = {"code": self.problem_code, "zh": self.problem, "en": self.problem_en}
-        for key in ("reported_score", "given_score", "last_year", "reason", "source", "dimension"):
+        for key in (
+            "reported_score",
+            "given_score",
+            "last_year",
+            "reason",
+            "source",
+            "dimension",
+            "part_of",
+        ):
             value = getattr(self, key)
             if value is not None:
                 out[key] = _num(value) if isinstance(value, Decimal) else value

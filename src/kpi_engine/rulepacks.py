@@ -44,8 +44,9 @@ __all__ = [
 
 DEFAULT_PACKS = ("cn-fiscal",)
 """Packs applied when a set does not say (``rules: []`` turns them off)."""
-FORMATS = {"", "pct", "num"}
-"""Template formats: ``{x}`` as is, ``{x:pct}`` a ratio as a percentage, ``{x:num}`` 2 places."""
+FORMATS = {"", "pct", "num", "unit"}
+"""Template formats: ``{x}`` as is, ``{x:pct}`` a ratio as a percentage, ``{x:num}`` 2 places,
+``{x:unit}`` followed by the row's unit (``80 人``, ``95%``)."""
 SELECTABLE = {
     "group": {"role", "depth", "is_first_level", "name"},
     "indicator": {"kind", "method", "direction", "unit", "role", "dimension", "group", "status"},
@@ -197,11 +198,13 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                 if spec not in FORMATS:
                     problems.add(
                         "rules.bad-template",
-                        f"未知格式 '{spec}'，可用 pct 或 num",
-                        f"unknown format {spec!r}; use pct or num",
+                        f"未知格式 '{spec}'，可用 pct、num 或 unit",
+                        f"unknown format {spec!r}; use pct, num or unit",
                         (*at, key),
                     )
                 names.add(field)
+                if spec == "unit" and "unit" in known:
+                    names.add("unit")  # the figure is shown with it: evidence records it too
         used = when.names | names
         if len(templates) < 4:
             continue  # reported above; the pack is not compiled

@@ -109,6 +109,10 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
         "预算执行率超过 100%（超预算支出）时：full 仍得满分并提示（默认）；excess 按超支部分扣分",
         "execution rate above 100 %: full marks with a flag (default) or scored as an excess",
     ),
+    "part_of": (
+        "“其中”行：所属指标（同组中排在前面的末级指标）的 id；不另计分值，不计入总分",
+        "a 其中 row: the id of the earlier row of its group it is part of; no points of its own",
+    ),
     "include_max": ("该档含上限（表中“（含）”）", "the step includes its upper bound"),
     "rubric": (
         "评分要点（method: rubric）：每个要点及其分值，合计等于指标分值",

@@ -108,6 +108,7 @@ def compile_set(definition: IndicatorSet) -> CompiledSet:
     tree = TreeCompiler(checks, LeafCompiler(d, checks, known, shares))
     for i, node in enumerate(d.indicators):
         tree.node(node, ("indicators", i), (), (), 1)
+    tree.parts(d.indicators, ("indicators",))
     scale = _scale(d, checks)
     grades = _grades(d, checks)
     roles = _roles(d, checks)

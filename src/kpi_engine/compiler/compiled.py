@@ -51,6 +51,8 @@ class CompiledLeaf:
     direction_inferred: str | None = None
     """For a target written without a comparison: why it reads as it does (``cost`` or ``time``:
     as ≤; ``default``: as ≥); None when the comparison is written."""
+    part_of: str | None = None
+    """For a "其中" row, the id of the row it is part of (it has no points of its own)."""
 
     @property
     def method(self) -> Method:
@@ -114,6 +116,12 @@ class CompiledSet:
     """Which input or derived value plays each standard role (全年执行数, 年末结转结余…)."""
     published: tuple[Issue, ...] = ()
     """For a set loaded ``as_published``: the table's own inconsistencies, reported as flags."""
+
+    @property
+    def scored_leaves(self) -> tuple[CompiledLeaf, ...]:
+        """The leaves that carry points: every leaf but the "其中" rows (``part_of``), which are
+        shown and checked but are not indicators of their own when rows are counted."""
+        return tuple(leaf for leaf in self.leaves if leaf.part_of is None)
 
     def leaf(self, leaf_id: str) -> CompiledLeaf | None:
         """The leaf with this id, if any."""

@@ -141,6 +141,7 @@ class LeafCompiler:
             role=place.role,
             scorer=scorer,
             assumed=tuple(leaf.assumed),
+            part_of=leaf.part_of,
         )
 
     def _declared_unit(self, name: str) -> str | None:

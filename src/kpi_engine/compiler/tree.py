@@ -103,6 +103,35 @@ class TreeCompiler:
         else:
             self.leaves.append(self.leaf_compiler.compile(node, Place(path, names, ids, role)))
 
+    def parts(self, siblings: tuple[Node, ...], path: Path_) -> None:
+        """Each "其中" row names an earlier row of its own group, one that is not itself a part,
+        and has no points of its own (a weighted part would be counted twice)."""
+        earlier: dict[str, Node] = {}
+        for i, node in enumerate(siblings):
+            here = (*path, i)
+            part_of = None if isinstance(node, Group) else node.part_of
+            if part_of is not None:
+                whole = earlier.get(part_of)
+                if whole is None or isinstance(whole, Group) or whole.part_of is not None:
+                    self.checks.add(
+                        "tree.part-of-unknown",
+                        f"“其中”行 {node.id} 的 part_of '{part_of}' 须是同一指标组中排在它前面、"
+                        "本身不是“其中”行的末级指标",
+                        f"the part row {node.id}: part_of {part_of!r} must name an earlier leaf "
+                        "of the same group that is not itself a part row",
+                        (*here, "part_of"),
+                    )
+                elif node.weight:
+                    self.checks.inconsistent(
+                        "weights.part-weighted",
+                        f"“其中”行“{node.name}”另有分值 {show(node.weight)}：它是“{whole.name}”的"
+                        "一部分，另计分值会重复计分",
+                        f"the part row {node.name!r} has its own weight {show(node.weight)}: it is "
+                        f"part of {whole.name!r}, so its points would be counted twice",
+                        (*here, "weight"),
+                    )
+            earlier[node.id] = node
+
     def group(
         self,
         g: Group,
@@ -116,6 +145,7 @@ class TreeCompiler:
             self.node(
                 child, (*path, "children", i), (*names, g.name), (*ids, g.id), depth + 1, role
             )
+        self.parts(g.children, (*path, "children"))
         total = sum((c.weight for c in g.children), Decimal(0))
         if total != g.weight:
             here = self.checks.at((*path, "weight"))

@@ -140,7 +140,10 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
             "政府采购执行率（%）= 实际政府采购金额 ÷ 政府采购预算数",
             "procurement made ÷ planned (%)",
         ),
-        "satisfaction_numeric": ("满意度是否有数值实际值", "whether satisfaction has a number"),
+        "satisfaction_numeric": (
+            "满意度是否有数值实际值（原表缺失该格时为空）",
+            "whether satisfaction has a number (empty when the cell is missing from the source)",
+        ),
         "sample_size": ("满意度调查样本数", "satisfaction survey sample size"),
         "has_sample_size": ("是否给出样本数", "whether a sample size is given"),
     },
@@ -189,6 +192,16 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         "dimension": ("产出维度：数量/质量/时效/成本", "output dimension"),
         "group": ("所属一级指标名称", "top-level group name"),
         "group_en": ("所属一级指标英文名称", "English top-level group name"),
+        "target_shown": (
+            "年度指标值；未写时预算执行率为 100%，其余为“未设定”",
+            "the target as written, else the yardstick the row is scored against, else none",
+        ),
+        "target_shown_en": ("其英文表述", "the same in English"),
+        "part_of_name": (
+            "“其中”行所属指标的名称（不是“其中”行时为空）",
+            "for a part row, the name of the row it is part of (else empty)",
+        ),
+        "part_of_name_en": ("其英文名称", "its English name"),
         "status": ("状态：ok/missing_input/not_applicable/error", "status"),
         "value": ("实际完成值", "actual value"),
         "actual_is_text": ("实际值是否为文字（数值行）", "whether a text actual was given"),
@@ -219,6 +232,10 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         ),
         "has_reason": ("是否说明偏差原因", "whether a reason is given"),
         "last_year": ("上年实际完成值", "last year's actual"),
+        "whole_full": (
+            "“其中”行所属指标是否得满分（不是“其中”行时为空）",
+            "for a part row, whether the row it is part of earned full marks",
+        ),
     },
 }
 """Every fact per scope, with its meaning in Chinese and English."""
@@ -324,7 +341,7 @@ class SetResults(SetReported):
     procurement_planned: Decimal | None
     procurement_actual: Decimal | None
     procurement_rate: Decimal | None
-    satisfaction_numeric: bool
+    satisfaction_numeric: bool | None
     sample_size: Decimal | None
     has_sample_size: bool
 
@@ -375,6 +392,10 @@ class IndicatorStructure(TypedDict):
     dimension: str
     group: str
     group_en: str
+    target_shown: str
+    target_shown_en: str
+    part_of_name: str
+    part_of_name_en: str
 
 
 class IndicatorResults(TypedDict):
@@ -401,6 +422,7 @@ class IndicatorResults(TypedDict):
     looks_rounded: bool | None
     has_reason: bool
     last_year: Decimal | None
+    whole_full: bool | None
 
 
 TYPED: dict[Scope, tuple[type, type]] = {

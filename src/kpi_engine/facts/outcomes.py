@@ -191,6 +191,17 @@ def _reported(e: Evaluation) -> SetReported:
     }
 
 
+def _satisfaction_numeric(rows: Sequence[IndicatorResult]) -> bool | None:
+    """Whether a satisfaction row has a number; unknown (None: the check does not apply) when
+    the only rows without one are cells missing from the source — a transcription gap is not the
+    unit's missing survey."""
+    if any(r.status is Status.OK and r.value is not None for r in rows):
+        return True
+    if any(r.problem_code == "actual.not-in-source" for r in rows):
+        return None
+    return False
+
+
 def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
     """The set's result facts."""
     roles = {role: e.values.get(name) for role, name in compiled.roles.items()}
@@ -233,17 +244,15 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
         "procurement_planned": planned,
         "procurement_actual": procured,
         "procurement_rate": _ratio_percent(procured, planned),
-        "satisfaction_numeric": any(
-            r.status is Status.OK and r.value is not None for r in satisfaction
-        ),
+        "satisfaction_numeric": _satisfaction_numeric(satisfaction),
         "sample_size": sample,
         "has_sample_size": sample is not None and sample > 0,
     }
     return facts
 
 
-def indicator_results(r: IndicatorResult) -> IndicatorResults:
-    """One leaf's result facts."""
+def indicator_results(r: IndicatorResult, whole: IndicatorResult | None = None) -> IndicatorResults:
+    """One leaf's result facts (``whole``: for a "其中" row, the row it is part of)."""
     gap = _score_gap(r)
     band_low, band_high = _band(r)
     tier = Tier(r.tier) if r.tier else None
@@ -269,6 +278,9 @@ def indicator_results(r: IndicatorResult) -> IndicatorResults:
         "looks_rounded": _looks_rounded(r, gap),
         "has_reason": bool(r.reason and r.reason.strip()),
         "last_year": r.last_year,
+        "whole_full": None
+        if whole is None or whole.score is None
+        else whole.score >= whole.weight and whole.status is Status.OK,
     }
 
 
@@ -285,5 +297,9 @@ def results(
     return (
         set_row | cast(Row, set_results(compiled, e)),
         tuple((gid, row | {"score": scores.get(gid)}) for gid, row in groups),
-        tuple((lid, row | cast(Row, indicator_results(by_id[lid]))) for lid, row in indicators),
+        tuple(
+            (lid, row | cast(Row, indicator_results(r, by_id.get(r.part_of or ""))))
+            for lid, row in indicators
+            for r in (by_id[lid],)
+        ),
     )

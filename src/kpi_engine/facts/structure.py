@@ -96,7 +96,7 @@ def _role_weight(leaves: Sequence[CompiledLeaf], role: NodeRole) -> Decimal:
 
 
 def _size(compiled: CompiledSet) -> SetSize:
-    leaves, scale = compiled.leaves, compiled.scale
+    leaves, scale = compiled.scored_leaves, compiled.scale
     heaviest = max(leaves, key=lambda leaf: leaf.weight)
     qualitative = exact_sum(leaf.weight for leaf in leaves if leaf.kind is Kind.QUALITATIVE)
     return {
@@ -140,7 +140,7 @@ def _outputs_and_targets(
 
 
 def _split_and_goals(compiled: CompiledSet) -> SetSplit:
-    d, leaves, scale = compiled.definition, compiled.leaves, compiled.scale
+    d, leaves, scale = compiled.definition, compiled.scored_leaves, compiled.scale
     roles = (NodeRole.OUTPUT, NodeRole.BENEFIT, NodeRole.SATISFACTION, NodeRole.EXECUTION)
     split = [_role_weight(leaves, role) for role in roles]
     return {
@@ -170,7 +170,7 @@ def set_structure(compiled: CompiledSet, params: Mapping[str, object]) -> SetStr
     required = [str(w) for w in params.get("required_dimensions", [])]  # type: ignore[attr-defined]
     facts: SetStructure = {
         **_size(compiled),
-        **_outputs_and_targets(compiled.leaves, words, required),
+        **_outputs_and_targets(compiled.scored_leaves, words, required),
         **_split_and_goals(compiled),
     }
     return facts
@@ -179,7 +179,7 @@ def set_structure(compiled: CompiledSet, params: Mapping[str, object]) -> SetStr
 def group_structure(compiled: CompiledSet) -> list[tuple[str, GroupStructure]]:
     """Each group's structural facts, in the compiled (post-) order."""
     below: dict[str, int] = {}
-    for leaf in compiled.leaves:
+    for leaf in compiled.scored_leaves:
         for gid in leaf.group_ids:
             below[gid] = below.get(gid, 0) + 1
     return [
@@ -206,11 +206,13 @@ def indicator_structure(
     """Each leaf's structural facts, in tree order."""
     words = [str(w) for w in params.get("vague_terms", [])]  # type: ignore[attr-defined]
     top_en = {g.id: g.name_en or g.name for g in compiled.groups if g.depth == 1}
+    by_id = {leaf.id: leaf for leaf in compiled.leaves}
     rows: list[tuple[str, IndicatorStructure]] = []
     for leaf in compiled.leaves:
         target = leaf.target
         found = _vague(leaf.target_text, words)
         reads_like = name_role(leaf.name)
+        whole = by_id.get(leaf.part_of) if leaf.part_of else None
         row: IndicatorStructure = {
             "id": leaf.id,
             "name": leaf.name,
@@ -238,6 +240,12 @@ def indicator_structure(
             "group_en": top_en.get(leaf.group_ids[0], leaf.path[0])
             if leaf.group_ids
             else leaf.name_en or leaf.name,
+            "target_shown": leaf.target_text
+            or ("100%" if leaf.scorer.spec.execution else "未设定"),
+            "target_shown_en": leaf.target_text
+            or ("100%" if leaf.scorer.spec.execution else "none"),
+            "part_of_name": whole.name if whole else "",
+            "part_of_name_en": (whole.name_en or whole.name) if whole else "",
         }
         rows.append((leaf.id, row))
     return rows

@@ -15,6 +15,7 @@ from kpi_engine.reports.labels import (
     name_of,
     notes_under_table,
     row_status,
+    score_cell,
     target_cell,
     total_line,
     weight_cell,
@@ -97,7 +98,7 @@ def render_markdown(evaluation: Evaluation, lang: Lang = "zh") -> str:
             status = row_status(node, lang)
             target = _cell(target_cell(node))
             actual = _cell(actual_text(node, places, lang))
-            cells = [name, weight, target, actual, fixed(node.score, places, none=""), status]
+            cells = [name, weight, target, actual, score_cell(node, places), status]
             reported = exact(node.reported_score) or ""
         if review:
             cells.insert(4, reported)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from kpi_engine.display import exact, fixed
+from kpi_engine.display import exact
 from kpi_engine.errors import Lang
 from kpi_engine.reports.labels import (
     actual_text,
@@ -16,6 +16,7 @@ from kpi_engine.reports.labels import (
     name_of,
     notes_under_table,
     row_status,
+    score_cell,
     target_cell,
     total_line,
     weight_cell,
@@ -66,7 +67,7 @@ def render_text(evaluation: Evaluation, lang: Lang = "zh") -> str:
     for depth, node in rows(evaluation):
         name = "  " * depth + name_of(node, lang)
         weight = weight_cell(node)
-        score = fixed(node.score, places, none="")
+        score = score_cell(node, places)
         if isinstance(node, GroupResult):
             row = [name, weight, "", "", score, ""]
             reported = ""

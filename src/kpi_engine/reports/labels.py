@@ -64,8 +64,13 @@ def label(key: str, lang: Lang) -> str:
 
 
 def row_status(result: IndicatorResult, lang: Lang) -> str:
-    """The status column: blank when scored; a missing target is named as such."""
+    """The status column: blank when scored; a missing target is named as such; a "其中" row,
+    which has no score to show it, says whether its target was met."""
     if result.status is Status.OK:
+        if result.part_of is not None and result.met is not None:
+            if lang == "zh":
+                return "达到目标" if result.met else "未达到目标"
+            return "met" if result.met else "target missed"
         return ""
     if result.problem_code == "target.missing":
         return "未设目标" if lang == "zh" else "no target"
@@ -73,8 +78,14 @@ def row_status(result: IndicatorResult, lang: Lang) -> str:
 
 
 def name_of(item: IndicatorResult | GroupResult, lang: Lang) -> str:
-    """The display name, English when asked and available."""
-    return item.name_en if lang == "en" and item.name_en else item.name
+    """The display name, English when asked and available; a "其中" row reads as one."""
+    name = item.name_en if lang == "en" and item.name_en else item.name
+    if isinstance(item, IndicatorResult) and item.part_of is not None:
+        if lang == "zh" and not name.startswith("其中"):
+            return f"其中：{name}"
+        if lang == "en" and not name.lower().startswith("of which"):
+            return f"of which: {name}"
+    return name
 
 
 def actual_text(result: IndicatorResult, places: int, lang: Lang = "zh") -> str:
@@ -100,8 +111,17 @@ ASSUMED = "※"
 
 
 def weight_cell(node: GroupResult | IndicatorResult) -> str:
-    """The weight, marked ※ when assumed."""
+    """The weight, marked ※ when assumed; blank on a "其中" row, which has no points of its own."""
+    if isinstance(node, IndicatorResult) and node.part_of is not None and not node.weight:
+        return ""
     return trimmed(node.weight) + (ASSUMED if "weight" in node.assumed else "")
+
+
+def score_cell(node: GroupResult | IndicatorResult, places: int) -> str:
+    """The score to ``places``; blank when there is none, and on a "其中" row without points."""
+    if isinstance(node, IndicatorResult) and node.part_of is not None and not node.weight:
+        return ""
+    return fixed(node.score, places, none="")
 
 
 def target_cell(result: IndicatorResult) -> str:

@@ -26,6 +26,7 @@ from kpi_engine.reports.labels import (
     notes_under_table,
     prose,
     row_status,
+    score_cell,
     target_cell,
     total_text,
     weight_cell,
@@ -484,7 +485,7 @@ class _Builder:
                         weight,
                         target_cell(node),
                         actual_text(node, places, self.lang),
-                        fixed(node.score, places, none=""),
+                        score_cell(node, places),
                         row_status(node, self.lang),
                     )
                 )
