@@ -132,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _more_commands(sub, lang, rules)
+    _history_commands(sub, lang)
 
     schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
     schema.add_argument(
@@ -398,8 +399,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             else ("no actuals given: every quantitative indicator will be missing data")
         )
         _note(args, note)
+    if args.rollup:
+        actuals = _rolled_up(indicator_set, actuals, args)
     evaluation = _engine(indicator_set, args).evaluate(actuals)
     _emit(_render(evaluation, args.format, args.lang), args.output)
+    if args.save:
+        _save_evaluation(indicator_set, evaluation, args)
     return EXIT_FLAGS if _fails(evaluation.flags, args.fail_on) else EXIT_OK
 
 
@@ -432,8 +437,14 @@ def _report(args: argparse.Namespace) -> int:
         render_report_markdown,
     )
 
-    indicator_set, evaluation = _evaluated(args)
-    document = build_report(indicator_set, evaluation, args.lang)
+    if args.history:
+        indicator_set, evaluation, past, year, resolved = _report_history(args)
+        document = build_report(
+            indicator_set, evaluation, args.lang, past=past, year=year, resolved=resolved
+        )
+    else:
+        indicator_set, evaluation = _evaluated(args)
+        document = build_report(indicator_set, evaluation, args.lang)
     if args.format == "docx":
         target = Path(args.output) if args.output else default_name(indicator_set.id, ".docx")
         write_atomically(target, render_report_docx(document))
@@ -471,6 +482,7 @@ def _batch(args: argparse.Namespace) -> int:
     set_path, _ = resolve_set_paths(args.set)
     indicator_set = load_indicator_set(set_path)
     engine = _engine(indicator_set, args)
+    saving = _batch_store(indicator_set, args)  # refused before any output is started
     compiled = engine.compiled
     groups = batch.group_columns(compiled)
     rows = batch.read_rows(
@@ -502,9 +514,7 @@ def _batch(args: argparse.Namespace) -> int:
         tuple(str(Path(p).resolve()) for p in args.rules),
         base=str(set_path.parent),
     )
-    records = batch.unit_records(
-        engine, rows, groups, long=bool(args.long), jobs=args.jobs, setup=setup
-    )
+    records, saved = _batch_records(engine, saving, rows, groups, setup, args)
     read = failed = 0
     progress = _progress(args, Path(args.inputs))
     try:
@@ -529,6 +539,8 @@ def _batch(args: argparse.Namespace) -> int:
             _unwritable(Path(args.output), exc)
         raise
     written = writers[0].count
+    if saved is not None:
+        _note(args, saved.text())
     _note(
         args,
         f"读入 {read} 个单位，写出 {written} 行（成功 {read - failed}，失败 {failed}）"
@@ -694,6 +706,275 @@ def _logging(args: argparse.Namespace) -> logging.Handler:
     return handler
 
 
+# --- history (issue 14): --save, kpi report --history, kpi history -----------------------------
+
+
+def _history_commands(sub: Any, lang: argparse.ArgumentParser) -> None:
+    """``--save`` for evaluate and batch, ``--history`` for report, and ``kpi history``."""
+    db_help = (
+        "历史库：SQLite 文件或 postgresql://…（默认 $KPI_DB，否则当前目录 kpi-history.sqlite）"
+        " / history database (default $KPI_DB, else ./kpi-history.sqlite)"
+    )
+    for name in ("evaluate", "batch", "report"):
+        command = sub.choices[name]
+        if name == "report":
+            command.add_argument(
+                "--history",
+                action="store_true",
+                help="加入历年对比（读历史库）/ add the years compared, from the history store",
+            )
+        else:
+            command.add_argument(
+                "--save", action="store_true", help="结果存入历史库 / save to the history database"
+            )
+        command.add_argument("--db", metavar="URL", help=db_help)
+        if name != "batch":  # a batch's units are its key column
+            command.add_argument("--unit", help="单位（默认取指标体系 organization）/ unit")
+        command.add_argument("--year", type=int, help="年度（默认取指标体系 year）/ year")
+    sub.choices["evaluate"].add_argument(
+        "--rollup",
+        metavar="SET_ID",
+        help="部门整体：从历史库中该项目指标体系本年度的评价汇总 project_* 输入项"
+        " / department set: take the project_* inputs from that project set's stored evaluations",
+    )
+
+    common = argparse.ArgumentParser(add_help=False, parents=[lang])
+    common.add_argument("--db", metavar="URL", help=db_help)
+    common.add_argument(
+        "--format",
+        choices=["text", "json", "csv"],
+        default="text",
+        help="输出格式 / output format (text)",
+    )
+    history = sub.add_parser("history", help="历史库：查询、对比、导出 / the history database")
+    hsub = history.add_subparsers(dest="history_command", required=True, metavar="ACTION")
+    listing = hsub.add_parser("list", parents=[common], help="列出已存评价 / saved evaluations")
+    listing.add_argument("--unit", help="只看该单位 / one unit")
+    listing.add_argument("--year", type=int, help="只看该年度 / one year")
+    listing.add_argument("--set", dest="set_id", help="只看该指标体系 / one set id")
+    listing.add_argument(
+        "--current", action="store_true", help="每单位每年只列最新一次 / the current ones only"
+    )
+    show = hsub.add_parser("show", parents=[common], help="一次评价的详情 / one evaluation")
+    show.add_argument("id", type=int, metavar="ID", help="评价编号（见 list）/ evaluation id")
+    trend = hsub.add_parser("trend", parents=[common], help="一个指标的历年值 / one indicator")
+    trend.add_argument("indicator", metavar="INDICATOR", help="指标 id 或名称 / id or name")
+    trend.add_argument("--unit", help="只看该单位 / one unit")
+    trend.add_argument(
+        "--from", dest="first", type=int, metavar="YEAR", help="起始年度 / first year"
+    )
+    trend.add_argument("--to", dest="last", type=int, metavar="YEAR", help="截止年度 / last year")
+    compare = hsub.add_parser(
+        "compare",
+        parents=[common],
+        help="单位排名，或一个单位历年对比与问题整改 / league table, or one unit's years",
+    )
+    compare.add_argument("--year", type=int, required=True, help="年度 / year")
+    compare.add_argument("--unit", help="对比该单位历年并跟踪上年问题 / one unit over the years")
+    export = hsub.add_parser(
+        "export", parents=[common], help="导出（json：JSON Lines，可再导入）/ export"
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
+    rollup = hsub.add_parser(
+        "rollup", parents=[common], help="部门项目汇总（供部门整体评价）/ a department's projects"
+    )
+    rollup.add_argument("--year", type=int, required=True, help="年度 / year")
+    rollup.add_argument("--set", dest="set_id", help="项目指标体系 id / the projects' set id")
+    rollup.add_argument("--unit", action="append", help="只汇总这些项目（可多次）/ these units")
+    imported = hsub.add_parser(
+        "import", parents=[common], help="导入 export 的 JSON Lines / import an export"
+    )
+    imported.add_argument(
+        "file", metavar="FILE", help="kpi history export 的输出 / an export's output"
+    )
+    for action in (a for p in hsub.choices.values() for a in p._actions):
+        if isinstance(action, argparse._HelpAction):  # as _parser does for the other commands
+            action.help = "显示本帮助并退出 / show this help and exit"
+
+
+def _store(args: argparse.Namespace, *, create: bool = True) -> Any:
+    from kpi_engine.history import History  # noqa: PLC0415 - the history extra
+
+    return History(args.db, create=create)
+
+
+def _save_evaluation(
+    indicator_set: IndicatorSet, evaluation: Evaluation, args: argparse.Namespace
+) -> None:
+    with _store(args) as store:
+        evaluation_id = store.save(evaluation, indicator_set, unit=args.unit, year=args.year)
+        stored = store.evaluation(evaluation_id)
+    _note(
+        args,
+        f"已存入历史库：编号 {evaluation_id}（{stored.unit} {stored.year}）"
+        f" / saved as evaluation {evaluation_id}",
+    )
+
+
+def _batch_store(indicator_set: IndicatorSet, args: argparse.Namespace) -> tuple[Any, int] | None:
+    """With ``--save``: the store and the year the batch's units are saved under."""
+    if not args.save:
+        return None
+    from kpi_engine.history.store import unit_and_year  # noqa: PLC0415
+
+    _, year = unit_and_year(indicator_set, "-", args.year)  # the units are the key column
+    return _store(args), year
+
+
+def _batch_records(
+    engine: Engine,
+    saving: tuple[Any, int] | None,
+    rows: Any,
+    groups: list[str],
+    setup: Any,
+    args: argparse.Namespace,
+) -> tuple[Any, Any]:
+    """The batch's records, saved on the way with ``--save`` (then also the counts)."""
+    from kpi_engine import batch  # noqa: PLC0415
+
+    if saving is None:
+        records = batch.unit_records(
+            engine, rows, groups, long=bool(args.long), jobs=args.jobs, setup=setup
+        )
+        return records, None
+    from kpi_engine.history.batching import SavedBatch, saved_records  # noqa: PLC0415
+
+    store, year = saving
+    counts = SavedBatch()
+    stream = saved_records(
+        store,
+        engine,
+        rows,
+        groups,
+        counts,
+        year=year,
+        long=bool(args.long),
+        jobs=args.jobs,
+        setup=setup,
+    )
+
+    def closing() -> Any:
+        try:
+            yield from stream
+        finally:
+            store.close()
+
+    return closing(), counts
+
+
+def _rolled_up(
+    indicator_set: IndicatorSet, actuals: Actuals | None, args: argparse.Namespace
+) -> Actuals:
+    """The actuals with the project_* inputs the set declares, rolled up from the store."""
+    from kpi_engine.history.store import unit_and_year  # noqa: PLC0415
+
+    _, year = unit_and_year(indicator_set, "-", args.year)
+    with _store(args) as store:
+        rollup = store.rollup(year, set_id=args.rollup)
+        return cast("Actuals", store.with_rollup(actuals, indicator_set, rollup))
+
+
+def _report_history(
+    args: argparse.Namespace,
+) -> tuple[IndicatorSet, Evaluation, list[Any], int, list[str]]:
+    """The set; its evaluation, with last year's actuals from the store where the actuals give
+    none (for the target checks) and last year's unresolved problems added; the stored years
+    before it; its year; and last year's problems resolved."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from kpi_engine.history.followup import follow_up  # noqa: PLC0415
+    from kpi_engine.history.records import StoredFlag  # noqa: PLC0415
+    from kpi_engine.history.store import unit_and_year  # noqa: PLC0415
+    from kpi_engine.reports.report_document import PastYear  # noqa: PLC0415
+
+    indicator_set, actuals = _load(args.set, args.actuals)
+    unit, year = unit_and_year(indicator_set, args.unit, args.year)
+    with _store(args) as store:
+        actuals = store.with_last_year(actuals, unit, year)
+        evaluation = _engine(indicator_set, args).evaluate(actuals)
+        years = store.past_years(unit, year - 1)
+        before = store.current(unit, year - 1)
+        previous = store.flags(before.id) if before else []
+    past = [
+        PastYear(s.year, s.total, s.grade, {p.indicator_id: p.score for p in points})
+        for s, points in years
+    ]
+    resolved: list[str] = []
+    if before is not None:
+        now = [StoredFlag.of(f) for f in evaluation.flags]
+        follow = follow_up(unit, year, now, year - 1, previous)
+        evaluation = replace(evaluation, flags=(*evaluation.flags, *follow.unresolved))
+        resolved = [f.text(args.lang) for f in follow.resolved]
+    return indicator_set, evaluation, past, year, resolved
+
+
+def _history(args: argparse.Namespace) -> int:
+    from kpi_engine.history import views  # noqa: PLC0415
+
+    fmt, lang = args.format, args.lang
+    action = args.history_command
+    # Asking never leaves a new empty store behind; only import may start one.
+    with _store(args, create=action == "import") as store:
+        if action == "list":
+            found = store.evaluations(
+                unit=args.unit, year=args.year, set_id=args.set_id, current=args.current
+            )
+            sys.stdout.write(views.render_evaluations(found, fmt, lang))
+        elif action == "show":
+            stored = store.evaluation(args.id)
+            document = store.document(args.id) if fmt == "json" else None
+            points, flags = store.indicators(args.id), store.flags(args.id)
+            sys.stdout.write(views.render_show(stored, points, flags, fmt, lang, document))
+        elif action == "trend":
+            points = store.trend(args.indicator, unit=args.unit, first=args.first, last=args.last)
+            sys.stdout.write(views.render_trend(points, fmt, lang))
+        elif action == "compare" and args.unit is None:
+            sys.stdout.write(views.render_league(args.year, store.league(args.year), fmt, lang))
+        elif action == "compare":
+            follow = store.followup(args.unit, args.year)
+            years = store.past_years(args.unit, args.year)
+            sys.stdout.write(views.render_comparison(years, follow, fmt, lang))
+        elif action == "rollup":
+            found = store.rollup(args.year, set_id=args.set_id, units=args.unit)
+            sys.stdout.write(views.render_rollup(found, fmt, lang))
+        elif action == "export":
+            _history_export(store, args)
+        else:
+            _history_import(store, args)
+    return EXIT_OK
+
+
+def _history_export(store: Any, args: argparse.Namespace) -> None:
+    from kpi_engine.history import views  # noqa: PLC0415
+
+    if args.format == "csv":
+        text = views.render_evaluations(store.evaluations(), "csv", args.lang)
+    else:  # JSON Lines: one evaluation a line, what import reads back
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in store.export())
+    _emit(text, args.output)
+
+
+def _history_import(store: Any, args: argparse.Namespace) -> None:
+    from kpi_engine.history import HistoryError  # noqa: PLC0415
+
+    path = Path(args.file)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        records = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise HistoryError(
+            "history.bad-export",
+            f"无法读取 {path}：{exc}",
+            f"cannot read {path}: {exc}",
+        ) from None
+    counts = store.import_records(records)
+    _note(
+        args,
+        f"导入 {counts.given} 条：新存 {counts.stored}，库中已有 {counts.already}"
+        f" / imported {counts.given}: stored {counts.stored}, already stored {counts.already}",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kpi`` command; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -711,6 +992,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "init": _init,
         "import": _import,
         "schema": _schema,
+        "history": _history,
     }
     previous = _on_sigterm()
     try:

@@ -11,6 +11,7 @@ Markdown, HTML and Word renderers walk the same blocks, so the three say the sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -31,7 +32,17 @@ from kpi_engine.reports.labels import (
 )
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
-__all__ = ["Block", "Bullets", "Chart", "Document", "Heading", "Paragraph", "Table", "build_report"]
+__all__ = [
+    "Block",
+    "Bullets",
+    "Chart",
+    "Document",
+    "Heading",
+    "Paragraph",
+    "PastYear",
+    "Table",
+    "build_report",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,17 @@ class Chart:
 
 
 Block = Heading | Paragraph | Bullets | Table | Chart
+
+
+@dataclass(frozen=True, slots=True)
+class PastYear:
+    """A stored earlier evaluation of the same unit, for the 历年对比 section."""
+
+    year: int
+    total: Decimal | None
+    grade: str | None
+    scores: Mapping[str, Decimal | None]
+    """Score per indicator id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +498,41 @@ class _Builder:
             self.add(Paragraph(note))
 
 
+def _years(b: _Builder, past: Sequence[PastYear], year: int, resolved: Sequence[str]) -> None:
+    """历年对比: total, grade and each indicator's score over the stored years and this one;
+    last year's problems not raised again."""
+    t, e, places = b.t, b.e, b.e.places
+    this = PastYear(year, e.total_rounded, e.grade.label if e.grade else None, {})
+    years = [p for p in past if p.year < year] + [this]
+    b.add(Heading(2, t("五、历年对比", "5. Year over year")))
+    header = (t("项目", "Item"), *(str(p.year) for p in years))
+    body: list[tuple[str, ...]] = [
+        (t("总分", "Total"), *(fixed(p.total, places, none="—") for p in years)),
+        (t("等级", "Grade"), *((p.grade or "—") for p in years)),
+    ]
+    for r in e.indicators:
+        shown = [fixed(p.scores.get(r.id), places, none="—") for p in years[:-1]]
+        body.append((name_of(r, b.lang), *shown, fixed(r.score, places, none="—")))
+    columns = frozenset(range(1, len(years) + 1))
+    b.add(Table(header, tuple(body), columns, frozenset({0, 1})))
+    bars = tuple((str(p.year), e.scale, p.total) for p in years if p.total is not None)
+    if len(bars) > 1:
+        b.add(
+            Chart(
+                t("历年总分", "Total by year"),
+                bars,
+                t("满分", "Full marks"),
+                t("总分", "Total"),
+                places,
+            )
+        )
+    if len(years) == 1:
+        b.add(Paragraph(t("历史库中没有此前年度的评价。", "The store holds no earlier year.")))
+    if resolved:
+        b.add(Paragraph(t("上年问题已整改：", "Last year's problems resolved:")))
+        b.add(Bullets(tuple(resolved)))
+
+
 def _by_problem(flags: tuple[Flag, ...], lang: Lang) -> list[tuple[str, list[Flag]]]:
     grouped: dict[str, list[Flag]] = {}
     for flag in flags:
@@ -487,9 +544,17 @@ def _by_problem(flags: tuple[Flag, ...], lang: Lang) -> list[tuple[str, list[Fla
 
 
 def build_report(
-    indicator_set: IndicatorSet, evaluation: Evaluation, lang: Lang = "zh"
+    indicator_set: IndicatorSet,
+    evaluation: Evaluation,
+    lang: Lang = "zh",
+    *,
+    past: Sequence[PastYear] | None = None,
+    year: int | None = None,
+    resolved: Sequence[str] = (),
 ) -> Document:
-    """The self-evaluation report of ``evaluation`` (of ``indicator_set``) as blocks."""
+    """The self-evaluation report of ``evaluation`` (of ``indicator_set``) as blocks; with
+    ``past`` (earlier years from the history store) a 历年对比 section for ``year`` too, listing
+    ``resolved``: last year's problems not raised again."""
     b = _Builder(indicator_set, evaluation, lang)
     title = evaluation.title if lang == "zh" or not evaluation.title_en else evaluation.title_en
     if lang == "zh" and not title.endswith("报告"):
@@ -500,5 +565,7 @@ def build_report(
     b.basics()
     b.assessment()
     b.problems()
+    if past is not None:
+        _years(b, past, year or indicator_set.year or 0, resolved)
     b.appendix()
     return Document(title, lang, tuple(b.blocks))
