@@ -231,6 +231,20 @@ def test_report_history_adds_years_compared_and_unresolved_problems(
     assert "## 5. Year over year" in capsys.readouterr().out
 
 
+def test_report_history_in_html_gives_each_chart_its_own_id(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The group chart and the 历年总分 chart are two figures with two ids, not one id twice."""
+    import re
+
+    _two_years(db, tmp_path)
+    page = tmp_path / "r.html"
+    args = ["report", str(tmp_path / "fixed"), "--history", "--db", db, "--format", "html"]
+    assert main([*args, "-o", str(page)]) == 0
+    ids = re.findall(r'<figure id="([^"]+)"', page.read_text(encoding="utf-8"))
+    assert ids == ["group-chart", "chart-2"]
+
+
 def test_report_history_with_an_empty_store_says_so(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
