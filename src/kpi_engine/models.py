@@ -31,6 +31,7 @@ from kpi_engine.limits import number_too_long
 __all__ = [
     "Actuals",
     "Band",
+    "Basis",
     "Cap",
     "Deduction",
     "DerivedDef",
@@ -39,6 +40,7 @@ __all__ = [
     "Group",
     "IndicatorActual",
     "IndicatorSet",
+    "IndicatorTag",
     "InputDef",
     "InputEntry",
     "InputRole",
@@ -324,6 +326,60 @@ class RubricItem(_Model):
     points: NonNegative
 
 
+_BASIS_ALIASES = {
+    "历史标准": "historical",
+    "计划标准": "planned",
+    "行业标准": "industry",
+    "其他": "other",
+}
+_TAG_ALIASES = {"共性": "common", "个性": "specific", "核心": "core"}
+
+
+def _basis_alias(value: Any) -> Any:
+    # ``basis: 历史标准`` as a table cell writes it is the standard with no note
+    if isinstance(value, str):
+        return {"standard": value}
+    if isinstance(value, dict) and isinstance(value.get("standard"), str):
+        text = value["standard"].strip()
+        return {**value, "standard": _BASIS_ALIASES.get(text, text)}
+    return value
+
+
+def _tag_list(value: Any) -> Any:
+    items = _item_list(value)
+    if isinstance(items, (list, tuple)):
+        return tuple(_TAG_ALIASES.get(str(i).strip(), str(i).strip()) for i in items)
+    return items
+
+
+class IndicatorTag(StrEnum):
+    """Tags of an indicator at declaration: 共性 (common), 个性 (specific), 核心 (core)."""
+
+    COMMON = "common"
+    SPECIFIC = "specific"
+    CORE = "core"
+
+    @property
+    def label(self) -> str:
+        """The Chinese label a declaration form prints."""
+        return {"common": "共性", "specific": "个性", "core": "核心"}[self.value]
+
+
+class Basis(_Model):
+    """取值依据: how a target was set (历史标准 / 计划标准 / 行业标准 / 其他), with a note."""
+
+    standard: Literal["historical", "planned", "industry", "other"]
+    """``historical`` 历史标准, ``planned`` 计划标准, ``industry`` 行业标准, ``other`` 其他
+    (the Chinese words are accepted too)."""
+    note: str | None = None
+    """What the standard is, e.g. 2023 年实际完成 480 人."""
+
+    @property
+    def label(self) -> str:
+        """The Chinese label a declaration form prints."""
+        return {v: k for k, v in _BASIS_ALIASES.items()}[self.standard]
+
+
 class Deduction(_Model):
     """扣分制: ``minus`` points off for each ``per`` of the actual's distance from its target.
 
@@ -391,6 +447,15 @@ class Leaf(_Model):
     """Output dimension, e.g. 数量, 质量, 时效, 成本 (inferred from the group name when absent)."""
     role: NodeRole | None = None
     note: str | None = None
+    basis: Annotated[Basis | None, BeforeValidator(_basis_alias)] = None
+    """取值依据 of the target, for the declaration review: ``{standard: historical, note: …}``
+    or just ``历史标准``."""
+    tags: Annotated[tuple[IndicatorTag, ...], BeforeValidator(_tag_list)] = ()
+    """共性 / 个性 / 核心 (``[core]`` or ``核心``): the declaration review wants core indicators."""
+    quantity: Id | None = None
+    """For a 成本 row whose target is a unit cost (``≤ 0.5 万元/人``): the id of the row whose
+    target is the quantity; unit cost × quantity is checked against the set's
+    ``funds_requested``."""
 
     @model_validator(mode="before")
     @classmethod
@@ -470,6 +535,9 @@ class IndicatorSet(_Model):
     """绩效目标 as stated by the unit (checked for being narrative only)."""
     weights_note: str | None = None
     """Why the weights depart from the standard split, when they do."""
+    funds_requested: NonNegative | None = None
+    """申请预算资金 at declaration, in the money unit of the 成本 rows' unit costs (e.g. 万元):
+    the declaration review checks unit cost × quantity against it."""
     caps: tuple[Cap, ...] = ()
     """Ceilings on the total, e.g. by budget execution rate; the strictest that applies wins."""
     rules: tuple[str, ...] | dict[str, dict[str, Number | str | list[str]]] | None = None

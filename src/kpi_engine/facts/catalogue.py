@@ -14,11 +14,13 @@ __all__ = [
     "RESULT_FACTS",
     "GroupResults",
     "GroupStructure",
+    "IndicatorDeclared",
     "IndicatorResults",
     "IndicatorStructure",
     "Row",
     "Scope",
     "SetCompared",
+    "SetDeclared",
     "SetOutputs",
     "SetReported",
     "SetResults",
@@ -146,6 +148,18 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
         ),
         "sample_size": ("满意度调查样本数", "satisfaction survey sample size"),
         "has_sample_size": ("是否给出样本数", "whether a sample size is given"),
+        "core_count": ("标为“核心”的指标个数", "rows tagged core"),
+        "funds_requested": ("申请预算资金（funds_requested）", "funds requested"),
+        "cost_estimate": (
+            "成本指标的单位成本 × 数量目标之和（未写 quantity 时为空）",
+            "Σ unit cost × quantity over the 成本 rows naming their quantity row",
+        ),
+        "cost_gap_share": (
+            "|成本测算 − 申请资金| ÷ 申请资金",
+            "|cost estimate − funds requested| ÷ funds requested",
+        ),
+        "cost_rows": ("参与成本测算的指标名称", "names of those 成本 rows"),
+        "cost_rows_en": ("其英文名称", "their English names"),
     },
     "group": {
         "id": ("指标组 id", "group id"),
@@ -236,6 +250,14 @@ FACTS: dict[Scope, dict[str, tuple[str, str]]] = {
             "“其中”行所属指标是否得满分（不是“其中”行时为空）",
             "for a part row, whether the row it is part of earned full marks",
         ),
+        "basis": (
+            "取值依据：历史标准/计划标准/行业标准/其他（未写为空）",
+            "how the target was set",
+        ),
+        "basis_en": ("取值依据（英文标识）", "historical/planned/industry/other"),
+        "basis_note": ("取值依据的说明", "the note on it"),
+        "tags": ("标签：共性/个性/核心", "tags"),
+        "is_core": ("是否核心指标", "whether the row is tagged core"),
     },
 }
 """Every fact per scope, with its meaning in Chinese and English."""
@@ -286,7 +308,18 @@ class SetSplit(TypedDict):
     goals_narrative_only: bool
 
 
-class SetStructure(SetSize, SetOutputs, SetSplit):
+class SetDeclared(TypedDict):
+    """Set facts of the declaration review (取值依据 and cost against the funds requested)."""
+
+    core_count: Decimal
+    funds_requested: Decimal | None
+    cost_estimate: Decimal | None
+    cost_gap_share: Decimal | None
+    cost_rows: str
+    cost_rows_en: str
+
+
+class SetStructure(SetSize, SetOutputs, SetSplit, SetDeclared):
     """Set facts known before the year ends (``kpi lint`` reads these)."""
 
 
@@ -365,7 +398,17 @@ class GroupResults(TypedDict):
     score: Decimal | None
 
 
-class IndicatorStructure(TypedDict):
+class IndicatorDeclared(TypedDict):
+    """Indicator facts of the declaration review."""
+
+    basis: str
+    basis_en: str
+    basis_note: str
+    tags: str
+    is_core: bool
+
+
+class IndicatorStructure(IndicatorDeclared):
     """Indicator facts known from the set."""
 
     id: str

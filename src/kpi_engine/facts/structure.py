@@ -19,6 +19,7 @@ from kpi_engine.facts.catalogue import (
     SetSplit,
     SetStructure,
 )
+from kpi_engine.facts.declaration import declared_indicator, declared_set, definitions
 from kpi_engine.functions import exact_sum
 from kpi_engine.models import Kind, NodeRole
 from kpi_engine.results import IndicatorResult
@@ -172,6 +173,7 @@ def set_structure(compiled: CompiledSet, params: Mapping[str, object]) -> SetStr
         **_size(compiled),
         **_outputs_and_targets(compiled.scored_leaves, words, required),
         **_split_and_goals(compiled),
+        **declared_set(compiled),
     }
     return facts
 
@@ -207,6 +209,7 @@ def indicator_structure(
     words = [str(w) for w in params.get("vague_terms", [])]  # type: ignore[attr-defined]
     top_en = {g.id: g.name_en or g.name for g in compiled.groups if g.depth == 1}
     by_id = {leaf.id: leaf for leaf in compiled.leaves}
+    defs = definitions(compiled)
     rows: list[tuple[str, IndicatorStructure]] = []
     for leaf in compiled.leaves:
         target = leaf.target
@@ -246,6 +249,7 @@ def indicator_structure(
             or ("100%" if leaf.scorer.spec.execution else "none"),
             "part_of_name": whole.name if whole else "",
             "part_of_name_en": (whole.name_en or whole.name) if whole else "",
+            **declared_indicator(defs[leaf.id]),
         }
         rows.append((leaf.id, row))
     return rows
