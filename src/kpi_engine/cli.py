@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--format", choices=["text", "json"], default="text", help="输出格式 / output format (text)"
     )
+    _stage_arguments(lint)
 
     report = sub.add_parser(
         "report",
@@ -130,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument(
         "-o", "--output", metavar="FILE", help="输出文件，默认 SET-id-score-table.xlsx / output"
     )
+    _form_arguments(table)
 
     _more_commands(sub, lang, rules)
     _history_commands(sub, lang)
@@ -411,6 +413,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _lint(args: argparse.Namespace) -> int:
     from kpi_engine.loading import load_indicator_set  # noqa: PLC0415
 
+    if args.stage == "declare":
+        return _lint_declare(args)
     indicator_set = load_indicator_set(args.set)  # a file, or a folder holding set.yaml
     flags = _engine(indicator_set, args).lint()
     if args.format == "json":
@@ -460,6 +464,8 @@ def _report(args: argparse.Namespace) -> int:
 def _table(args: argparse.Namespace) -> int:
     from kpi_engine.reports import render_score_table  # noqa: PLC0415 - CLI only
 
+    if args.form != "score":
+        return _table_form(args)
     indicator_set, actuals = _load(args.set, args.actuals)
     evaluation = _engine(indicator_set, args).evaluate(actuals)
     target = (
@@ -790,6 +796,115 @@ def _history_commands(sub: Any, lang: argparse.ArgumentParser) -> None:
     for action in (a for p in hsub.choices.values() for a in p._actions):
         if isinstance(action, argparse._HelpAction):  # as _parser does for the other commands
             action.help = "显示本帮助并退出 / show this help and exit"
+
+
+# --- the budget year: declaration review and in-year monitoring (issue 15) ----------------------
+
+
+def _stage_arguments(lint: argparse.ArgumentParser) -> None:
+    lint.add_argument(
+        "--stage",
+        choices=["self", "declare"],
+        default="self",
+        help="self：自评前的结构检查；declare：绩效目标申报审核（cn-declare）"
+        " / self: structural checks; declare: review of declared targets (cn-declare)",
+    )
+    lint.add_argument(
+        "--last-year",
+        metavar="ACTUALS",
+        help="上年实际值文件（申报审核比较目标与上年实际）/ last year's actuals (declare stage)",
+    )
+    lint.add_argument(
+        "--db",
+        metavar="URL",
+        help="从历史库取上年实际值（申报审核）/ take last year's actuals from the history store",
+    )
+    lint.add_argument("--unit", help="单位（默认取指标体系 organization）/ unit")
+    lint.add_argument("--year", type=int, help="申报年度（默认取指标体系 year）/ year declared")
+
+
+def _form_arguments(table: argparse.ArgumentParser) -> None:
+    table.add_argument(
+        "--form",
+        choices=["score", "declare", "monitor"],
+        default="score",
+        help="score：绩效自评表；declare：绩效目标申报表（含审核意见）；monitor：执行监控表"
+        " / score table, declaration form with the review, or monitoring form",
+    )
+    table.add_argument("--last-year", metavar="ACTUALS", help=argparse.SUPPRESS)
+    table.add_argument("--db", metavar="URL", help=argparse.SUPPRESS)
+    table.add_argument("--unit", help=argparse.SUPPRESS)
+    table.add_argument("--year", type=int, help=argparse.SUPPRESS)
+
+
+def _last_year(indicator_set: IndicatorSet, args: argparse.Namespace) -> dict[str, Any]:
+    """Last year's actual per indicator: from ``--last-year`` (evaluated with this set), else
+    from the store with ``--db``; empty when neither is given."""
+    if args.last_year:
+        from kpi_engine.loading import load_actuals  # noqa: PLC0415
+
+        before = _engine(indicator_set, args).evaluate(load_actuals(args.last_year))
+        return {r.id: r.value for r in before.indicators if r.value is not None}
+    if args.db:
+        from kpi_engine.history.store import unit_and_year  # noqa: PLC0415
+
+        unit, year = unit_and_year(indicator_set, args.unit, args.year)
+        with _store(args, create=False) as store:
+            return dict(store.last_year_actuals(unit, year))
+    return {}
+
+
+def _declaration(args: argparse.Namespace) -> tuple[IndicatorSet, Any]:
+    from kpi_engine.declaration import review  # noqa: PLC0415
+    from kpi_engine.loading import load_indicator_set  # noqa: PLC0415
+    from kpi_engine.rulepacks import load_pack  # noqa: PLC0415
+
+    indicator_set = load_indicator_set(args.set)
+    extra = tuple(load_pack(path) for path in args.rules)
+    return indicator_set, review(indicator_set, _last_year(indicator_set, args), extra)
+
+
+def _lint_declare(args: argparse.Namespace) -> int:
+    indicator_set, declaration = _declaration(args)
+    flags = declaration.flags
+    verdict = declaration.overall.verdict
+    if args.format == "json":
+        payload = {
+            "set": indicator_set.id,
+            "stage": "declare",
+            "verdict": verdict.value,
+            "rows": {k: r.verdict.value for k, r in declaration.rows.items()},
+            "flags": [f.to_dict() for f in flags],
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        from kpi_engine.reports import render_flags  # noqa: PLC0415 - CLI only
+
+        title = (args.lang == "en" and indicator_set.title_en) or indicator_set.title
+        head = "审核意见：" if args.lang == "zh" else "Verdict: "
+        lines = [title, head + verdict.label(args.lang), "", *render_flags(flags, args.lang)]
+        _out("\n".join(lines) + "\n")
+    return EXIT_FLAGS if _fails(flags, args.fail_on) else EXIT_OK
+
+
+def _table_form(args: argparse.Namespace) -> int:
+    if args.form == "declare":
+        from kpi_engine.reports.year_forms_xlsx import render_declare_form  # noqa: PLC0415
+
+        indicator_set, declaration = _declaration(args)
+        data = render_declare_form(indicator_set, declaration, args.lang)
+        suffix = "-declaration.xlsx"
+    else:
+        indicator_set, data = _monitor_form(args)
+        suffix = "-monitoring.xlsx"
+    target = Path(args.output) if args.output else default_name(indicator_set.id, suffix)
+    write_atomically(target, data)
+    _note(args, str(target))
+    return EXIT_OK
+
+
+def _monitor_form(args: argparse.Namespace) -> tuple[IndicatorSet, bytes]:
+    raise NotImplementedError
 
 
 def _store(args: argparse.Namespace, *, create: bool = True) -> Any:

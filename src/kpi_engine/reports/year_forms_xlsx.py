@@ -1,0 +1,160 @@
+"""The forms of the budget year before the self-evaluation, as .xlsx: the 绩效目标申报表 with its
+审核意见 column (``kpi table --form declare``) and the 项目支出绩效目标执行监控表
+(``kpi table --form monitor``). One plain bordered grid each, A4 landscape, every text cell a
+string (a target such as ``= 0 起`` is never a formula)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from kpi_engine.declaration import Declaration
+from kpi_engine.display import printable
+from kpi_engine.errors import Lang
+from kpi_engine.models import Group, IndicatorSet, Leaf, Node
+from kpi_engine.workbooks import (
+    Alignment,
+    Border,
+    Font,
+    PageSetupProperties,
+    Side,
+    get_column_letter,
+    new_workbook,
+    workbook_bytes,
+)
+
+__all__ = ["Cell", "grid_form", "render_declare_form", "tree_rows"]
+
+Cell = str | Decimal | None
+
+
+def tree_rows(
+    nodes: tuple[Node, ...], path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Leaf]]:
+    """Each leaf with the names of the groups above it, in tree order."""
+    rows: list[tuple[tuple[str, ...], Leaf]] = []
+    for node in nodes:
+        if isinstance(node, Group):
+            rows += tree_rows(node.children, (*path, node.name))
+        else:
+            rows.append((path, node))
+    return rows
+
+
+def grid_form(
+    title: str,
+    info: Sequence[tuple[str, Cell]],
+    head: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    widths: Sequence[int],
+    sheet: str,
+) -> bytes:
+    """A titled form: label/value lines across the sheet, then a bordered table."""
+    book, ws = new_workbook()
+    ws.title = sheet
+    last = len(head)
+    side = Side(style="thin", color="000000")
+    border = Border(left=side, right=side, top=side, bottom=side)
+    font, bold = Font(name="宋体", size=10), Font(name="黑体", size=10)
+
+    def put(r: int, c: int, value: Cell, *, strong: bool = False) -> None:
+        cell = ws.cell(row=r, column=c, value=printable(value) if isinstance(value, str) else value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cell.border, cell.font = border, bold if strong else font
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+    ws.cell(row=1, column=1, value=title).font = Font(name="方正小标宋简体", size=16)
+    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
+    row = 2
+    for label, value in info:
+        put(row, 1, label, strong=True)
+        put(row, 2, value)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=last)
+        row += 1
+    for c, text in enumerate(head, start=1):
+        put(row, c, text, strong=True)
+    ws.print_title_rows = f"{row}:{row}"
+    for values in rows:
+        row += 1
+        for c, value in enumerate(values, start=1):
+            put(row, c, value)
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    footer = ws.oddFooter
+    if footer is not None and footer.center is not None:  # openpyxl always makes them
+        footer.center.text = "&P / &N"
+    return workbook_bytes(book)
+
+
+def render_declare_form(
+    indicator_set: IndicatorSet, review: Declaration, lang: Lang = "zh"
+) -> bytes:
+    """The 绩效目标申报表: each row's target, 取值依据 and tags, and the reviewer's 审核意见."""
+
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en
+
+    s = indicator_set
+    info: list[tuple[str, Cell]] = [
+        (t("项目名称", "Project"), (lang == "en" and s.title_en) or s.project or s.title),
+        (t("主管部门", "Supervisor"), s.supervisor),
+        (t("实施单位", "Implementer"), s.organization),
+        (t("申请资金（万元）", "Funds requested (10k yuan)"), s.funds_requested),
+        (t("年度绩效目标", "Goals of the year"), s.goals),
+    ]
+    head = [
+        t("一级指标", "Level 1"),
+        t("二级指标", "Level 2"),
+        t("三级指标", "Indicator"),
+        t("指标值", "Target"),
+        t("取值依据", "Basis"),
+        t("指标标签", "Tags"),
+        t("审核意见", "Verdict"),
+        t("意见说明", "Reasons"),
+    ]
+    rows: list[list[Cell]] = []
+    for path, leaf in tree_rows(s.indicators):
+        verdict = review.rows[leaf.id]
+        basis = leaf.basis
+        basis_text = (
+            "" if basis is None else (basis.label if lang == "zh" else basis.standard)
+        ) + (f"：{basis.note}" if basis is not None and basis.note else "")
+        tags = "、".join(tag.label if lang == "zh" else tag.value for tag in leaf.tags)
+        name = (lang == "en" and leaf.name_en) or leaf.name
+        rows.append(
+            [
+                path[0] if path else "",
+                path[1] if len(path) > 1 else "",
+                name,
+                str(leaf.target) if leaf.target is not None else "",
+                basis_text,
+                tags,
+                verdict.verdict.label(lang),
+                verdict.reasons(lang),
+            ]
+        )
+    overall = review.overall
+    rows.append(
+        [
+            t("总体审核意见", "Overall"),
+            "",
+            "",
+            "",
+            "",
+            "",
+            overall.verdict.label(lang),
+            overall.reasons(lang),
+        ]
+    )
+    title = t("项目支出绩效目标申报表", "Project performance targets declared")
+    if s.year:
+        title += t(f"（{s.year}年度）", f" ({s.year})")
+    return grid_form(
+        title, info, head, rows, [12, 12, 20, 16, 24, 10, 12, 48], t("申报表", "Declaration")
+    )
