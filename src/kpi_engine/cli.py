@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _more_commands(sub, lang, rules)
     _history_commands(sub, lang)
+    _monitor_command(sub, lang, fail_on)
 
     schema = sub.add_parser("schema", help="输出 JSON Schema / print the JSON Schema")
     schema.add_argument(
@@ -404,6 +405,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.rollup:
         actuals = _rolled_up(indicator_set, actuals, args)
     evaluation = _engine(indicator_set, args).evaluate(actuals)
+    evaluation = _with_monitoring(indicator_set, evaluation, args)
     _emit(_render(evaluation, args.format, args.lang), args.output)
     if args.save:
         _save_evaluation(indicator_set, evaluation, args)
@@ -903,8 +905,81 @@ def _table_form(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _monitor_command(
+    sub: Any, lang: argparse.ArgumentParser, fail_on: argparse.ArgumentParser
+) -> None:
+    monitor = sub.add_parser(
+        "monitor",
+        parents=[lang, fail_on],
+        help="年中执行监控（双监控）/ in-year monitoring of targets and funds",
+    )
+    monitor.add_argument("set", metavar="SET", help="set.yaml 或其所在目录 / file or directory")
+    monitor.add_argument(
+        "actuals", metavar="ACTUALS", help="监控记录（kpi_monitor: 1）/ monitoring record"
+    )
+    monitor.add_argument(
+        "--format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="输出格式 / output format (text)",
+    )
+    monitor.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
+    sub.choices["evaluate"].add_argument(
+        "--monitoring",
+        metavar="FILE",
+        help="年中监控记录：监控发现的偏差年终仍未说明、或“确定能”却未完成的，列为问题"
+        " / the in-year monitoring record, read at the year end",
+    )
+
+
+def _monitored(args: argparse.Namespace, record_path: str) -> tuple[IndicatorSet, Any]:
+    from kpi_engine.loading import load_indicator_set, resolve_set_paths  # noqa: PLC0415
+    from kpi_engine.monitoring import load_monitoring, monitor  # noqa: PLC0415
+
+    indicator_set = load_indicator_set(resolve_set_paths(args.set)[0])
+    return indicator_set, monitor(indicator_set, load_monitoring(record_path))
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from kpi_engine.reports.monitoring_text import (  # noqa: PLC0415 - CLI only
+        render_monitoring_markdown,
+        render_monitoring_text,
+    )
+
+    _, monitoring = _monitored(args, args.actuals)
+    if args.format == "json":
+        text = json.dumps(monitoring.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "markdown":
+        text = render_monitoring_markdown(monitoring, args.lang)
+    else:
+        text = render_monitoring_text(monitoring, args.lang)
+    _emit(text, args.output)
+    return EXIT_FLAGS if _fails(monitoring.flags, args.fail_on) else EXIT_OK
+
+
+def _with_monitoring(
+    indicator_set: IndicatorSet, evaluation: Evaluation, args: argparse.Namespace
+) -> Evaluation:
+    """The evaluation with what the year's monitoring record says about it (issue 15, item 3)."""
+    if not getattr(args, "monitoring", None):
+        return evaluation
+    from dataclasses import replace  # noqa: PLC0415
+
+    from kpi_engine.flags import sort_flags  # noqa: PLC0415
+    from kpi_engine.monitoring import load_monitoring, monitor, year_end_flags  # noqa: PLC0415
+
+    monitoring = monitor(indicator_set, load_monitoring(args.monitoring))
+    found = year_end_flags(monitoring, evaluation)
+    return replace(evaluation, flags=sort_flags((*evaluation.flags, *found)))
+
+
 def _monitor_form(args: argparse.Namespace) -> tuple[IndicatorSet, bytes]:
-    raise NotImplementedError
+    from kpi_engine.reports.year_forms_xlsx import render_monitor_form  # noqa: PLC0415
+
+    if not args.actuals:
+        raise KpiEngineError("kpi table --form monitor 需要监控记录 / needs a monitoring record")
+    indicator_set, monitoring = _monitored(args, args.actuals)
+    return indicator_set, render_monitor_form(indicator_set, monitoring, args.lang)
 
 
 def _store(args: argparse.Namespace, *, create: bool = True) -> Any:
@@ -1108,6 +1183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": _import,
         "schema": _schema,
         "history": _history,
+        "monitor": _monitor,
     }
     previous = _on_sigterm()
     try:

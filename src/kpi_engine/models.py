@@ -338,7 +338,7 @@ _TAG_ALIASES = {"共性": "common", "个性": "specific", "核心": "core"}
 def _basis_alias(value: Any) -> Any:
     # ``basis: 历史标准`` as a table cell writes it is the standard with no note
     if isinstance(value, str):
-        return {"standard": value}
+        value = {"standard": value}
     if isinstance(value, dict) and isinstance(value.get("standard"), str):
         text = value["standard"].strip()
         return {**value, "standard": _BASIS_ALIASES.get(text, text)}
@@ -452,6 +452,15 @@ class Leaf(_Model):
     or just ``历史标准``."""
     tags: Annotated[tuple[IndicatorTag, ...], BeforeValidator(_tag_list)] = ()
     """共性 / 个性 / 核心 (``[core]`` or ``核心``): the declaration review wants core indicators."""
+    progress: (
+        Literal["elapsed", "level"]
+        | dict[Annotated[int, Field(ge=1, le=12)], Annotated[Decimal, Field(ge=0, le=100)]]
+        | None
+    ) = None
+    """In-year monitoring: how the figure to date should grow. ``elapsed``: it accrues with the
+    time elapsed (序时进度; the default for a ``≥`` target not in %); ``level``: it is already the
+    year's measure (a rate, a unit cost; the default otherwise); or a schedule of the share of
+    the target (%) due by the end of a month, e.g. ``{6: 40, 9: 75}`` (100 % by December)."""
     quantity: Id | None = None
     """For a 成本 row whose target is a unit cost (``≤ 0.5 万元/人``): the id of the row whose
     target is the quantity; unit cost × quantity is checked against the set's

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from kpi_engine.declaration import Declaration
-from kpi_engine.display import printable
+from kpi_engine.display import percent, printable
 from kpi_engine.errors import Lang
 from kpi_engine.models import Group, IndicatorSet, Leaf, Node
+from kpi_engine.monitoring import CAUSES, Monitoring
 from kpi_engine.workbooks import (
     Alignment,
     Border,
@@ -23,7 +24,7 @@ from kpi_engine.workbooks import (
     workbook_bytes,
 )
 
-__all__ = ["Cell", "grid_form", "render_declare_form", "tree_rows"]
+__all__ = ["Cell", "grid_form", "render_declare_form", "render_monitor_form", "tree_rows"]
 
 Cell = str | Decimal | None
 
@@ -158,3 +159,77 @@ def render_declare_form(
     return grid_form(
         title, info, head, rows, [12, 12, 20, 16, 24, 10, 12, 48], t("申报表", "Declaration")
     )
+
+
+def render_monitor_form(
+    indicator_set: IndicatorSet, monitoring: Monitoring, lang: Lang = "zh"
+) -> bytes:
+    """The 项目支出绩效目标执行监控表: 年度指标值, 1–N 月执行情况, 全年预计完成情况, 偏差原因分析,
+    完成目标可能性, 备注 — after the funds (年度预算, 1–N 月执行数, 执行率, 序时进度)."""
+
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en
+
+    s, m = indicator_set, monitoring
+    month = m.as_of.month
+    info: list[tuple[str, Cell]] = [
+        (t("项目名称", "Project"), (lang == "en" and s.title_en) or s.project or s.title),
+        (t("主管部门", "Supervisor"), s.supervisor),
+        (t("实施单位", "Implementer"), s.organization),
+        (t("全年预算数（万元）", "Budget (10k yuan)"), m.budget),
+        (t(f"1–{month}月执行数（万元）", f"Spent Jan–{month} (10k yuan)"), m.spent),
+        (
+            t("预算执行率", "Execution"),
+            percent(m.execution, 2) if m.execution is not None else None,
+        ),
+        (t("序时进度", "Time elapsed"), percent(m.time_progress, 2)),
+        (
+            t("资金执行偏差", "Funds deviation"),
+            m.funds_deviation.label(lang) if m.funds_deviation else None,
+        ),
+    ]
+    head = [
+        t("一级指标", "Level 1"),
+        t("二级指标", "Level 2"),
+        t("三级指标", "Indicator"),
+        t("年度指标值", "Target"),
+        t(f"1–{month}月执行情况", f"Jan–{month}"),
+        t("全年预计完成情况", "Projected for the year"),
+        t("偏差程度", "Deviation"),
+        t("偏差原因分析", "Cause of the deviation"),
+        t("完成目标可能性", "Likelihood"),
+        t("备注", "Notes"),
+    ]
+    causes = {v: k for k, v in CAUSES.items()}
+    by_id = {row.id: row for row in m.rows}
+    rows: list[list[Cell]] = []
+    for path, leaf in tree_rows(s.indicators):
+        row = by_id[leaf.id]
+        cause = (causes[row.cause] if lang == "zh" else row.cause) if row.cause else ""
+        analysis = "；".join(
+            x
+            for x in (
+                cause,
+                row.reason or "",
+                (t("纠偏措施：", "measure: ") + row.measure) if row.measure else "",
+            )
+            if x
+        )
+        rows.append(
+            [
+                path[0] if path else "",
+                path[1] if len(path) > 1 else "",
+                (lang == "en" and leaf.name_en) or leaf.name,
+                row.target,
+                row.to_date,
+                row.projected,
+                row.deviation.label(lang) if row.deviation else "",
+                analysis,
+                row.likelihood.label(lang) if row.likelihood else "",
+                row.note or "",
+            ]
+        )
+    title = t("项目支出绩效目标执行监控表", "Monitoring of project performance targets")
+    title += t(f"（截至{m.as_of.isoformat()}）", f" (as of {m.as_of.isoformat()})")
+    widths = [12, 12, 20, 14, 12, 14, 10, 36, 12, 16]
+    return grid_form(title, info, head, rows, widths, t("监控表", "Monitoring"))
