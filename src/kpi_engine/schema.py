@@ -172,6 +172,24 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     "reason": ("偏差原因分析及改进措施", "reason for the deviation and measures"),
     "source": ("数据来源", "where the figure comes from"),
     "last_year": ("上年实际完成值", "last year's actual"),
+    "funds_requested": (
+        "申请预算资金（与成本指标的单位成本同一货币单位，如万元）：申报审核核对单位成本 × 数量",
+        "funds requested, checked against unit cost × quantity at declaration",
+    ),
+    "basis": (
+        "取值依据：历史标准 / 计划标准 / 行业标准 / 其他，可加说明",
+        "how the target was set (historical, planned, industry, other) with a note",
+    ),
+    "standard": ("取值依据：历史标准 / 计划标准 / 行业标准 / 其他", "the basis of the target"),
+    "tags": ("指标标签：共性 / 个性 / 核心", "tags: common, specific, core"),
+    "quantity": (
+        "单位成本类成本指标对应的数量指标 id（单位成本 × 数量与申请资金核对）",
+        "for a unit-cost row: the id of its quantity row",
+    ),
+    "progress": (
+        "年中监控的进度口径：elapsed（按序时进度累计）、level（水平值）或按月计划，如 {6: 40, 9: 75}",
+        "in-year monitoring: elapsed (accrues with time), level, or a schedule such as {6: 40}",
+    ),
 }
 """Hover text for every field, in Chinese and English (a test checks none is missing)."""
 
