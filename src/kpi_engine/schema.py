@@ -187,7 +187,7 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
         "for a unit-cost row: the id of its quantity row",
     ),
     "progress": (
-        "年中监控的进度口径：elapsed（按序时进度累计）、level（水平值）或按月计划，如 {6: 40, 9: 75}",
+        "年中监控的进度口径：elapsed（按序时进度累计）、level（水平值）或按月计划 {6: 40}",
         "in-year monitoring: elapsed (accrues with time), level, or a schedule such as {6: 40}",
     ),
 }
