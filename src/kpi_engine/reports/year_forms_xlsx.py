@@ -11,6 +11,7 @@ from decimal import Decimal
 from kpi_engine.declaration import Declaration
 from kpi_engine.display import percent, printable
 from kpi_engine.errors import Lang
+from kpi_engine.functions import quantize_half_up
 from kpi_engine.models import Group, IndicatorSet, Leaf, Node
 from kpi_engine.monitoring import CAUSES, Monitoring
 from kpi_engine.workbooks import (
@@ -120,7 +121,7 @@ def render_declare_form(
         t("意见说明", "Reasons"),
     ]
     rows: list[list[Cell]] = []
-    for path, leaf in tree_rows(s.indicators):
+    for path, leaf in tree_rows(s.indicators, lang):
         verdict = review.rows[leaf.id]
         basis = leaf.basis
         basis_text = (
@@ -159,6 +160,10 @@ def render_declare_form(
     return grid_form(
         title, info, head, rows, [12, 12, 20, 16, 24, 10, 12, 48], t("申报表", "Declaration")
     )
+
+
+def _two(value: Decimal | None) -> Decimal | None:
+    return None if value is None else quantize_half_up(value, 2)
 
 
 def render_monitor_form(
@@ -203,7 +208,7 @@ def render_monitor_form(
     causes = {v: k for k, v in CAUSES.items()}
     by_id = {row.id: row for row in m.rows}
     rows: list[list[Cell]] = []
-    for path, leaf in tree_rows(s.indicators):
+    for path, leaf in tree_rows(s.indicators, lang):
         row = by_id[leaf.id]
         cause = (causes[row.cause] if lang == "zh" else row.cause) if row.cause else ""
         analysis = "；".join(
@@ -221,8 +226,8 @@ def render_monitor_form(
                 path[1] if len(path) > 1 else "",
                 (lang == "en" and leaf.name_en) or leaf.name,
                 row.target,
-                row.to_date,
-                row.projected,
+                _two(row.to_date),
+                _two(row.projected),
                 row.deviation.label(lang) if row.deviation else "",
                 analysis,
                 row.likelihood.label(lang) if row.likelihood else "",
