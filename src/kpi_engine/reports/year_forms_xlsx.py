@@ -31,13 +31,14 @@ Cell = str | Decimal | None
 
 
 def tree_rows(
-    nodes: tuple[Node, ...], path: tuple[str, ...] = ()
+    nodes: tuple[Node, ...], lang: Lang = "zh", path: tuple[str, ...] = ()
 ) -> list[tuple[tuple[str, ...], Leaf]]:
-    """Each leaf with the names of the groups above it, in tree order."""
+    """Each leaf with the names of the groups above it (in ``lang``), in tree order."""
     rows: list[tuple[tuple[str, ...], Leaf]] = []
     for node in nodes:
         if isinstance(node, Group):
-            rows += tree_rows(node.children, (*path, node.name))
+            name = (lang == "en" and node.name_en) or node.name
+            rows += tree_rows(node.children, lang, (*path, name))
         else:
             rows.append((path, node))
     return rows
