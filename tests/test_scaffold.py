@@ -22,6 +22,7 @@ def test_template_validates_evaluates_and_lints(name: str, tmp_path: Path) -> No
         "actuals.yaml",
         "indicator-set.schema.json",
         "actuals.schema.json",
+        "monitoring.yaml",
     }
     engine = Engine(load_indicator_set(folder))
     e = engine.evaluate(load_actuals(folder / "actuals.yaml"))

@@ -402,14 +402,20 @@ def _row_flags(row: MonitoredRow) -> list[Flag]:
 
 
 def _funds(
-    indicator_set: IndicatorSet, record: MonitoringRecord, elapsed: Decimal
+    indicator_set: IndicatorSet,
+    values: Mapping[str, Decimal | None],
+    elapsed: Decimal,
+    thresholds: Thresholds,
 ) -> tuple[Decimal | None, Decimal | None, Decimal | None, Deviation | None]:
-    roles = {i.role: n for n, i in indicator_set.inputs.items() if i.role}
+    """Budget and spending to date by their roles (inputs or derived values, as the set names
+    them), the execution rate and how it compares with the time elapsed."""
+    roles = {i.role: n for n, i in indicator_set.derived.items() if i.role}
+    roles |= {i.role: n for n, i in indicator_set.inputs.items() if i.role}
 
     def figure(*wanted: InputRole) -> Decimal | None:
         for role in wanted:
-            value = record.inputs.get(roles.get(role, role.value))
-            if isinstance(value, Decimal):
+            value = values.get(roles.get(role, ""))
+            if value is not None:
                 return value
         return None
 
@@ -419,7 +425,7 @@ def _funds(
         return budget, spent, None, None
     execution = spent / budget
     lag = (elapsed - execution) / elapsed if elapsed else Decimal(0)
-    return budget, spent, execution, grade(max(lag, Decimal(0)), record.thresholds)
+    return budget, spent, execution, grade(max(lag, Decimal(0)), thresholds)
 
 
 def monitor(indicator_set: IndicatorSet, record: MonitoringRecord) -> Monitoring:
@@ -443,12 +449,16 @@ def monitor(indicator_set: IndicatorSet, record: MonitoringRecord) -> Monitoring
     for leaf in _leaves(indicator_set.indicators):
         compiled = engine.compiled.leaf(leaf.id)
         target = compiled.target if compiled is not None else None
+        if target is None and leaf.method is Method.EXECUTION_RATE:  # scored against 100 %
+            target = Target(Op.GE, HUNDRED, "%", "100%")
         entry = record.indicators.get(leaf.id, MonitoredEntry())
         value = values.get(leaf.id) if leaf.id in formulas else entry.to_date
         if leaf.kind.value == "qualitative" or leaf.part_of is not None:
             value = None  # tiers are judged at the year end; 其中 rows follow their whole
         rows.append(_row(leaf, target, value, entry, elapsed, record.thresholds))
-    budget, spent, execution, funds = _funds(indicator_set, record, elapsed)
+    budget, spent, execution, funds = _funds(
+        indicator_set, evaluation.values, elapsed, record.thresholds
+    )
     flags: list[Flag] = []
     for row in rows:
         flags += _row_flags(row)

@@ -55,6 +55,9 @@ def init(name: str, folder: Path) -> list[Path]:
         "indicator-set.schema.json": schema_text(actuals=False),
         "actuals.schema.json": schema_text(actuals=True),
     }
+    folder_of = resources.files("kpi_engine") / "templates" / name
+    if (folder_of / "monitoring.yaml").is_file():  # the year's monitoring example (kpi monitor)
+        files["monitoring.yaml"] = template_text(name, "monitoring.yaml")
     existing = [folder / f for f in files if (folder / f).exists()]
     problems = Problems.unlocated()
     for path in existing:

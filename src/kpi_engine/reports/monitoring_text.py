@@ -74,12 +74,27 @@ def monitoring_lines(m: Monitoring, lang: Lang = "zh") -> list[list[str]]:
 def render_monitoring_text(m: Monitoring, lang: Lang = "zh") -> str:
     """Plain text for a terminal."""
     lines = [*_summary(m, lang), ""]
-    for cells in monitoring_lines(m, lang)[1:]:
+    shown = [row.to_date is not None for row in m.rows]
+    for cells, has_figure in zip(monitoring_lines(m, lang)[1:], shown, strict=True):
+        if not has_figure:
+            continue
         name, target, to_date, due, projected, deviation, likely, cause = cells
+        if lang == "zh":
+            line = f"  {name}：{target}；截至目前 {to_date}，应完成 {due}，全年预计 {projected}"
+            line += f"，{deviation}，{likely}" + (f"（{cause}）" if cause else "")
+        else:
+            line = f"  {name}: {target}; to date {to_date}, due {due}, projected {projected}"
+            line += f", {deviation}, {likely}" + (f" ({cause})" if cause else "")
+        lines.append(line)
+    rest = shown.count(False)
+    if rest:
         lines.append(
-            f"  {name}：{target}；{_t(lang, '截至目前', 'to date')} {to_date}，"
-            f"{_t(lang, '应完成', 'due')} {due}，{_t(lang, '全年预计', 'projected')} {projected}"
-            f"，{deviation}，{likely}" + (f"（{cause}）" if cause else "")
+            _t(
+                lang,
+                f"  另有 {rest} 个指标没有年中数据（定性指标在年终评价）",
+                f"  {rest} more indicators have no figure to date (qualitative rows are judged "
+                "at the year end)",
+            )
         )
     lines.append(_t(lang, "  * 单位填报的完成可能性", "  * likelihood as stated by the unit"))
     lines += ["", *render_flags(m.flags, lang)]
