@@ -46,6 +46,10 @@ def test_every_yaml_example_is_valid(name: str, line: int, text: str) -> None:
         Engine(parse_indicator_set(text, source))
     elif text.startswith("kpi_rulepack:"):
         compile_pack(parse_rule_pack(text, source))
+    elif text.startswith("kpi_monitor:"):
+        from kpi_engine.monitoring import parse_monitoring
+
+        parse_monitoring(text, source)
     else:
         parse_actuals(text, source)
 
