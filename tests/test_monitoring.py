@@ -3,9 +3,11 @@ causes, funds (双监控) and what the year end reads from it."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kpi_engine import Engine, parse_actuals, parse_indicator_set
-from kpi_engine.errors import DefinitionError
+from kpi_engine.cli import main
+from kpi_engine.errors import DefinitionError, Lang
 from kpi_engine.models import IndicatorSet
 from kpi_engine.monitoring import (
     Deviation,
@@ -212,3 +215,69 @@ def test_no_indicator_is_serious_while_its_projection_meets_the_target(
         assert not (meets and row.deviation is Deviation.SEVERE)
         if meets:
             assert row.deviation is Deviation.NORMAL
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _files(tmp_path: Path) -> tuple[str, str]:
+    (tmp_path / "set.yaml").write_text(SET, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        "kpi_monitor: 1\nas_of: 2024-06-30\ninputs: {budget: 100, spent: 20}\n"
+        "indicators: {built: {to_date: 10}, rate: {to_date: 97, likelihood: 确定能}}\n",
+        encoding="utf-8",
+    )
+    return str(tmp_path / "set.yaml"), str(tmp_path / "m.yaml")
+
+
+def test_kpi_monitor_exits_like_evaluate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s, m = _files(tmp_path)
+    assert main(["monitor", s, m]) == 0
+    out = capsys.readouterr().out
+    assert "序时进度：50.00%" in out
+    assert "严重偏差" in out
+    assert main(["monitor", s, m, "--fail-on", "warning"]) == 1
+    assert main(["monitor", s, str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_kpi_monitor_json_carries_exact_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s, m = _files(tmp_path)
+    assert main(["monitor", s, m, "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    built = next(row for row in payload["indicators"] if row["id"] == "built")
+    assert built["projected"] == "20"
+    assert built["deviation"] == "severe"
+    assert payload["funds"]["execution"] == "0.2"
+    assert {"monitor.severe", "monitor.cause_missing", "monitor.funds_severe"} <= {
+        f["rule"] for f in payload["flags"]
+    }
+
+
+def test_kpi_evaluate_reads_the_monitoring_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s, m = _files(tmp_path)
+    actuals = tmp_path / "a.yaml"
+    actuals.write_text(
+        "inputs: {budget: 100, spent: 100}\nindicators: {built: {actual: 100}, rate: {actual: 90}}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", s, str(actuals), "--monitoring", m, "--format", "json"]) == 0
+    rules = {(f["rule"], f["subject"]) for f in json.loads(capsys.readouterr().out)["flags"]}
+    assert ("year.deviation_unexplained", "built") in rules
+    assert ("year.certain_but_missed", "rate") in rules
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_monitoring_renders_as_markdown_in_both_languages(lang: Lang) -> None:
+    from kpi_engine.reports.monitoring_text import render_monitoring_markdown
+
+    text = render_monitoring_markdown(
+        monitor(_set(), _record(date(2024, 6, 30), Decimal(50))), lang
+    )
+    assert text.startswith("# 监控")
+    assert ("全年预计" if lang == "zh" else "Projected") in text

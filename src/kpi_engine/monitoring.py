@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from kpi_engine.display import figure, percent
+from kpi_engine.display import exact, figure, percent
 from kpi_engine.errors import Lang
 from kpi_engine.models import (
     Actuals,
@@ -172,8 +172,9 @@ def parse_monitoring(text: str, source: str = "<string>") -> MonitoringRecord:
 
 def load_monitoring(path: str | Path) -> MonitoringRecord:
     """A monitoring record from a YAML file."""
-    p = Path(path)
-    return parse_monitoring(p.read_text(encoding="utf-8"), str(p))
+    from kpi_engine.loading import read_definition  # noqa: PLC0415
+
+    return parse_monitoring(read_definition(path), str(path))
 
 
 def time_progress(as_of: date) -> Decimal:
@@ -254,7 +255,7 @@ class MonitoredRow:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             out[f.name] = (
-                str(value)
+                exact(value)
                 if isinstance(value, Decimal)
                 else value.value
                 if isinstance(value, StrEnum)
@@ -284,7 +285,7 @@ class Monitoring:
         """Plain data for ``--format json``."""
 
         def num(value: Decimal | None) -> str | None:
-            return None if value is None else str(value)
+            return exact(value)
 
         return {
             "set": self.set_id,
