@@ -178,3 +178,16 @@ def test_kpi_table_writes_the_declaration_and_monitoring_forms(tmp_path: Path) -
     assert main(["table", s, monitoring, "--form", "monitor", "-o", str(out), "-q"]) == 0
     assert openpyxl.load_workbook(out).worksheets[0]["E10"].value == "1–7月执行情况"
     assert main(["table", s, "--form", "monitor", "-o", str(out)]) == 2
+
+
+def test_the_sets_own_cn_declare_parameters_apply_and_extra_packs_run_too() -> None:
+    text = SET.format(funds=250, sat="≥ 90%").replace(
+        "funds_requested: 250", "funds_requested: 250\nrules: {cn-declare: {cost_tolerance: 0.25}}"
+    )
+    assert "declare.cost_inconsistent" not in {
+        f.rule for f in review(parse_indicator_set(text)).flags
+    }
+    extra = builtin_pack("cn-fiscal")
+    found = {f.rule for f in review(_set(), extra_rules=(extra,)).flags}  # type: ignore[arg-type]
+    assert "declare.basis_without_note" in found
+    assert any(rule.startswith("granularity.") for rule in found)

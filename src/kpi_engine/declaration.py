@@ -73,8 +73,9 @@ class Declaration:
 
 
 def _packs(indicator_set: IndicatorSet, extra: Sequence[RulePack]) -> tuple[RulePack, ...]:
-    named = [p for p in packs_for(indicator_set, extra) if p.id == DECLARE_PACK]
-    return tuple(named) or (builtin_pack(DECLARE_PACK),)
+    # the set's own cn-declare (with its overrides) if it names one, then any extra packs
+    named = tuple(p for p in packs_for(indicator_set) if p.id == DECLARE_PACK)
+    return (*(named or (builtin_pack(DECLARE_PACK),)), *extra)
 
 
 def review(
