@@ -11,6 +11,7 @@ SRC = ROOT / "src" / "kpi_engine"
 CODE = re.compile(r"^[a-z]+\.[a-z][a-z0-9_-]*$")
 NOT_CODES = {
     "actuals.yaml",
+    "monitoring.yaml",
     "set.yaml",
     "flags.error",
     "flags.warning",

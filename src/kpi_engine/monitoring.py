@@ -373,7 +373,7 @@ def _row_flags(row: MonitoredRow) -> list[Flag]:
     shown = figure(row.projected, 2)
     flags = [
         Flag(
-            f"monitor.{row.deviation.value}",
+            "monitor.severe" if row.deviation is Deviation.SEVERE else "monitor.mild",
             "warning" if row.deviation is Deviation.SEVERE else "info",
             row.id,
             f"指标“{row.name}”{label}：全年预计 {shown}，年度指标值 {row.target}",
@@ -468,7 +468,7 @@ def monitor(indicator_set: IndicatorSet, record: MonitoringRecord) -> Monitoring
         assert funds is not None
         flags.append(
             Flag(
-                f"monitor.funds_{funds.value}",
+                "monitor.funds_severe" if funds is Deviation.SEVERE else "monitor.funds_mild",
                 "warning" if funds is Deviation.SEVERE else "info",
                 indicator_set.id,
                 f"预算执行进度 {percent(execution, 2)} 慢于序时进度 "
