@@ -17,7 +17,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
@@ -140,11 +140,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
     _verbosity(parser, sub)
-    for where in (parser, *sub.choices.values()):
+    for where in _all_parsers(parser):
+        # argparse's own words (usage:, options:, -h) are English only: say them in both.
+        where.formatter_class = _BilingualFormatter
+        where._positionals.title = "位置参数 / positional arguments"
+        where._optionals.title = "选项 / options"
         for action in where._actions:
-            if isinstance(action, argparse._HelpAction):  # argparse's own text is English only
+            if isinstance(action, argparse._HelpAction):
                 action.help = "显示本帮助并退出 / show this help and exit"
     return parser
+
+
+class _BilingualFormatter(argparse.HelpFormatter):
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, prefix or "用法 / usage: ")
+
+
+def _all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parser and every sub-command's parser below it (kpi history list …)."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += _all_parsers(child)
+    return found
 
 
 def _verbosity(parser: argparse.ArgumentParser, sub: Any) -> None:
