@@ -594,11 +594,6 @@ def _note(args: argparse.Namespace, text: str) -> None:
 
 
 _SEVERITY_COLOURS = {"error": "31", "warning": "33", "info": "36"}  # red, yellow, cyan
-_SEVERITY_WORDS = {
-    "error": ("错误", "error"),
-    "warning": ("警告", "warning"),
-    "info": ("提示", "info"),
-}
 _SEVERITY_LINE = re.compile(
     r"(?m)^(  )(错误|警告|提示|error|warning|info)(（\d+）| \(\d+\))$"
     r"|(\[)(错误|警告|提示|error|warning|info)(\])"
@@ -613,9 +608,11 @@ def colour_wanted(stream: TextIO) -> bool:
 def coloured(text: str) -> str:
     """Severity headings (警告（3）) and tags ([警告]) in their colour, as ANSI escapes."""
 
+    from kpi_engine.results import SEVERITY_WORDS  # noqa: PLC0415
+
     def paint(match: re.Match[str]) -> str:
         before, word, after = (g for g in match.groups() if g is not None)
-        severity = next(k for k, words in _SEVERITY_WORDS.items() if word in words)
+        severity = next(k for k, words in SEVERITY_WORDS.items() if word in words)
         return f"{before}\033[1;{_SEVERITY_COLOURS[severity]}m{word}\033[0m{after}"
 
     return _SEVERITY_LINE.sub(paint, text)
