@@ -8,6 +8,7 @@ rules still run. Flags are ordered by severity, then pack and rule order, then t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -15,7 +16,7 @@ from decimal import Decimal, localcontext
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.display import exact, fixed, percent, show, trimmed, with_unit
 from kpi_engine.errors import EvaluationError, Issue, Lang
-from kpi_engine.facts import Facts, Row, collect
+from kpi_engine.facts import RESULT_FACTS, Facts, Row, collect
 from kpi_engine.figures import read_figure
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
@@ -28,9 +29,9 @@ from kpi_engine.results import (
     IndicatorResult,
     Status,
 )
-from kpi_engine.rulepacks import CompiledRule, RulePack, Template, plain
+from kpi_engine.rulepacks import CompiledRule, RulePack, Screen, Template, passes, plain
 
-__all__ = ["Keyed", "Structure", "check", "data_flags", "sort_flags", "structure_of"]
+__all__ = ["Keyed", "Planned", "Structure", "check", "data_flags", "sort_flags", "structure_of"]
 
 
 def _field(value: object, spec: str, lang: Lang) -> str:
@@ -135,15 +136,81 @@ Keyed = tuple[int, int, int, Flag]
 
 
 @dataclass(frozen=True, slots=True)
+class Planned:
+    """A rule that reads results, with the subjects its structural selector (and its screen, where
+    that reads a structural fact) admits, worked out once per engine."""
+
+    rule: CompiledRule
+    subjects: tuple[int, ...]
+    """Indexes into its scope's facts rows (0 for the set)."""
+    status: frozenset[str] | None
+    """The selector's ``status`` values, checked per evaluation, or None."""
+    screen: Screen | None
+    """The rule's screen when it reads a result fact (checked per evaluation), else None."""
+
+
+@dataclass(frozen=True, slots=True)
 class Structure:
     """What rule packs find in a set before any data: worked out once per engine.
 
     ``facts`` are each pack's structural facts; ``flags`` the flags of the rules that read only
-    those (they cannot change from one evaluation to the next, so they are not re-run).
+    those (they cannot change from one evaluation to the next, so they are not re-run);
+    ``named`` the same facts rows with the pack's parameters (the names conditions read);
+    ``plans`` each pack's rules that read results, with their subjects; ``order`` each
+    subject's place in tree order.
     """
 
     facts: tuple[Facts, ...]
     flags: tuple[Keyed, ...]
+    named: tuple[Facts, ...] = ()
+    plans: tuple[tuple[Planned, ...], ...] = ()
+    order: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+
+def _tree_order(compiled: CompiledSet) -> dict[str, int]:
+    order = {leaf.id: i for i, leaf in enumerate(compiled.leaves)}
+    order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
+    return order
+
+
+def _named(pack: RulePack, facts: Facts) -> Facts:
+    """The facts rows with the pack's parameters (lists as text), as conditions read them."""
+    params: Row = {
+        name: "、".join(value) if isinstance(value, list) else value
+        for name, value in pack.params.items()
+    }
+    return Facts(
+        params | facts.set,
+        tuple((subject, params | row) for subject, row in facts.groups),
+        tuple((subject, params | row) for subject, row in facts.indicators),
+    )
+
+
+def _plan(pack: RulePack, named: Facts, set_id: str) -> tuple[Planned, ...]:
+    scopes = {"set": ((set_id, named.set),), "group": named.groups, "indicator": named.indicators}
+    plans = []
+    for rule in pack.rules:
+        if not rule.needs_results:
+            continue
+        scope = rule.definition.scope
+        fixed = [(key, options) for key, options in rule.select if key != "status"]
+        status = next((options for key, options in rule.select if key == "status"), None)
+        tested = rule.screen
+        if tested is not None and tested[0] not in RESULT_FACTS[scope]:
+            fixed.append((tested[0], frozenset()))  # a structural screen: applied here, once
+        subjects = tuple(
+            i
+            for i, (_, row) in enumerate(scopes[scope])
+            if all(plain(row.get(key)) in options for key, options in fixed if options)
+            and (
+                tested is None
+                or tested[0] in RESULT_FACTS[scope]
+                or passes(row.get(tested[0]), tested[1], tested[2])
+            )
+        )
+        runtime = tested if tested is not None and tested[0] in RESULT_FACTS[scope] else None
+        plans.append(Planned(rule, subjects, status, runtime))
+    return tuple(plans)
 
 
 def structure_of(compiled: CompiledSet, packs: Sequence[RulePack]) -> Structure:
@@ -151,7 +218,10 @@ def structure_of(compiled: CompiledSet, packs: Sequence[RulePack]) -> Structure:
     with localcontext(ARITHMETIC):
         facts = tuple(collect(compiled, pack.params) for pack in packs)
         flags = _run(compiled, packs, None, facts, results_only=False)
-    return Structure(facts, tuple(flags))
+    set_id = compiled.definition.id
+    named = tuple(_named(pack, f) for pack, f in zip(packs, facts, strict=True))
+    plans = tuple(_plan(pack, n, set_id) for pack, n in zip(packs, named, strict=True))
+    return Structure(facts, tuple(flags), named, plans, _tree_order(compiled))
 
 
 def check(
@@ -172,9 +242,102 @@ def check(
             found = list(structure.flags)
         else:
             found = list(structure.flags)
-            found += _run(compiled, packs, evaluation, structure.facts, results_only=True)
+            found += _run_planned(compiled, packs, evaluation, structure)
     found.sort(key=lambda item: item[:3])
     return [flag for *_, flag in found]
+
+
+def _fire(
+    interpreter: Interpreter,
+    rule: CompiledRule,
+    subject: str,
+    names: Mapping[str, Value],
+    key: tuple[int, int, int],
+    found: list[Keyed],
+) -> None:
+    """Evaluate one rule on one subject; a flag when it fires or fails."""
+    try:
+        fired = interpreter.evaluate_known(rule.when, names)
+    except EvaluationError as exc:
+        found.append((*key, _failed(rule, subject, names, exc.message, exc.message_en)))
+        return
+    if fired is None:
+        return  # a fact the condition needs is unknown: the rule does not apply
+    if not isinstance(fired, bool):
+        why = "条件的结果不是真或假", "the condition is not true or false"
+        found.append((*key, _failed(rule, subject, names, *why)))
+    elif fired:
+        found.append((*key, _flag(rule, subject, names)))
+
+
+def _run_planned(
+    compiled: CompiledSet, packs: Sequence[RulePack], evaluation: Evaluation, s: Structure
+) -> list[Keyed]:
+    """The rules that read results, over the subjects planned for them. A subject that fails the
+    rule's screen, or whose gate facts are all None, is passed over without evaluating: the rule
+    could not fire there (see :func:`kpi_engine.rulepacks.gate` and ``screen``)."""
+    interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
+    set_id, order = compiled.definition.id, s.order
+    found: list[Keyed] = []
+    for p, _pack in enumerate(packs):
+        plans = s.plans[p]
+        if not plans:
+            continue
+        facts = collect(compiled, {}, evaluation, s.named[p])  # rows already carry the params
+        rows = {"set": ((set_id, facts.set),), "group": facts.groups, "indicator": facts.indicators}
+        known: dict[tuple[str, str], bool] = {}  # (scope, fact): whether any subject has it
+        for plan in plans:
+            rule = plan.rule
+            scope = rule.definition.scope
+            scoped = rows[scope]
+            clauses = []
+            for clause in rule.gate:
+                if not any(_any_known(known, scope, scoped, name) for name in clause):
+                    break  # no subject has any fact of this clause: the rule applies to none
+                clauses.append(clause)
+            else:
+                _apply(interpreter, p, plan, scoped, tuple(clauses), order, found)
+    return found
+
+
+def _any_known(
+    known: dict[tuple[str, str], bool],
+    scope: str,
+    rows: Sequence[tuple[str, Row]],
+    name: str,
+) -> bool:
+    answer = known.get((scope, name))
+    if answer is None:
+        answer = known[scope, name] = any(row[name] is not None for _, row in rows)
+    return answer
+
+
+def _apply(
+    interpreter: Interpreter,
+    p: int,
+    plan: Planned,
+    rows: Sequence[tuple[str, Row]],
+    gate: tuple[tuple[str, ...], ...],
+    order: Mapping[str, int],
+    found: list[Keyed],
+) -> None:
+    rule, status, tested = plan.rule, plan.status, plan.screen
+    for i in plan.subjects:
+        subject, row = rows[i]
+        if status is not None and plain(row["status"]) not in status:
+            continue
+        if tested is not None and not passes(row[tested[0]], tested[1], tested[2]):
+            continue
+        skip = False
+        for clause in gate:
+            for name in clause:
+                if row[name] is not None:
+                    break
+            else:
+                skip = True
+                break
+        if not skip:
+            _fire(interpreter, rule, subject, row, (p, rule.order, order.get(subject, -1)), found)
 
 
 def _run(
@@ -187,8 +350,7 @@ def _run(
 ) -> list[Keyed]:
     interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
     set_id = compiled.definition.id
-    order = {leaf.id: i for i, leaf in enumerate(compiled.leaves)}
-    order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
+    order = _tree_order(compiled)
     found: list[Keyed] = []
     for p, pack in enumerate(packs):
         rules = [
@@ -208,28 +370,7 @@ def _run(
                 if rule.select and not _selected(rule, row):
                     continue
                 key = (p, rule.order, order.get(subject, -1))
-                try:
-                    fired = interpreter.evaluate_known(rule.when, names)
-                except EvaluationError as exc:
-                    found.append((*key, _failed(rule, subject, names, exc.message, exc.message_en)))
-                    continue
-                if fired is None:
-                    continue  # a fact the condition needs is unknown: the rule does not apply
-                if not isinstance(fired, bool):
-                    found.append(
-                        (
-                            *key,
-                            _failed(
-                                rule,
-                                subject,
-                                names,
-                                "条件的结果不是真或假",
-                                "the condition is not true or false",
-                            ),
-                        )
-                    )
-                elif fired:
-                    found.append((*key, _flag(rule, subject, names)))
+                _fire(interpreter, rule, subject, names, key, found)
     return found
 
 
