@@ -196,17 +196,27 @@ def scale() -> None:
         f"{b:.2f} s ({b / 10_000 * 1e6:.0f} µs each) = {b / a:.1f}× (goal ≤ 12×)"
     )
     huge = big_set(100_000)
-    start = time.process_time()
+    size = len(huge.encode())
     try:
         Engine(parse_indicator_set(huge))
     except Exception as exc:
-        print(f"scale: 100,000 indicators ({len(huge.encode()):,} bytes) refused: {exc}"[:400])
-    else:
+        print(f"scale: 100,000 indicators ({size:,} bytes) refused: {exc}"[:300])
+    from kpi_engine import loading  # the cap is raised for this measure only
+
+    cap = getattr(loading, "MAX_FILE_BYTES", None)
+    if isinstance(cap, int) and size > cap:
+        loading.MAX_FILE_BYTES = size  # type: ignore[attr-defined]
+    try:
+        start = time.process_time()
+        Engine(parse_indicator_set(huge))
         c = time.process_time() - start
-        print(
-            f"scale: 100,000 indicators ({len(huge.encode()):,} bytes) loaded in {c:.1f} s "
-            f"= {c / a:.0f}× the 1,000 (linear: 100×)"
-        )
+    finally:
+        if isinstance(cap, int):
+            loading.MAX_FILE_BYTES = cap  # type: ignore[attr-defined]
+    print(
+        f"scale: 100,000 indicators ({size:,} bytes; file cap {cap:,}) loaded in {c:.1f} s "
+        f"= {c / a:.0f}× the 1,000 (linear: 100×)"
+    )
 
 
 def startup() -> None:

@@ -20,6 +20,7 @@ from kpi_engine.facts import RESULT_FACTS, Facts, Row, collect
 from kpi_engine.figures import read_figure
 from kpi_engine.formula import ARITHMETIC, Interpreter
 from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.gcpause import without_gc
 from kpi_engine.grading import Grade
 from kpi_engine.results import (
     SEVERITY_ORDER,
@@ -213,6 +214,7 @@ def _plan(pack: RulePack, named: Facts, set_id: str) -> tuple[Planned, ...]:
     return tuple(plans)
 
 
+@without_gc
 def structure_of(compiled: CompiledSet, packs: Sequence[RulePack]) -> Structure:
     """Each pack's structural facts and the flags of its structural rules."""
     with localcontext(ARITHMETIC):

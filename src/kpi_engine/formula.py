@@ -507,6 +507,10 @@ def _compiled(node: ast.expr) -> Closure:
     """The checked tree as one Python function (the closures' semantics, operator by operator,
     without a call per node); the closures themselves where CPython cannot compile the source
     (a formula nested past its parser's limits)."""
+    if isinstance(node, ast.Name):  # a leaf reading one input: no source to compile
+        return cast(Closure, operator.itemgetter(node.id))
+    if isinstance(node, ast.Constant):
+        return _closure(node)
     source = _Source()
     try:
         text = f"def formula(n):\n    return {source.expr(node)}\n"

@@ -34,6 +34,7 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from kpi_engine.errors import Issue, KpiEngineError, SourceLocation, did_you_mean
+from kpi_engine.gcpause import without_gc
 from kpi_engine.limits import MAX_FILE_BYTES, bad_character, number_too_long, read_bytes
 from kpi_engine.models import Actuals, IndicatorSet, RulePackDef, SourceMap
 from kpi_engine.problems import Path_, Problems
@@ -326,6 +327,7 @@ def _refuse_control_character(exc: ReaderError, text: str, problems: Problems) -
     )
 
 
+@without_gc
 def read_yaml(
     text: str, source: str, base: Path | None = None
 ) -> tuple[Any, SourceMap, list[Issue]]:
@@ -631,6 +633,7 @@ def _bad_text(code: int) -> tuple[str, str, str]:
     )
 
 
+@without_gc
 def validate(model: type[_M], data: Any, smap: SourceMap, earlier: list[Issue] | None = None) -> _M:
     """Validate plain data as ``model``; all problems (``earlier`` too) are raised together."""
     problems = Problems(smap, earlier or ())
