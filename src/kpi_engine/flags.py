@@ -75,24 +75,6 @@ def _selected(rule: CompiledRule, row: Row) -> bool:
     return all(plain(row.get(key)) in options for key, options in rule.select)
 
 
-def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[str, Row, Row]]]:
-    """Per scope: (subject, facts row, names for conditions) — the names built once per subject,
-    not once per rule; the pack's parameters (lists as text) once per pack."""
-    params: Row = {
-        name: "、".join(value) if isinstance(value, list) else value
-        for name, value in pack.params.items()
-    }
-
-    def named(rows: Iterable[tuple[str, Row]]) -> list[tuple[str, Row, Row]]:
-        return [(subject, row, params | row) for subject, row in rows]
-
-    return {
-        "set": named([(set_id, facts.set)]),
-        "group": named(facts.groups),
-        "indicator": named(facts.indicators),
-    }
-
-
 def _flag(rule: CompiledRule, subject: str, names: Mapping[str, Value]) -> Flag:
     r = rule.definition
 
@@ -219,9 +201,9 @@ def structure_of(compiled: CompiledSet, packs: Sequence[RulePack]) -> Structure:
     """Each pack's structural facts and the flags of its structural rules."""
     with localcontext(ARITHMETIC):
         facts = tuple(collect(compiled, pack.params) for pack in packs)
-        flags = _run(compiled, packs, None, facts, results_only=False)
+        named = tuple(_named(pack, f) for pack, f in zip(packs, facts, strict=True))
+        flags = _run(compiled, packs, None, named, results_only=False)
     set_id = compiled.definition.id
-    named = tuple(_named(pack, f) for pack, f in zip(packs, facts, strict=True))
     plans = tuple(_plan(pack, n, set_id) for pack, n in zip(packs, named, strict=True))
     return Structure(facts, tuple(flags), named, plans, _tree_order(compiled))
 
@@ -346,10 +328,12 @@ def _run(
     compiled: CompiledSet,
     packs: Sequence[RulePack],
     evaluation: Evaluation | None,
-    facts_of: Sequence[Facts] | None,
+    named_of: Sequence[Facts] | None,
     *,
     results_only: bool,
 ) -> list[Keyed]:
+    """Every rule of every pack over its subjects; ``named_of`` each pack's structural facts with
+    its parameters (:func:`_named`), when already worked out."""
     interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
     set_id = compiled.definition.id
     order = _tree_order(compiled)
@@ -363,16 +347,26 @@ def _run(
         ]
         if not rules:
             continue
-        facts = collect(
-            compiled, pack.params, evaluation, facts_of[p] if facts_of is not None else None
-        )
-        scopes = _scopes(pack, facts, set_id)
+        if named_of is not None and evaluation is None:
+            named = named_of[p]
+        else:
+            named = _named(pack, collect(compiled, pack.params, evaluation))
+        scopes = {
+            "set": ((set_id, named.set),),
+            "group": named.groups,
+            "indicator": named.indicators,
+        }
         for rule in rules:
-            for subject, row, names in scopes[rule.definition.scope]:
+            tested = rule.screen
+            for subject, row in scopes[rule.definition.scope]:
                 if rule.select and not _selected(rule, row):
                     continue
+                if tested is not None and not passes(row[tested[0]], tested[1], tested[2]):
+                    continue  # cannot fire (see kpi_engine.rulepacks.screen)
+                if any(all(row[name] is None for name in clause) for clause in rule.gate):
+                    continue  # does not apply (see kpi_engine.rulepacks.gate)
                 key = (p, rule.order, order.get(subject, -1))
-                _fire(interpreter, rule, subject, names, key, found)
+                _fire(interpreter, rule, subject, row, key, found)
     return found
 
 

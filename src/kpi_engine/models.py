@@ -94,6 +94,9 @@ class _Model(BaseModel):
         frozen=True,
         coerce_numbers_to_str=True,
         use_attribute_docstrings=True,
+        # Schemas are built when a model is first used, not at import: a first use that loads a
+        # set never builds the validators of actuals or of the nested models on their own.
+        defer_build=True,
     )
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from kpi_engine.display import show
-from kpi_engine.errors import DefinitionError, FormulaError, did_you_mean
+from kpi_engine.errors import DefinitionError, FormulaError, KpiEngineError, did_you_mean
 from kpi_engine.facts import FACTS, RESULT_FACTS
 from kpi_engine.facts.catalogue import FACT_KINDS
 from kpi_engine.formula import Formula, compile_formula
@@ -82,7 +82,7 @@ rule does not apply) and evaluating it could raise nothing else, so it need not 
 _MAX_CLAUSES = 16
 
 
-class _UnsafeError(Exception):
+class _UnsafeError(KpiEngineError):
     """The condition could raise something other than a missing operand: it gets no gate."""
 
 
