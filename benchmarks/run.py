@@ -39,12 +39,12 @@ def best_of(fn: Callable[[], object], repeat: int = 5, number: int = 1000) -> fl
     return min(times)
 
 
-def child_cpu(command: Sequence[str], repeat: int = 5) -> float:
+def child_cpu(command: Sequence[str], repeat: int = 5, env: dict[str, str] | None = None) -> float:
     """CPU seconds (user + system) of a whole child process: the best of ``repeat`` runs."""
     samples = []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(list(command), check=True, capture_output=True)
+        subprocess.run(list(command), check=True, capture_output=True, env=env)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return min(samples)
@@ -227,10 +227,18 @@ def startup() -> None:
         "from kpi_engine import Engine, load_indicator_set; "
         f"Engine(load_indicator_set({str(seed)!r}))"
     )
-    bare = child_cpu([sys.executable, "-c", "pass"], repeat=7)
-    imported = child_cpu([sys.executable, "-c", "import kpi_engine"], repeat=7)
-    used = child_cpu([sys.executable, "-c", first_use], repeat=7)
-    cli = child_cpu([sys.executable, "-m", "kpi_engine.cli", "--help"], repeat=7)
+    import os
+    import tempfile
+
+    # As installed: bytecode cached (a checkout run with PYTHONDONTWRITEBYTECODE compiles every
+    # module from source on every start, which is not what a user's install does).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="kpi-bench-pyc-")
+    env["PYTHONPATH"] = str(ROOT / "src")
+    bare = child_cpu([sys.executable, "-c", "pass"], repeat=7, env=env)
+    imported = child_cpu([sys.executable, "-c", "import kpi_engine"], repeat=7, env=env)
+    used = child_cpu([sys.executable, "-c", first_use], repeat=7, env=env)
+    cli = child_cpu([sys.executable, "-m", "kpi_engine.cli", "--help"], repeat=7, env=env)
     print(
         f"startup (CPU): python {bare * 1e3:.0f} ms; import kpi_engine +{(imported - bare) * 1e3:.0f} "
         f"ms; first use (import + load the seed set) +{(used - bare) * 1e3:.0f} ms "
