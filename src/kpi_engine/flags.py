@@ -19,7 +19,7 @@ from kpi_engine.errors import EvaluationError, Issue, Lang
 from kpi_engine.facts import RESULT_FACTS, Facts, Row, collect
 from kpi_engine.figures import read_figure
 from kpi_engine.formula import ARITHMETIC, Interpreter
-from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.functions import MissingOperandError, Value, quantize_half_up
 from kpi_engine.gcpause import without_gc
 from kpi_engine.grading import Grade
 from kpi_engine.results import (
@@ -306,6 +306,7 @@ def _apply(
     found: list[Keyed],
 ) -> None:
     rule, status, tested = plan.rule, plan.status, plan.screen
+    run = rule.when.run  # as Interpreter(own_context=False) runs it: ARITHMETIC is entered
     for i in plan.subjects:
         subject, row = rows[i]
         if status is not None and plain(row["status"]) not in status:
@@ -320,8 +321,24 @@ def _apply(
             else:
                 skip = True
                 break
-        if not skip:
-            _fire(interpreter, rule, subject, row, (p, rule.order, order.get(subject, -1)), found)
+        if skip:
+            continue
+        # The outcomes of nearly every subject (true, false, a missing fact) read here; any
+        # other (an error, a value not true or false) is _fire's to report, word for word.
+        fired: object
+        try:
+            fired = run(row)
+        except MissingOperandError:
+            continue
+        except Exception:  # evaluated again by _fire, which reports it
+            fired = _failed
+        if fired is None or fired is False:
+            continue
+        key = (p, rule.order, order.get(subject, -1))
+        if fired is True:
+            found.append((*key, _flag(rule, subject, row)))
+        else:
+            _fire(interpreter, rule, subject, row, key, found)
 
 
 def _run(
