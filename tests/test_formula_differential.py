@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import decimal
+import operator
+from collections.abc import Callable
 from decimal import Decimal as D
 from fractions import Fraction
 
@@ -164,13 +166,13 @@ def _reference(node: ast.expr, names: dict[str, Fraction]) -> Fraction | bool:
             raise _RefusedError
         return _round(a / b)
     if isinstance(node, ast.Compare):
-        tests = {
-            ast.Lt: lambda p, q: p < q,
-            ast.LtE: lambda p, q: p <= q,
-            ast.Gt: lambda p, q: p > q,
-            ast.GtE: lambda p, q: p >= q,
-            ast.Eq: lambda p, q: p == q,
-            ast.NotEq: lambda p, q: p != q,
+        tests: dict[type[ast.cmpop], Callable[[Fraction, Fraction], bool]] = {
+            ast.Lt: operator.lt,
+            ast.LtE: operator.le,
+            ast.Gt: operator.gt,
+            ast.GtE: operator.ge,
+            ast.Eq: operator.eq,
+            ast.NotEq: operator.ne,
         }
         left = _number(node.left, names)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
@@ -188,8 +190,10 @@ def _reference(node: ast.expr, names: dict[str, Fraction]) -> Fraction | bool:
     name = node.func.id
     if name == "abs":
         return _round(abs(args[0]))
-    if name in ("min", "max", "coalesce"):
-        return {"min": min, "max": max, "coalesce": lambda *v: v[0]}[name](*args)
+    if name == "min":
+        return min(args)
+    if name in ("max", "coalesce"):
+        return max(args) if name == "max" else args[0]
     if name == "sum":
         return _round(_round(Fraction(0) + args[0]) + args[1])  # from Decimal(0), one at a time
     if name == "avg":
