@@ -190,7 +190,7 @@ def scale() -> None:
     against 1,000 (goal: ≤ 12×, linear); then whether 100,000 load, and at what cost."""
     small, large = big_set(1_000), big_set(10_000)
     a = best_of(lambda: Engine(parse_indicator_set(small)), repeat=3, number=1)
-    b = best_of(lambda: Engine(parse_indicator_set(large)), repeat=2, number=1)
+    b = best_of(lambda: Engine(parse_indicator_set(large)), repeat=3, number=1)
     print(
         f"scale: load+compile 1,000 indicators {a:.2f} s ({a / 1000 * 1e6:.0f} µs each); 10,000 "
         f"{b:.2f} s ({b / 10_000 * 1e6:.0f} µs each) = {b / a:.1f}× (goal ≤ 12×)"

@@ -171,28 +171,33 @@ def _named(pack: RulePack, facts: Facts) -> Facts:
 
 def _plan(pack: RulePack, named: Facts, set_id: str) -> tuple[Planned, ...]:
     scopes = {"set": ((set_id, named.set),), "group": named.groups, "indicator": named.indicators}
-    plans = []
-    for rule in pack.rules:
-        if not rule.needs_results:
-            continue
+    rules = [rule for rule in pack.rules if rule.needs_results]
+    tests: list[tuple[list[tuple[str, frozenset[str]]], Screen | None]] = []
+    for rule in rules:
         scope = rule.definition.scope
         fixed = [(key, options) for key, options in rule.select if key != "status"]
+        tested = rule.screen
+        structural = tested is not None and tested[0] not in RESULT_FACTS[scope]
+        tests.append((fixed, tested if structural else None))  # applied here, once
+    chosen: list[list[int]] = [[] for _ in rules]
+    for where, rows in scopes.items():
+        mine = [r for r, rule in enumerate(rules) if rule.definition.scope == where]
+        # Row by row, every rule of the scope: each row is read while it is in the CPU's cache
+        # (rule by rule, a set of 10,000 rows is read from memory once per rule).
+        for i, (_, row) in enumerate(rows):
+            for r in mine:
+                fixed, tested = tests[r]
+                if all(plain(row.get(key)) in options for key, options in fixed) and (
+                    tested is None or passes(row.get(tested[0]), tested[1], tested[2])
+                ):
+                    chosen[r].append(i)
+    plans = []
+    for rule, subjects in zip(rules, chosen, strict=True):
         status = next((options for key, options in rule.select if key == "status"), None)
         tested = rule.screen
-        if tested is not None and tested[0] not in RESULT_FACTS[scope]:
-            fixed.append((tested[0], frozenset()))  # a structural screen: applied here, once
-        subjects = tuple(
-            i
-            for i, (_, row) in enumerate(scopes[scope])
-            if all(plain(row.get(key)) in options for key, options in fixed if options)
-            and (
-                tested is None
-                or tested[0] in RESULT_FACTS[scope]
-                or passes(row.get(tested[0]), tested[1], tested[2])
-            )
-        )
-        runtime = tested if tested is not None and tested[0] in RESULT_FACTS[scope] else None
-        plans.append(Planned(rule, subjects, status, runtime))
+        result = tested is not None and tested[0] in RESULT_FACTS[rule.definition.scope]
+        runtime = tested if result else None
+        plans.append(Planned(rule, tuple(subjects), status, runtime))
     return tuple(plans)
 
 
@@ -373,17 +378,21 @@ def _run(
             "group": named.groups,
             "indicator": named.indicators,
         }
-        for rule in rules:
-            tested = rule.screen
-            for subject, row in scopes[rule.definition.scope]:
-                if rule.select and not _selected(rule, row):
-                    continue
-                if tested is not None and not passes(row[tested[0]], tested[1], tested[2]):
-                    continue  # cannot fire (see kpi_engine.rulepacks.screen)
-                if any(all(row[name] is None for name in clause) for clause in rule.gate):
-                    continue  # does not apply (see kpi_engine.rulepacks.gate)
-                key = (p, rule.order, order.get(subject, -1))
-                _fire(interpreter, rule, subject, row, key, found)
+        for scope, rows in scopes.items():
+            mine = [rule for rule in rules if rule.definition.scope == scope]
+            # Row by row (flags are sorted by their keys afterwards): each row is read while it
+            # is in the CPU's cache, not once per rule.
+            for subject, row in rows:
+                at = order.get(subject, -1)
+                for rule in mine:
+                    if rule.select and not _selected(rule, row):
+                        continue
+                    tested = rule.screen
+                    if tested is not None and not passes(row[tested[0]], tested[1], tested[2]):
+                        continue  # cannot fire (see kpi_engine.rulepacks.screen)
+                    if any(all(row[name] is None for name in clause) for clause in rule.gate):
+                        continue  # does not apply (see kpi_engine.rulepacks.gate)
+                    _fire(interpreter, rule, subject, row, (p, rule.order, at), found)
     return found
 
 
