@@ -21,6 +21,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=100)
+# The quick loop while editing (README, Development): a sample of each property, not a search.
+settings.register_profile("quick", deadline=None, max_examples=15)
 # A longer search before a release or after touching the engine: HYPOTHESIS_PROFILE=long
 settings.register_profile(
     "long", deadline=None, max_examples=2000, suppress_health_check=[HealthCheck.too_slow]

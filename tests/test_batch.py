@@ -327,3 +327,78 @@ def test_batch_exits_1_when_a_unit_could_not_be_read(engine: Engine, tmp_path: P
     out = tmp_path / "out.csv"
     assert main(["batch", str(DEMO), "--inputs", str(path), "-o", str(out)]) == 1
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 3
+
+
+def _two_sheets(path: Path) -> Path:
+    """A workbook whose active sheet is hidden: “隐藏” (unit HIDDEN), then “数据” (unit SHOWN)."""
+    import openpyxl  # noqa: TID251 - tests build files with the library itself
+
+    book = openpyxl.Workbook()
+    hidden = book.active
+    assert hidden is not None
+    hidden.title = "隐藏"
+    hidden.append(["unit", "spent"])
+    hidden.append(["HIDDEN", 1])
+    shown = book.create_sheet("数据")
+    shown.append(["unit", "spent"])
+    shown.append(["SHOWN", 2])
+    hidden.sheet_state = "hidden"  # after it was made active: Excel keeps such files too
+    book.save(path)
+    return path
+
+
+def test_xlsx_input_reads_the_visible_sheet_and_names_the_hidden_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The active sheet is hidden: the first visible one is read, and stderr says which sheets
+    were hidden (Chinese first) and how to choose one."""
+    source, out = _two_sheets(tmp_path / "units.xlsx"), tmp_path / "out.csv"
+    assert main(["batch", str(DEMO), "--inputs", str(source), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "隐藏的工作表 隐藏" in err
+    assert err.index("隐藏的工作表") < err.index("hidden sheets")
+    assert "--sheet" in err
+    with out.open(encoding="utf-8-sig") as handle:
+        assert [r["unit"] for r in csv.DictReader(handle)] == ["SHOWN"]
+
+
+def test_sheet_chooses_the_sheet_and_a_wrong_name_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--sheet NAME reads that sheet, hidden or not; a name that is not there exits 2 with the
+    sheets that are."""
+    source, out = _two_sheets(tmp_path / "units.xlsx"), tmp_path / "out.csv"
+    args = ["batch", str(DEMO), "--inputs", str(source), "-o", str(out)]
+    assert main([*args, "--sheet", "隐藏"]) == 0
+    with out.open(encoding="utf-8-sig") as handle:
+        assert [r["unit"] for r in csv.DictReader(handle)] == ["HIDDEN"]
+    capsys.readouterr()
+    assert main([*args, "--sheet", "数椐"]) == 2
+    err = capsys.readouterr().err
+    assert "xlsx.no-sheet" in err
+    assert "数据" in err
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+def test_a_csv_from_a_pipe_is_read_once_and_its_encoding_guessed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A FIFO cannot be read twice to test its encoding: GB18030 is told from what it starts
+    with, and the rows still come through."""
+    import os
+    import threading
+
+    fifo = tmp_path / "units.csv"
+    os.mkfifo(fifo)
+    data = "unit,mechanism.tier\n甲,部分达成\n乙,达成\n".encode("gb18030")
+
+    def write() -> None:
+        with fifo.open("wb") as handle:
+            handle.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    rows = list(read_rows(fifo, engine.compiled))
+    writer.join(timeout=10)
+    assert [r.key for r in rows] == ["甲", "乙"]
+    assert rows[0].actuals["indicators"]["mechanism"]["tier"] == "部分达成"

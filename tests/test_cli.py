@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,9 +101,23 @@ def test_evaluate_without_actuals_warns_and_still_runs(
 def test_output_file_is_written_whole(demo_dir: Path, tmp_path: Path) -> None:
     """-o writes the file in one piece and leaves no temporary files behind."""
     out = tmp_path / "out" / "result.json"
+    out.parent.mkdir()
     assert main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["set"] == "project-demo-2024"
     assert [p.name for p in out.parent.iterdir()] == ["result.json"]
+
+
+def test_output_into_a_missing_folder_is_refused_not_created(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o out/x.json where out/ does not exist: a clean output.no-folder and exit 2, and no
+    folder made (issue 12: outputs go only where the user said; this used to create out/)."""
+    out = tmp_path / "out" / "result.json"
+    assert main(["evaluate", str(demo_dir), "--format", "json", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "output.no-folder" in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_schema_is_generated_from_the_models(capsys: pytest.CaptureFixture[str]) -> None:
@@ -224,7 +241,9 @@ def test_table_writes_the_score_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["table", str(SEED_DIR), "-o", str(out)]) == 0
     import openpyxl  # noqa: TID251 - tests build and read files with the library itself
 
-    assert openpyxl.load_workbook(out).sheetnames == ["绩效自评表"]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["绩效自评表", "kpi_engine"]  # the second carries ids for kpi import
+    assert book["kpi_engine"].sheet_state == "veryHidden"
     assert str(out) in capsys.readouterr().err
 
 
@@ -292,3 +311,120 @@ def test_inputs_are_never_modified(demo_dir: Path, tmp_path: Path) -> None:
     ):
         main(args)
     assert {p.name: p.read_bytes() for p in work.iterdir()} == before
+
+
+def _parsers() -> list[tuple[str, argparse.ArgumentParser]]:
+    from kpi_engine.cli import _parser
+
+    root = _parser()
+    found = [("kpi", root)]
+    for action in root._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found += list(action.choices.items())
+    return found
+
+
+def test_help_is_complete_in_both_languages() -> None:
+    """Every command and every option says what it does in Chinese and in English
+    ("中文 / English"), argparse's own -h included."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    missing = []
+    for name, parser in _parsers():
+        for action in parser._actions:
+            texts = [action.help or ""]
+            if isinstance(action, argparse._SubParsersAction):
+                texts = [choice.help or "" for choice in action._choices_actions]
+            for text in texts:
+                if text == argparse.SUPPRESS:
+                    continue
+                zh, _, en = text.partition("/ ")
+                if not (cjk.search(zh) and re.search(r"[A-Za-z]{3}", en) and not cjk.search(en)):
+                    missing.append(f"{name} {action.option_strings or action.dest}: {text!r}")
+    assert missing == []
+
+
+def test_python_dash_m_runs_the_command() -> None:
+    """`python -m kpi_engine` is the kpi command (for when the script is not on PATH)."""
+    import subprocess
+    import sys
+
+    from kpi_engine import __version__
+
+    out = subprocess.run(
+        [sys.executable, "-m", "kpi_engine", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout == f"kpi_engine {__version__}\n"
+
+
+def test_verbose_logs_what_the_library_reads_and_quiet_silences_notes(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-v shows the library's INFO records on stderr (never stdout), -vv its DEBUG records,
+    the default none; -q drops the notes a command prints (here: no actuals given)."""
+    assert main(["evaluate", str(demo_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert main(["-v", "evaluate", str(demo_dir)]) == 0
+    verbose_out, err = capsys.readouterr()
+    assert verbose_out == out
+    assert f"kpi: INFO: reading the indicator set {demo_dir / 'set.yaml'}" in err
+    assert "DEBUG" not in err
+    assert main(["evaluate", "-vv", str(demo_dir)]) == 0
+    assert "kpi: DEBUG: project-demo-2024 evaluated: total 96.93" in capsys.readouterr().err
+    set_only = str(demo_dir / "set.yaml")
+    assert main(["evaluate", set_only]) == 0
+    assert "未提供实际值" in capsys.readouterr().err
+    assert main(["evaluate", "-q", set_only]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_verbose_and_quiet_together_are_refused(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "-v", "-q", str(demo_dir)])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_severities_are_coloured_on_a_terminal_unless_no_color(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the severity headings carry ANSI colours (warning yellow, info cyan);
+    NO_COLOR, or output that is not a terminal, gets plain text."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    screen = _Terminal()
+    monkeypatch.setattr("sys.stdout", screen)
+    assert main(["evaluate", str(demo_dir)]) == 0
+    assert "  \033[1;33m警告\033[0m（3）" in screen.getvalue()
+    assert "  \033[1;36m提示\033[0m（1）" in screen.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Terminal()
+    monkeypatch.setattr("sys.stdout", plain)
+    assert main(["evaluate", str(demo_dir), "--lang", "en"]) == 0
+    assert "\033[" not in plain.getvalue()
+    assert "  warning (3)" in plain.getvalue()
+    monkeypatch.delenv("NO_COLOR")
+    piped = io.StringIO()
+    monkeypatch.setattr("sys.stdout", piped)
+    assert main(["evaluate", str(demo_dir)]) == 0
+    assert "\033[" not in piped.getvalue()
+
+
+def test_colouring_changes_nothing_but_the_escapes() -> None:
+    """Removing the escapes gives the text back; flag tags in diff output are coloured too."""
+    from kpi_engine.cli import coloured
+
+    text = "发现的问题：\n  错误（1）\n    - x\n  warning (2)\n+ 问题 [提示] y\n警告（3） not a heading\n"
+    painted = coloured(text)
+    assert re.sub(r"\033\[[\d;]*m", "", painted) == text
+    assert painted.count("\033[0m") == 3
+    assert "[\033[1;36m提示\033[0m]" in painted

@@ -119,7 +119,10 @@ def test_missing_input_is_a_status_and_a_flag_never_zero(engine: Engine) -> None
     r = e.indicator("trained")
     assert r.status is Status.MISSING_INPUT
     assert r.score is None
-    assert "trained" in (r.problem or "")
+    # The reader sees the input's label; its internal name stays in the explanation.
+    assert r.problem_en is not None
+    assert "trained" not in (r.problem or "") + r.problem_en
+    assert [u.name for u in r.explanation.used if u.value is None] == ["trained"]
     assert e.indicator("accidents").status is Status.OK
     assert e.coverage == D(80) / D(100)
     rules = [f.rule for f in e.flags]

@@ -15,7 +15,8 @@ NOT_CODES = {
     "flags.error",
     "flags.warning",
     "flags.info",
-}  # file and column names
+    "evaluations.id",
+}  # file, column and SQL column names
 
 
 def _codes() -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +71,7 @@ def mutants(draw: st.DrawFn) -> tuple[str, str]:
     return name, text
 
 
+@pytest.mark.slow
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(mutants())
 def test_mutated_sets_load_or_fail_with_located_definition_errors(case: tuple[str, str]) -> None:

@@ -64,6 +64,7 @@ LIBRARIES = {
     "jinja2": "reports/report_html.py",
     "markupsafe": "reports/report_html.py",
     "docx": "reports/report_docx.py",
+    "tqdm": "progress.py",
 }
 DOORS = {
     "openpyxl": "kpi_engine.workbooks",
@@ -80,6 +81,22 @@ def test_each_optional_library_has_one_door() -> None:
         where = path.relative_to(SRC).as_posix()
         for library in _imports(path) & set(LIBRARIES):
             assert where == LIBRARIES[library], (where, library)
+
+
+def test_only_the_cli_prints_and_every_module_logs_by_its_name() -> None:
+    """The library never prints (it logs, and cli.py decides what reaches the terminal); each
+    logger is ``logging.getLogger(__name__)``, so -v/-q and applications can tune it by module."""
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(
+                node.func, ast.Attribute | ast.Name
+            ):
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id == "print":
+                assert path.name == "cli.py", path
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "getLogger":
+                assert [ast.unparse(a) for a in node.args] in (["__name__"], ["'kpi_engine'"]), path
 
 
 def without(monkeypatch: pytest.MonkeyPatch, library: str) -> None:
@@ -118,3 +135,32 @@ def test_scoring_and_grading_never_see_yaml_formulas_or_models() -> None:
         text = (SRC / name).read_text(encoding="utf-8")
         assert "kpi_engine.models" not in text
         assert "kpi_engine.formula" not in text
+
+
+def test_import_kpi_engine_loads_no_database_library() -> None:
+    """The history store's SQLAlchemy, Alembic and psycopg load only with kpi_engine.history."""
+    code = "import sys, kpi_engine, kpi_engine.cli; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    assert not loaded & {"sqlalchemy", "alembic", "psycopg"}
+    assert not any(m.startswith("kpi_engine.history") for m in loaded)
+
+
+def test_sqlalchemy_and_alembic_stay_inside_kpi_engine_history() -> None:
+    """Only modules of kpi_engine.history import sqlalchemy, alembic or psycopg."""
+    for path in SRC.rglob("*.py"):
+        where = path.relative_to(SRC).as_posix()
+        if _imports(path) & {"sqlalchemy", "alembic", "psycopg"}:
+            assert where.startswith("history/"), where
+
+
+def test_the_history_package_without_its_library_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Importing kpi_engine.history without SQLAlchemy raises MissingExtraError naming history."""
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)
+    for name in [m for m in sys.modules if m.startswith("kpi_engine.history")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(MissingExtraError) as info:
+        importlib.import_module("kpi_engine.history")
+    assert "pip install 'kpi_engine[history]'" in str(info.value)

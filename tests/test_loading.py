@@ -10,7 +10,8 @@ import pytest
 
 from kpi_engine import DefinitionError, load_indicator_set, parse_actuals, parse_indicator_set
 from kpi_engine.errors import SourceLocation
-from kpi_engine.loading import MAX_FILE_BYTES, read_yaml, resolve_set_paths
+from kpi_engine.limits import DEFAULT_LIMITS
+from kpi_engine.loading import read_yaml, resolve_set_paths
 
 from .conftest import make_set
 
@@ -221,7 +222,7 @@ def test_non_utf8_file_is_reported_at_the_bad_byte(tmp_path: Path) -> None:
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     """Files over the limit are refused by size."""
     path = tmp_path / "set.yaml"
-    path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    path.write_bytes(b"#" * (DEFAULT_LIMITS.max_file_bytes + 1))
     with pytest.raises(DefinitionError) as info:
         load_indicator_set(path)
     assert info.value.codes == ("yaml.file-too-large",)

@@ -239,6 +239,7 @@ def _mypy_errors(source: str, tmp_path: Path) -> str:
     return out if status else ""
 
 
+@pytest.mark.slow
 def test_mypy_refuses_a_record_with_a_part_missing(tmp_path: Path) -> None:
     """A MethodSpec built without one of its parts (here, how explain inverts it) fails mypy."""
     fields = [f.name for f in dataclasses.fields(MethodSpec) if f.name != "invert"]
@@ -253,6 +254,7 @@ def test_mypy_refuses_a_record_with_a_part_missing(tmp_path: Path) -> None:
     assert 'Missing positional argument "invert"' in out
 
 
+@pytest.mark.slow
 def test_mypy_refuses_a_registry_that_forgets_a_method(tmp_path: Path) -> None:
     """A lookup like methods.spec that leaves out one Method fails mypy at assert_never."""
     cases = "\n".join(

@@ -170,6 +170,7 @@ def test_a_number_bomb_as_a_weight_is_a_located_error() -> None:
     assert refused(lambda: parse_indicator_set(quoted, "s.yaml")).codes == ("number.too-long",)
 
 
+@pytest.mark.slow
 def test_a_number_bomb_as_a_target_is_a_located_error() -> None:
     engine = Engine(parse_indicator_set(SET_TEXT, "s.yaml"))
     target = next(x.target for x in engine.compiled.leaves if x.target is not None)
@@ -255,7 +256,9 @@ def test_no_output_expands_a_number_beyond_a_bounded_length(value: Decimal) -> N
             display.show(value),
             display.show_figures(f"{value} + 1"),
         ]
-    assert all(len(str(text)) <= display.MAX_SHOWN_DIGITS + 10 for text in shown), shown
+    assert all(len(str(text)) <= limits.DEFAULT_LIMITS.max_shown_digits + 10 for text in shown), (
+        shown
+    )
 
 
 def test_decimal_overflow_and_inexact_mixes_are_error_statuses() -> None:
@@ -277,7 +280,7 @@ def test_decimal_overflow_and_inexact_mixes_are_error_statuses() -> None:
 def test_an_oversized_set_is_refused_before_it_is_read(tmp_path: Path) -> None:
     path = tmp_path / "set.yaml"
     with path.open("wb") as handle:  # sparse: nothing to read, everything to refuse
-        handle.truncate(limits.MAX_FILE_BYTES * 50)
+        handle.truncate(limits.DEFAULT_LIMITS.max_file_bytes * 50)
     err = refused(lambda: load_indicator_set(path))
     assert err.codes == ("yaml.file-too-large",)
 
@@ -293,7 +296,7 @@ def test_a_stream_is_read_with_a_byte_cap(tmp_path: Path) -> None:
     def flood() -> None:
         try:
             with fifo.open("wb") as handle:
-                for _ in range(limits.MAX_FILE_BYTES // len(chunk) + 64):
+                for _ in range(limits.DEFAULT_LIMITS.max_file_bytes // len(chunk) + 64):
                     handle.write(chunk)
         except BrokenPipeError:
             pass
@@ -305,14 +308,16 @@ def test_a_stream_is_read_with_a_byte_cap(tmp_path: Path) -> None:
     assert err.codes == ("yaml.file-too-large",)
 
 
+@pytest.mark.slow
 def test_a_billion_laughs_is_refused_and_names_the_limit() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     err = refused(lambda: read_yaml("\n".join(lines), "laughs.yaml"))
     assert err.codes == ("yaml.too-large",)
-    assert "kpi_engine.loading.MAX_NODES" in err.report("en")
+    assert "kpi_engine.limits.Limits.max_nodes" in err.report("en")
 
 
+@pytest.mark.slow
 def test_a_genuine_set_of_ten_thousand_indicators_loads() -> None:
     lines = ["kpi_engine: 1", "id: big", "title: 大", "scale: 10000", "rules: []", "indicators:"]
     for g in range(100):
@@ -346,6 +351,7 @@ def test_deep_data_through_the_api_is_a_located_error() -> None:
     assert refused(lambda: engine.evaluate({"inputs": {"x": deep}})).codes == ("yaml.too-deep",)
 
 
+@pytest.mark.slow
 def test_a_chain_of_3000_derived_values_compiles_without_recursion() -> None:
     derived = "\n".join(
         f"  d{i}: {{formula: d{i + 1} + 1}}" if i < 2_999 else f"  d{i}: {{formula: x + 1}}"
@@ -420,6 +426,286 @@ def test_cli_prints_the_located_error(set_folder: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "file.outside-folder" in err
     assert "set.yaml:" in err
+
+
+# --- 5 (continued). batch tables, the JSON kpi diff compares, workbooks ----------------------------
+
+
+def _compiled() -> Any:
+    return Engine(parse_indicator_set(SET_TEXT, "s.yaml")).compiled
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as handle:  # nothing to read, everything to refuse
+        handle.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+def test_an_oversized_batch_input_is_refused_before_it_is_read(tmp_path: Path, suffix: str) -> None:
+    from kpi_engine.batch import read_rows
+
+    size = limits.DEFAULT_LIMITS.max_batch_bytes + 1
+    path = _sparse(tmp_path / f"units{suffix}", size)
+    err = refused(lambda: list(read_rows(path, _compiled())))
+    assert err.codes == ("file.too-large",)
+    assert "Limits.max_batch_bytes" in err.report("en")
+
+
+def _flood(fifo: Path, first: bytes, line: bytes, total: int) -> Any:
+    import threading
+
+    def flood() -> None:
+        try:
+            with fifo.open("wb") as handle:
+                handle.write(first)
+                for _ in range(total // len(line) + 1):
+                    handle.write(line)
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=flood, daemon=True)
+    writer.start()
+    return writer
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+def test_a_batch_stream_is_read_with_a_byte_cap(tmp_path: Path, suffix: str) -> None:
+    from kpi_engine.batch import read_rows
+
+    fifo = tmp_path / f"units{suffix}"
+    os.mkfifo(fifo)
+    small = limits.Limits(max_batch_bytes=1024 * 1024)
+    first, line = {
+        ".csv": (b"unit,spent\n", b"A," + b"1" * 8000 + b"\n"),
+        ".jsonl": (b"", b'{"unit": "' + b"A" * 8000 + b'"}\n'),
+        ".xlsx": (b"PK\x03\x04", b"\0" * 65536),
+    }[suffix]
+    writer = _flood(fifo, first, line, 4 * small.max_batch_bytes)
+    err = refused(lambda: list(read_rows(fifo, _compiled(), limits=small)))
+    writer.join(timeout=30)
+    assert err.codes == ("file.too-large",)
+
+
+def test_the_json_kpi_diff_compares_is_measured_capped_and_depth_safe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.json"
+    assert kpi("evaluate", str(DEMO), "--format", "json", "-o", str(good)) == 0
+    big = _sparse(tmp_path / "big.json", limits.DEFAULT_LIMITS.max_file_bytes * 20)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    for bad, code in ((big, "file.too-large"), (deep, "diff.unreadable")):
+        capsys.readouterr()
+        with bounded():
+            assert kpi("diff", str(bad), str(good)) == 2
+        err = capsys.readouterr().err
+        assert code in err
+        assert "Traceback" not in err
+    from kpi_engine.diff import read_evaluation
+
+    tight = limits.Limits(max_file_bytes=100)
+    assert refused(lambda: read_evaluation(good, limits=tight)).codes == ("file.too-large",)
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _workbook(path: Path, rows: list[list[Any]]) -> Path:
+    import openpyxl  # noqa: TID251 - tests build hostile files with the library itself
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def _patched(path: Path, before: bytes, after: bytes) -> Path:
+    """``path`` with ``before`` replaced by ``after`` in its first sheet's XML."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert before in members[sheet]
+    members[sheet] = members[sheet].replace(before, after, 1)
+    return _zip(path, members)
+
+
+def _both_readers(path: Path) -> list[DefinitionError]:
+    """The error from batch reading and from kpi import's reading of the same workbook."""
+    from kpi_engine.batch import read_rows
+    from kpi_engine.workbooks import read_workbook
+
+    return [
+        refused(lambda: list(read_rows(path, _compiled()))),
+        refused(lambda: read_workbook(path)),
+    ]
+
+
+def test_an_xlsx_that_is_not_a_zip_is_one_clean_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "text.xlsx"
+    text.write_text("unit,spent\nA,1\n", encoding="utf-8")
+    other = _zip(tmp_path / "other.xlsx", {"readme.txt": b"not a workbook"})
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(_workbook(tmp_path / "w.xlsx", [["unit"]]).read_bytes()[:-40])
+    for path in (text, other, truncated):
+        assert [e.codes for e in _both_readers(path)] == [("xlsx.unreadable",)] * 2, path
+    out = tmp_path / "out.csv"
+    for command in (
+        ["batch", str(DEMO), "--inputs", str(text), "-o", str(out)],
+        ["import", str(text), "-o", str(tmp_path / "imported")],
+    ):
+        capsys.readouterr()
+        assert kpi(*command) == 2
+        err = capsys.readouterr().err
+        assert "xlsx.unreadable" in err
+        assert "Traceback" not in err
+
+
+def test_a_zip_bomb_is_refused_before_openpyxl_opens_it(tmp_path: Path) -> None:
+    bomb = _zip(tmp_path / "bomb.xlsx", {"xl/worksheets/sheet1.xml": b"\0" * (32 * 1024 * 1024)})
+    for err in _both_readers(bomb):
+        assert err.codes == ("xlsx.too-large",)
+        assert "Limits.max_xlsx_ratio" in err.report("en")
+
+
+def test_an_archive_unpacking_past_the_limit_is_refused(tmp_path: Path) -> None:
+    from kpi_engine.batch import read_rows
+
+    big = _zip(tmp_path / "big.xlsx", {"a.bin": os.urandom(2 * 1024 * 1024)})
+    tight = limits.Limits(max_xlsx_unpacked=1024 * 1024)
+    err = refused(lambda: list(read_rows(big, _compiled(), limits=tight)))
+    assert err.codes == ("xlsx.too-large",)
+    assert "Limits.max_xlsx_unpacked" in err.report("en")
+    many = _zip(tmp_path / "many.xlsx", {f"m{i}.xml": b"" for i in range(60)})
+    err = refused(
+        lambda: list(read_rows(many, _compiled(), limits=limits.Limits(max_xlsx_members=50)))
+    )
+    assert "Limits.max_xlsx_members" in err.report("en")
+
+
+def test_a_merged_range_bomb_is_refused_before_openpyxl_builds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _workbook(tmp_path / "merged.xlsx", [["一级指标", "二级指标"], ["产出", "数量"]])
+    _patched(
+        path,
+        b"</sheetData>",
+        b'</sheetData><mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>',
+    )
+    from kpi_engine.workbooks import read_workbook
+
+    err = refused(lambda: read_workbook(path))
+    assert err.codes == ("xlsx.too-large",)
+    assert "Limits.max_merged_cells" in err.report("en")
+    with bounded():
+        assert kpi("import", str(path), "-o", str(tmp_path / "imported")) == 2
+    assert "xlsx.too-large" in capsys.readouterr().err
+
+
+def test_rows_and_columns_read_from_a_sheet_are_bounded(tmp_path: Path) -> None:
+    from kpi_engine.batch import read_rows
+
+    path = _workbook(tmp_path / "far.xlsx", [["unit", "spent"], ["A", 1]])
+    # A cell a billion rows down and one at the last column: gaps Excel itself cannot hold.
+    _patched(
+        path,
+        b"</sheetData>",
+        b'<row r="1000000000"><c r="XFD1000000000" t="inlineStr"><is><t>far</t></is></c></row>'
+        b"</sheetData>",
+    )
+    with bounded():  # the default bound (1,048,576 rows) costs ~0.4 s, ten times that traced
+        rows = list(read_rows(path, _compiled(), limits=limits.Limits(max_xlsx_rows=10_000)))
+    assert [r.key for r in rows] == ["A", "row 10001"]
+    assert "batch.too-many-rows" in rows[-1].actuals["__error__"]
+
+
+# --- 8. batch never aborts on a bad row -------------------------------------------------------
+
+
+def test_bad_csv_rows_are_error_records_and_counts_in_equal_counts_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    path = tmp_path / "units.csv"
+    lines = [
+        b"unit,spent,budget_adjusted",
+        b"A,700,760",
+        b"B," + b"9" * 200_000 + b",760",  # a field over the csv module's limit
+        b"C,700,760,1,2,3",  # more fields than the header
+        b"D," + b"x" * (2 * 1024 * 1024) + b",760",  # a line over Limits.max_line_bytes
+        b"F,720,760",
+        b'G,"7' + b"0" * 200_000 + b'"',  # a quoted field over the limit, at the end
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out.csv"
+    with bounded():
+        assert kpi("batch", str(DEMO), "--inputs", str(path), "-o", str(out)) == 1
+    assert "读入 6 个单位，写出 6 行" in capsys.readouterr().err
+    with out.open(encoding="utf-8-sig") as handle:
+        records = list(csv.DictReader(handle))
+    assert [r["status"] for r in records] == ["ok", "error", "error", "error", "ok", "error"]
+    assert [r["unit"] for r in records][:4] == ["A", "row 3", "C", "row 5"]
+    errors = " ".join(r["error"] for r in records)
+    for code in ("batch.csv", "batch.too-many-fields", "batch.line-too-long"):
+        assert code in errors
+
+
+def test_a_csv_line_not_in_its_encoding_is_that_rows_error(tmp_path: Path) -> None:
+    from kpi_engine.batch import read_rows
+
+    path = tmp_path / "units.csv"
+    path.write_bytes(b"unit,spent\nA,1\nB,\xff\xfe\nC,2\n")
+    rows = list(read_rows(path, _compiled(), encoding="utf-8"))
+    assert [r.key for r in rows] == ["A", "row 3", "C"]
+    assert "batch.encoding" in rows[1].actuals["__error__"]
+    assert refused(lambda: list(read_rows(path, _compiled(), encoding="utf-16"))).codes == (
+        "batch.encoding",
+    )
+
+
+def test_bad_json_lines_are_error_records_and_counts_in_equal_counts_out(tmp_path: Path) -> None:
+    from kpi_engine.batch import evaluate_rows, read_rows
+
+    engine = Engine(parse_indicator_set(SET_TEXT, "s.yaml"))
+    deep_value: Any = 1
+    for _ in range(200):
+        deep_value = [deep_value]
+    import json
+
+    lines = [
+        json.dumps({"unit": "A", "inputs": {"spent": 700}}),
+        "[" * 100_000 + "]" * 100_000,  # nested 100,000 deep
+        '{"unit": "B", "x": ' * 50_000 + "1" + "}" * 50_000,
+        json.dumps({"unit": "C", "inputs": {"spent": deep_value}}),  # deep, yet parses
+        json.dumps({"unit": "D", "spnet": 1}),  # an unknown key in one flat line
+        json.dumps({"unit": "E", "inputs": {"spent": 720}}),
+    ]
+    path = tmp_path / "units.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with bounded():
+        results = [r for _, r in evaluate_rows(engine, read_rows(path, engine.compiled))]
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == ["Evaluation", *["UnitFailure"] * 4, "Evaluation"]
+    messages = [getattr(r, "message_en", "") for r in results]
+    assert "batch.too-deep" in messages[1]
+    assert "batch.too-deep" in messages[2]
+    assert "yaml.too-deep" in messages[3]
+    assert "batch.unknown-column" in messages[4]
 
 
 assert sys.getrecursionlimit() <= 100_000  # the deep payloads really are deeper than the limit

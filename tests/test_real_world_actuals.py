@@ -152,7 +152,7 @@ def test_values_at_the_decimal_limits_are_statuses_not_crashes() -> None:
     e = evaluate(
         SET, {"inputs": {"x": Decimal("-9e999999"), "budget": 1, "spent": Decimal("9e999999")}}
     )
-    # Refused where it is read (issue 12): wider than kpi_engine.limits.MAX_NUMBER_DIGITS.
+    # Refused where it is read (issue 12): wider than kpi_engine.limits.Limits.max_number_digits.
     assert e.indicator("a").problem_code in {
         "score.overflow",
         "input.too-long",

@@ -172,7 +172,7 @@ def test_docx_reopens_with_chinese_fonts_on_the_east_asian_slot(
     assert len(doc.tables) >= 4
     for style in ("Normal", "Heading 1", "Title"):
         fonts = doc.styles[style].element.rPr.find(qn("w:rFonts"))
-        assert fonts.get(qn("w:eastAsia")) in {"宋体", "黑体"}
+        assert fonts.get(qn("w:eastAsia")) in {"仿宋_GB2312", "黑体", "方正小标宋简体"}
 
 
 def _sheet(s: IndicatorSet, e: Evaluation, lang: Lang = "zh"):  # type: ignore[no-untyped-def]
@@ -182,11 +182,12 @@ def _sheet(s: IndicatorSet, e: Evaluation, lang: Lang = "zh"):  # type: ignore[n
 
 
 def test_english_xlsx_is_titled_in_english() -> None:
-    """--lang en: the sheet and its title row use the set's English title."""
+    """--lang en: the sheet, the form's name and the project row are in English."""
     s, e = _load(DEMO)
     ws = _sheet(s, e, "en")
     assert ws.title == "Score table"
-    assert ws["A1"].value == s.title_en
+    assert ws["A1"].value == "Project expenditure self-evaluation"
+    assert ws["C3"].value == s.title_en
 
 
 @pytest.mark.parametrize("set_dir", [SEED, DEMO], ids=["seed", "demo"])
@@ -194,14 +195,14 @@ def test_xlsx_scores_sum_to_the_total(set_dir: Path) -> None:
     """Scores in the funds block and the indicator rows are numbers and add up to the total."""
     s, e = _load(set_dir)
     ws = _sheet(s, e)
-    header_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "一级指标")
+    header_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "一级指标")
     score_col = next(
         c for c in range(1, ws.max_column + 1) if ws.cell(header_row, c).value == "得分"
     )
     total_row = next(r for r in range(header_row, ws.max_row + 1) if ws.cell(r, 1).value == "总分")
     scores = [ws.cell(r, score_col).value for r in range(header_row + 1, total_row)]
     funds = [
-        ws.cell(r + 1, c).value
+        ws.cell(r + 1, c).value  # the 年度资金总额 row's 得分 (the 其中 rows have none)
         for r in range(1, header_row)
         for c in range(1, ws.max_column + 1)
         if ws.cell(r, c).value == "得分"
@@ -217,7 +218,7 @@ def test_xlsx_has_the_funds_block_and_a_merged_tree() -> None:
     """The demo's funds block shows budgets and the execution row; groups are merged cells."""
     s, e = _load(DEMO)
     ws = _sheet(s, e)
-    assert [ws.cell(4, c).value for c in range(1, 8)] == [
+    assert [ws.cell(5, c).value for c in (1, 4, 5, 6, 7, 8, 9)] == [
         "项目资金（万元）",
         "年初预算数",
         "全年预算数",
@@ -226,18 +227,22 @@ def test_xlsx_has_the_funds_block_and_a_merged_tree() -> None:
         "执行率",
         "得分",
     ]
-    assert ws.cell(5, 4).value == pytest.approx(722.38)
-    target_col = next(c for c in range(1, 9) if ws.cell(7, c).value == "年度指标值")
+    assert ws.cell(6, 6).value == pytest.approx(722.38)
+    target_col = next(c for c in range(1, 10) if ws.cell(12, c).value == "年度指标值")
     equals = [
         ws.cell(r, target_col)
-        for r in range(8, 20)
+        for r in range(13, 25)
         if str(ws.cell(r, target_col).value).startswith("=")
     ]
     assert equals, "the demo has '= …' targets"
     assert all(c.data_type == "s" for c in equals)  # text, never a formula
-    merged = {str(r) for r in ws.merged_cells.ranges}
-    assert "A8:A14" in merged  # 产出指标 spans its seven leaves
-    assert ws.cell(8, 1).value == "产出指标"
+
+    # 产出指标 spans its seven leaves (its label written again where a page break cuts it)
+    def anchor(row: int) -> int:
+        return next((r.min_row for r in ws.merged_cells.ranges if f"B{row}" in r), row)
+
+    assert {ws.cell(anchor(row), 2).value for row in range(13, 20)} == {"产出指标"}
+    assert ws.cell(20, 2).value == "效益指标"
 
 
 def test_html_is_one_self_contained_page(seed: tuple[IndicatorSet, Evaluation]) -> None:

@@ -44,7 +44,7 @@ def test_every_format_renders_any_tree_and_states_the_same_total(
         assert render_report_docx(document)[:2] == b"PK"
     ws = openpyxl.load_workbook(io.BytesIO(render_score_table(s, e))).active
     assert ws is not None
-    assert ws["A1"].value == s.title
+    assert ws["C3"].value == s.title  # 项目名称 (the set has no project name of its own)
 
 
 # --- Every human renderer shows numbers to the set's places ---------------------------------------

@@ -13,9 +13,11 @@ import codecs
 import csv
 import ctypes
 import functools
+import io
 import json
 import os
 import signal
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,8 +29,9 @@ from typing import Any, TypeVar
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.display import exact, figure, spreadsheet_text
 from kpi_engine.engine import Engine
-from kpi_engine.errors import DefinitionError, did_you_mean
+from kpi_engine.errors import DefinitionError, KpiEngineError, did_you_mean
 from kpi_engine.functions import quantize_half_up
+from kpi_engine.limits import Limits, current, measure, open_capped, using
 from kpi_engine.loading import parse_indicator_set
 from kpi_engine.problems import Problems
 from kpi_engine.results import Evaluation
@@ -37,11 +40,13 @@ from kpi_engine.rulepacks import load_pack
 __all__ = [
     "INDICATOR_FIELDS",
     "LONG_COLUMNS",
+    "Notes",
     "Records",
     "UnitFailure",
     "UnitRow",
     "WorkerSetup",
     "check_columns",
+    "csv_encoding",
     "evaluate_rows",
     "flat_actuals",
     "group_columns",
@@ -145,26 +150,48 @@ def _cell(value: Any) -> Any:
     return value
 
 
+Notes = Callable[[str, str], None]
+"""Where a reader says something the user should know (Chinese, English): hidden sheets."""
+
+
 def read_rows(
-    path: Path, compiled: CompiledSet, key: str = "unit", *, encoding: str | None = None
+    path: Path,
+    compiled: CompiledSet,
+    key: str = "unit",
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    limits: Limits | None = None,
+    notes: Notes | None = None,
 ) -> Iterator[UnitRow]:
     """Stream rows from a CSV, JSON Lines or .xlsx file (or every such file in a folder).
 
     A CSV is read as ``encoding`` when given, else as UTF-8 (with or without a BOM) when it is
     valid UTF-8, else as GB18030 — what Excel and WPS save on Chinese Windows ("CSV (逗号分隔)").
+    An .xlsx is read from ``sheet`` (by name), else its active visible sheet; ``notes`` hears
+    when the workbook has hidden sheets.
+
+    Every file is measured before it is read and read with a byte cap (``limits``, default those
+    in force). A bad row — a line over ``Limits.max_line_bytes``, more fields than the header, a
+    field over the csv module's limit, text not in the encoding, JSON nested too deep — becomes
+    an error record for that row, so counts in equal counts out; a file that cannot be read at
+    all (its header, a damaged workbook) raises one :class:`~kpi_engine.errors.DefinitionError`.
     """
+    bounds = limits or current()
     if path.is_dir():
         for child in sorted(path.iterdir()):
             if child.suffix.lower() in {".csv", ".jsonl", ".xlsx"}:
-                yield from read_rows(child, compiled, key, encoding=encoding)
+                yield from read_rows(
+                    child, compiled, key, encoding=encoding, sheet=sheet, limits=bounds, notes=notes
+                )
         return
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from _read_csv(path, compiled, key, encoding or csv_encoding(path))
+        yield from _read_csv(path, compiled, key, encoding, bounds)
     elif suffix == ".jsonl":
-        yield from _read_jsonl(path, compiled, key)
+        yield from _read_jsonl(path, compiled, key, bounds)
     elif suffix == ".xlsx":
-        yield from _read_xlsx(path, compiled, key)
+        yield from _read_xlsx(path, compiled, key, sheet, bounds, notes)
     else:
         raise Problems.in_file(str(path)).error(
             "batch.format",
@@ -173,69 +200,265 @@ def read_rows(
         )
 
 
-def csv_encoding(path: Path) -> str:
-    """``utf-8-sig`` when the file is valid UTF-8 (a BOM is dropped), else ``gb18030``."""
+def csv_encoding(path: Path, *, limits: Limits | None = None) -> str:
+    """``utf-8-sig`` when the file is valid UTF-8 (a BOM is dropped), else ``gb18030``; the
+    file is measured and read with a byte cap (``Limits.max_batch_bytes``)."""
+    bound = (limits or current()).max_batch_bytes
+    with open_capped(path, bound, field="max_batch_bytes") as handle:
+        return _guess_encoding(handle, whole=True)
+
+
+def _guess_encoding(handle: io.BufferedReader, *, whole: bool) -> str:
+    """UTF-8 or GB18030, by the whole file (``whole``) or, for a stream that cannot be read
+    twice, by what its buffer holds (a later byte that is not UTF-8 is that row's error)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        try:
+    try:
+        if whole:
             while chunk := handle.read(1 << 16):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
+        else:
+            decoder.decode(handle.peek(1 << 16))
+    except UnicodeDecodeError:
+        return "gb18030"
     return "utf-8-sig"
 
 
-def _read_csv(path: Path, compiled: CompiledSet, key: str, encoding: str) -> Iterator[UnitRow]:
-    with path.open(encoding=encoding, newline="") as handle:
-        reader = csv.DictReader(handle)
-        check_columns(compiled, key, reader.fieldnames or [], str(path))
-        for line, row in enumerate(reader, start=2):
-            yield UnitRow(
-                str(row.get(key) or f"row {line}"),
-                f"{path}:{line}",
-                flat_actuals(row, key, compiled.inputs),
+class _BadLineError(KpiEngineError):
+    """One line that cannot be read; the reader carries on with the next."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+
+class _Lines:
+    """Decoded lines of a byte stream, each read with a cap (``Limits.max_line_bytes``): a
+    longer line is skipped to its end and raised as :class:`_BadLineError`, as is a line not in
+    ``encoding``; iteration goes on after either. ``number`` is the last line's number."""
+
+    def __init__(self, handle: io.BufferedReader, encoding: str, limit: int) -> None:
+        self.handle, self.encoding, self.limit = handle, encoding, limit
+        self.number = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.handle.readline(self.limit + 1)
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        if len(raw) > self.limit and not raw.endswith(b"\n"):
+            while (rest := self.handle.readline(_SKIP)) and not rest.endswith(b"\n"):
+                pass
+            raise _BadLineError(
+                "batch.line-too-long",
+                f"该行超过 {self.limit} 字节（kpi_engine.limits.Limits.max_line_bytes），未读取",
+                f"the line is longer than {self.limit} bytes "
+                "(kpi_engine.limits.Limits.max_line_bytes); not read",
             )
+        try:
+            return raw.decode(self.encoding if self.number == 1 else self._body)
+        except UnicodeDecodeError as exc:
+            raise _BadLineError(
+                "batch.encoding",
+                f"该行第 {exc.start + 1} 个字节起不是 {self.encoding} 编码（可用 --encoding 指定）",
+                f"the line is not {self.encoding} from byte {exc.start + 1} on "
+                "(name the encoding with --encoding)",
+            ) from None
+
+    @property
+    def _body(self) -> str:
+        return "utf-8" if self.encoding == "utf-8-sig" else self.encoding
 
 
-def _read_jsonl(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line, text in enumerate(handle, start=1):
-            if not text.strip():
+_SKIP = 1 << 20
+
+
+def _failed(key: str, origin: str, code: str, zh: str, en: str) -> UnitRow:
+    """A row that could not be read: it still gets its record (counts in = counts out)."""
+    return UnitRow(key, origin, {"__error__": f"{code}: {zh}", "__error_en__": f"{code}: {en}"})
+
+
+def _ascii_compatible(encoding: str, path: Path) -> str:
+    """``encoding``, checked to write commas, quotes and newlines as ASCII does (UTF-8, GB18030,
+    GBK, Big5 …): lines are split and capped as bytes before they are decoded."""
+    try:
+        codecs.lookup(encoding)
+        compatible = ',"\r\n'.encode(encoding).removeprefix(codecs.BOM_UTF8) == b',"\r\n'
+    except (LookupError, UnicodeError):
+        compatible = False
+    if not compatible:
+        raise Problems.in_file(str(path)).error(
+            "batch.encoding",
+            f"不支持的编码 '{encoding}'（可用 utf-8、gb18030、gbk 等与 ASCII 兼容的编码）",
+            f"unsupported encoding {encoding!r} (use utf-8, gb18030, gbk or another encoding "
+            "that writes ASCII as ASCII)",
+        )
+    return encoding
+
+
+def _read_csv(
+    path: Path, compiled: CompiledSet, key: str, encoding: str | None, bounds: Limits
+) -> Iterator[UnitRow]:
+    regular = stat.S_ISREG(measure(path, bounds.max_batch_bytes, "max_batch_bytes"))
+    if encoding is None and regular:
+        encoding = csv_encoding(path, limits=bounds)
+    with open_capped(path, bounds.max_batch_bytes, field="max_batch_bytes") as handle:
+        if encoding is None:
+            encoding = _guess_encoding(handle, whole=False)
+        lines = _Lines(handle, _ascii_compatible(encoding, path), bounds.max_line_bytes)
+        reader = csv.reader(lines)
+        header = _csv_header(reader, lines, path, bounds)
+        check_columns(compiled, key, header, str(path))
+        at = header.index(key)
+        while True:
+            start = lines.number + 1
+            origin = f"{path}:{start}"
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except _BadLineError as exc:
+                yield _failed(f"row {start}", origin, exc.code, exc.zh, exc.en)
                 continue
+            except csv.Error as exc:
+                yield _failed(
+                    f"row {start}",
+                    origin,
+                    "batch.csv",
+                    f"CSV 格式错误：{exc}（单个字段上限 {csv.field_size_limit()} 个字符）",
+                    f"bad CSV: {exc} (a field may hold {csv.field_size_limit()} characters)",
+                )
+                continue
+            if not values:
+                continue  # a blank line, as csv.DictReader skips it
+            unit = (values[at] if at < len(values) else "") or f"row {start}"
+            extra = values[len(header) :]
+            if any(v.strip() for v in extra):
+                yield _failed(
+                    unit,
+                    origin,
+                    "batch.too-many-fields",
+                    f"该行有 {len(values)} 个字段，表头只有 {len(header)} 个",
+                    f"the row has {len(values)} fields; the header has {len(header)}",
+                )
+                continue
+            row = dict(zip(header, values, strict=False))
+            yield UnitRow(unit, origin, flat_actuals(row, key, compiled.inputs))
+
+
+def _csv_header(
+    reader: Iterator[list[str]], lines: _Lines, path: Path, bounds: Limits
+) -> list[str]:
+    """The header row; a header that cannot be read stops the whole file (one clean message)."""
+    problems = Problems.in_file(str(path))
+    try:
+        header = next(reader, [])
+    except _BadLineError as exc:
+        raise problems.error(exc.code, exc.zh, exc.en) from None
+    except csv.Error as exc:
+        raise problems.error(
+            "batch.csv", f"表头 CSV 格式错误：{exc}", f"bad CSV header: {exc}"
+        ) from None
+    if len(header) > bounds.max_fields:
+        raise problems.error(
+            "batch.too-many-fields",
+            f"表头有 {len(header)} 列，超过上限 {bounds.max_fields}"
+            "（kpi_engine.limits.Limits.max_fields）",
+            f"the header has {len(header)} columns, more than {bounds.max_fields} "
+            "(kpi_engine.limits.Limits.max_fields)",
+        )
+    while header and not header[-1].strip():
+        header.pop()  # Excel writes empty columns after the last one that holds anything
+    return header
+
+
+def _read_jsonl(path: Path, compiled: CompiledSet, key: str, bounds: Limits) -> Iterator[UnitRow]:
+    with open_capped(path, bounds.max_batch_bytes, field="max_batch_bytes") as handle:
+        lines = _Lines(handle, "utf-8-sig", bounds.max_line_bytes)
+        while True:
+            line = lines.number + 1
             origin = f"{path}:{line}"
             try:
-                record = json.loads(text, parse_float=Decimal, parse_int=Decimal)
-            except json.JSONDecodeError as exc:
-                yield UnitRow(f"line {line}", origin, {"__error__": f"JSON: {exc.msg}"})
+                text = next(lines)
+            except StopIteration:
+                return
+            except _BadLineError as exc:
+                yield _failed(f"line {line}", origin, exc.code, exc.zh, exc.en)
                 continue
-            if not isinstance(record, dict):
-                yield UnitRow(f"line {line}", origin, {"__error__": "not a JSON object"})
-                continue
-            unit = str(record.get(key, f"line {line}"))
-            if "inputs" in record or "indicators" in record:
-                actuals = {k: v for k, v in record.items() if k != key}
-            else:
-                check_columns(compiled, key, [k for k in record if k != key] + [key], origin)
-                actuals = flat_actuals(record, key, compiled.inputs)
-            yield UnitRow(unit, origin, actuals)
+            if text.strip():
+                yield _json_row(text, line, origin, compiled, key)
 
 
-def _read_xlsx(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]:
-    from kpi_engine.workbooks import read_rows  # noqa: PLC0415 - an optional library
-
-    rows = read_rows(path)
+def _json_row(text: str, line: int, origin: str, compiled: CompiledSet, key: str) -> UnitRow:
     try:
+        record = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    except json.JSONDecodeError as exc:
+        return UnitRow(f"line {line}", origin, {"__error__": f"JSON: {exc.msg}"})
+    except RecursionError:
+        return _failed(
+            f"line {line}",
+            origin,
+            "batch.too-deep",
+            "JSON 嵌套过深，未读取",
+            "the JSON is nested too deeply; not read",
+        )
+    if not isinstance(record, dict):
+        return UnitRow(f"line {line}", origin, {"__error__": "not a JSON object"})
+    unit = str(record.get(key, f"line {line}"))[:200]
+    if "inputs" in record or "indicators" in record:
+        return UnitRow(unit, origin, {k: v for k, v in record.items() if k != key})
+    try:
+        check_columns(compiled, key, [k for k in record if k != key] + [key], origin)
+    except DefinitionError as exc:  # this line's own keys: its record, not the whole file
+        return UnitRow(
+            unit, origin, {"__error__": exc.report("zh"), "__error_en__": exc.report("en")}
+        )
+    return UnitRow(unit, origin, flat_actuals(record, key, compiled.inputs))
+
+
+def _read_xlsx(
+    path: Path,
+    compiled: CompiledSet,
+    key: str,
+    sheet: str | None,
+    bounds: Limits,
+    notes: Notes | None,
+) -> Iterator[UnitRow]:
+    from kpi_engine.workbooks import sheet_rows  # noqa: PLC0415 - an optional library
+
+    name, hidden, rows = sheet_rows(path, sheet, limits=bounds)
+    try:
+        if hidden and notes is not None:
+            names = "、".join(hidden)
+            notes(
+                f"{path}：读取工作表“{name}”；另有隐藏的工作表 {names}"
+                "（未读取，可用 --sheet 指定）",
+                f"{path}: read the sheet {name!r}; hidden sheets not read: "
+                f"{', '.join(hidden)} (choose one with --sheet)",
+            )
         header = [str(h) if h is not None else "" for h in next(rows, ())]
         check_columns(compiled, key, header, str(path))
         for line, values in enumerate(rows, start=2):
-            row = dict(zip(header, values, strict=False))
+            origin = f"{path}:{line}"
+            if line > bounds.max_xlsx_rows:  # the sheet reaches past the bound: say so, once
+                yield _failed(
+                    f"row {line}",
+                    origin,
+                    "batch.too-many-rows",
+                    f"工作表超过 {bounds.max_xlsx_rows} 行"
+                    f"（kpi_engine.limits.Limits.max_xlsx_rows），第 {line} 行起未读取",
+                    f"the sheet has more than {bounds.max_xlsx_rows} rows "
+                    f"(kpi_engine.limits.Limits.max_xlsx_rows); rows from {line} on were not read",
+                )
+                break
             if all(v is None for v in values):
                 continue
+            row = dict(zip(header, values, strict=False))
             yield UnitRow(
-                str(row.get(key) or f"row {line}"),
-                f"{path}:{line}",
-                flat_actuals(row, key, compiled.inputs),
+                str(row.get(key) or f"row {line}"), origin, flat_actuals(row, key, compiled.inputs)
             )
     finally:
         rows.close()
@@ -247,7 +470,8 @@ def _read_xlsx(path: Path, compiled: CompiledSet, key: str) -> Iterator[UnitRow]
 def _one(engine: Engine, row: UnitRow) -> Evaluation | UnitFailure:
     if "__error__" in row.actuals:
         message = str(row.actuals["__error__"])
-        return UnitFailure(row.key, row.origin, f"无法读取：{message}", f"unreadable: {message}")
+        message_en = str(row.actuals.get("__error_en__", message))
+        return UnitFailure(row.key, row.origin, f"无法读取：{message}", f"unreadable: {message_en}")
     try:
         return engine.evaluate(row.actuals)
     except DefinitionError as exc:
@@ -264,15 +488,19 @@ class WorkerSetup:
     rule_files: tuple[str, ...] = ()
     base: str | None = None
     """The set's folder, where the rule-pack files it names are read (None: it names none)."""
+    limits: Limits | None = None
+    """The limits the workers read and evaluate under (None: the defaults)."""
 
     def engine(self) -> Engine:
         """The engine, built from text (engines hold compiled closures, which do not pickle)."""
-        packs = tuple(load_pack(path) for path in self.rule_files)
-        return Engine(parse_indicator_set(self.set_text, self.source, base=self.base), packs)
+        with using(self.limits):
+            packs = tuple(load_pack(path) for path in self.rule_files)
+            indicator_set = parse_indicator_set(self.set_text, self.source, base=self.base)
+            return Engine(indicator_set, packs)
 
 
 _T = TypeVar("_T")
-_WORKER: tuple[Engine, Callable[[Engine, UnitRow], Any]] | None = None
+_WORKER: tuple[Engine, Callable[[Engine, UnitRow], Any], Limits | None] | None = None
 
 
 def _die_with_parent() -> None:
@@ -292,13 +520,14 @@ def _die_with_parent() -> None:
 def _start_worker(setup: WorkerSetup, task: Callable[[Engine, UnitRow], Any]) -> None:
     global _WORKER  # noqa: PLW0603 - one engine per worker process, built once
     _die_with_parent()
-    _WORKER = (setup.engine(), task)
+    _WORKER = (setup.engine(), task, setup.limits)
 
 
 def _work(rows: list[UnitRow]) -> list[Any]:
     assert _WORKER is not None
-    engine, task = _WORKER
-    return [task(engine, row) for row in rows]
+    engine, task, limits = _WORKER
+    with using(limits):
+        return [task(engine, row) for row in rows]
 
 
 def _in_order(
@@ -309,10 +538,14 @@ def _in_order(
     setup: WorkerSetup | None,
     chunk: int,
 ) -> Iterator[_T]:
-    """``task`` over the rows, in input order: here, or in a pool of ``jobs`` processes."""
+    """``task`` over the rows, in input order: here (under ``setup.limits`` when given), or in a
+    pool of ``jobs`` processes."""
     if jobs <= 1:
+        limits = None if setup is None else setup.limits
         for row in rows:
-            yield task(engine, row)
+            with using(limits):  # not across the yield: the caller's code runs there
+                result = task(engine, row)
+            yield result
         return
     if setup is None:
         raise ValueError("a WorkerSetup is needed to rebuild the engine in worker processes")

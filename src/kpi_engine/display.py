@@ -16,10 +16,9 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import overload
 
 from kpi_engine.functions import quantize_half_up
-from kpi_engine.limits import bad_character, number_width
+from kpi_engine.limits import bad_character, current, number_width
 
 __all__ = [
-    "MAX_SHOWN_DIGITS",
     "MISSING",
     "exact",
     "figure",
@@ -34,11 +33,6 @@ __all__ = [
     "trimmed",
     "with_unit",
 ]
-
-MAX_SHOWN_DIGITS = 80
-"""Widest number written out in full, in every output (text, JSON, CSV): a wider one (which only
-arithmetic on the largest accepted inputs can make) is written with an exponent, ``1.5E+90``,
-so that no output expands one number beyond a bounded length."""
 
 SCIENTIFIC_DIGITS = 28
 """Significant digits of a number written with an exponent (Decimal's working precision)."""
@@ -190,12 +184,14 @@ def show(value: Decimal) -> str:
 
 
 def _wide(value: Decimal) -> str | None:
-    """``value`` with an exponent when written out it would be wider than MAX_SHOWN_DIGITS.
+    """``value`` with an exponent when written out it would be wider than
+    ``Limits.max_shown_digits`` (80): in every output (text, JSON, CSV), so that no output expands
+    one number beyond a bounded length (only arithmetic on the largest accepted inputs makes one).
 
     >>> _wide(Decimal("1E+999999999")), _wide(Decimal("-2.50E-200")), _wide(Decimal(7))
     ('1E+999999999', '-2.5E-200', None)
     """
-    if not value.is_finite() or number_width(value) <= MAX_SHOWN_DIGITS:
+    if not value.is_finite() or number_width(value) <= current().max_shown_digits:
         return None
     mantissa, _, power = format(value, f".{SCIENTIFIC_DIGITS - 1}E").partition("E")
     return f"{_without_zeros(mantissa)}E{power}"

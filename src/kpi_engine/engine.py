@@ -8,6 +8,7 @@ still evaluates, and nothing missing is ever counted as zero without saying so.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from decimal import localcontext
@@ -36,6 +37,8 @@ from kpi_engine.results import (
     Flag,
 )
 from kpi_engine.rulepacks import RulePack, packs_for
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["Engine", "evaluate", "lint"]
 
@@ -99,6 +102,12 @@ class Engine:
             found = check(self._compiled, self._packs, evaluation, self._structure)
         provenance = Provenance(
             self._set_digest, ", ".join(pack.id for pack in self._packs), actuals
+        )
+        logger.debug(
+            "%s evaluated: total %s, %d flags",
+            self._compiled.definition.id,
+            evaluation.total,
+            len(evaluation.flags) + len(found),
         )
         return replace(
             evaluation, flags=sort_flags((*evaluation.flags, *found)), provenance=provenance

@@ -20,6 +20,8 @@ derives from that too (ours first, the built-in second), so ``except ValueError`
     │                           (kpi_engine.results.Evaluation.indicator)
     ├── OutputError             also an OSError: an output cannot be written where asked (not a
     │                           regular file, no folder, read-only, disk full); carries an Issue
+    ├── HistoryError            the history store cannot do what was asked (kpi_engine.history:
+    │                           no unit or year, no such evaluation, unusable database)
     └── MissingExtraError       also an ImportError: an optional library (openpyxl, Jinja2,
                                 python-docx) is not installed; names the extra to install
 

@@ -32,8 +32,8 @@ FIGURE_PROBLEMS = {
     "not-numeric": ("不是数字", "not a number"),
     "not-finite": ("不是有限数（NaN 或无穷大）", "not a finite number (NaN or infinity)"),
     "too-long": (
-        "位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
-        "has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)",
+        "位数过多（上限见 kpi_engine.limits.Limits.max_number_digits）",
+        "has too many digits (see kpi_engine.limits.Limits.max_number_digits)",
     ),
 }
 """What a problem of :func:`read_figure` says, in Chinese and English.
@@ -58,7 +58,7 @@ def parse_number_text(text: str, unit: str | None = None) -> Decimal | None:
 
 def read_figure(raw: Decimal | str | None, unit: str | None) -> tuple[Decimal | None, str | None]:
     """A supplied figure as (number, problem): problem is None, "blank", "not-finite",
-    "too-long" (more digits than :data:`kpi_engine.limits.MAX_NUMBER_DIGITS`) or "not-numeric".
+    "too-long" (more digits than ``kpi_engine.limits.Limits.max_number_digits``) or "not-numeric".
     Blank-like text ("", "—", "无") is missing data, never zero."""
     if raw is None:
         return None, "blank"
@@ -71,7 +71,7 @@ def read_figure(raw: Decimal | str | None, unit: str | None) -> tuple[Decimal | 
         return None, "blank"
     if text.lower() in _NON_FINITE:
         return None, "not-finite"
-    if len(text) > 4 * limits.MAX_NUMBER_DIGITS:
+    if len(text) > 4 * limits.current().max_number_digits:
         return None, "too-long"  # not even parsed
     number = parse_number_text(text, unit)
     if number is not None and number_too_long(number):

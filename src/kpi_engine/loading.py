@@ -9,7 +9,7 @@ The only module that imports ``yaml``. PyYAML is hardened here:
 - alias expansion, nesting depth and file size are bounded, so a "billion laughs" file is refused
   at once; a file is measured before it is read (:mod:`kpi_engine.limits`), and a genuine large set
   (10,000 indicators) loads, since only nodes built again through an alias count;
-- numbers longer than :data:`kpi_engine.limits.MAX_NUMBER_DIGITS` digits (``1e999999999``),
+- numbers longer than ``kpi_engine.limits.Limits.max_number_digits`` digits (``1e999999999``),
   control characters and lone surrogates (from ``"\\x00"`` escapes) are refused where they stand;
 - every problem found is collected and raised together as one :class:`DefinitionError`.
 """
@@ -17,6 +17,7 @@ The only module that imports ``yaml``. PyYAML is hardened here:
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import typing
 from decimal import Decimal, InvalidOperation
@@ -35,14 +36,14 @@ from yaml.scanner import Scanner
 
 from kpi_engine.errors import Issue, KpiEngineError, SourceLocation, did_you_mean
 from kpi_engine.gcpause import without_gc
-from kpi_engine.limits import MAX_FILE_BYTES, bad_character, number_too_long, read_bytes
+from kpi_engine.limits import Limits, bad_character, current, number_too_long, read_bytes, using
 from kpi_engine.models import Actuals, IndicatorSet, RulePackDef, SourceMap
 from kpi_engine.problems import Path_, Problems
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
-    "MAX_FILE_BYTES",
     "MAX_NESTING",
-    "MAX_NODES",
     "FolderSourceMap",
     "dump_yaml",
     "load_actuals",
@@ -55,12 +56,11 @@ __all__ = [
     "resolve_set_paths",
 ]
 
-MAX_NODES = 50_000
-"""Most YAML nodes a document may build through aliases: every node built again because an alias
-(``*a``) repeats it counts; the nodes written out in the file do not (their number is bounded by
-the file size). Raise it with ``kpi_engine.loading.MAX_NODES = ...``."""
 MAX_NESTING = 64
-"""Deepest nesting of mappings and lists."""
+"""Deepest nesting of mappings and lists. Fixed, not one of the :class:`~kpi_engine.limits.Limits`:
+it keeps PyYAML's recursive composer far from Python's recursion limit, so raising it could only
+turn a located error into a crash. (How many nodes aliases may build is
+``Limits.max_nodes``.)"""
 
 _NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9]")
@@ -180,6 +180,7 @@ class _Builder:
         )
         self.problems = Problems(self.smap)
         self.count = 0
+        self.max_nodes = current().max_nodes
         self.built: set[int] = set()
 
     def where(self, node: Node) -> SourceLocation:
@@ -189,13 +190,13 @@ class _Builder:
     def build(self, node: Node, path: Path_ = ()) -> Any:
         if id(node) in self.built:  # built again through an alias: count the expansion
             self.count += 1
-            if self.count > MAX_NODES:
+            if self.count > self.max_nodes:
                 self.problems.fail(
                     "yaml.too-large",
-                    f"别名 * 展开后超过 {MAX_NODES} 个节点（kpi_engine.loading.MAX_NODES；"
-                    "“十亿笑声”攻击？）",
-                    f"aliases (*) expand to more than {MAX_NODES} nodes "
-                    "(the limit is kpi_engine.loading.MAX_NODES; a billion-laughs file?)",
+                    f"别名 * 展开后超过 {self.max_nodes} 个节点"
+                    "（上限为 kpi_engine.limits.Limits.max_nodes；“十亿笑声”攻击？）",
+                    f"aliases (*) expand to more than {self.max_nodes} nodes "
+                    "(the limit is kpi_engine.limits.Limits.max_nodes; a billion-laughs file?)",
                     self.where(node),
                 )
         else:
@@ -311,15 +312,13 @@ class _Builder:
 
 
 def _too_long(text: str) -> tuple[str, str, str]:
-    from kpi_engine import limits  # noqa: PLC0415 - the limit may be raised at run time
-
     shown = text if len(text) <= 24 else text[:20] + "…"
-    bound = limits.MAX_NUMBER_DIGITS
+    bound = current().max_number_digits
     return (
         "number.too-long",
-        f"数字 {shown} 写出来超过 {bound} 位（kpi_engine.limits.MAX_NUMBER_DIGITS），请核对",
+        f"数字 {shown} 写出来超过 {bound} 位（kpi_engine.limits.Limits.max_number_digits），请核对",
         f"the number {shown} has more than {bound} digits when written out "
-        "(kpi_engine.limits.MAX_NUMBER_DIGITS)",
+        "(kpi_engine.limits.Limits.max_number_digits)",
     )
 
 
@@ -331,12 +330,11 @@ def _end_of(before: str, source: str) -> SourceLocation:
 
 
 def _refuse_oversized(size: int, problems: Problems) -> None:
-    if size > MAX_FILE_BYTES:
-        problems.fail(
-            "yaml.file-too-large",
-            f"文件超过 {MAX_FILE_BYTES} 字节",
-            f"the file is larger than {MAX_FILE_BYTES} bytes",
-        )
+    from kpi_engine.limits import too_large  # noqa: PLC0415 - one wording for every file
+
+    bound = current().max_file_bytes
+    if size > bound:
+        raise too_large(problems, bound, "max_file_bytes", "yaml.file-too-large")
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -709,59 +707,80 @@ def _read_file(path: Path, *, regular_only: bool = False) -> str:
     return _decode(raw, str(path))
 
 
-def read_definition(path: str | Path) -> str:
+def read_definition(path: str | Path, *, limits: Limits | None = None) -> str:
     """The text of a definition file (set, actuals, rule pack), measured before it is read."""
-    return _read_file(Path(path))
+    with using(limits):
+        return _read_file(Path(path))
 
 
 def parse_indicator_set(
-    text: str, source: str = "<string>", *, base: str | Path | None = None
+    text: str,
+    source: str = "<string>",
+    *,
+    base: str | Path | None = None,
+    limits: Limits | None = None,
 ) -> IndicatorSet:
     """Parse an indicator set from YAML text; ``source`` names it in error locations.
 
     Rule-pack files the set names are read from ``base`` (a folder) and only from there; without
-    ``base`` a set parsed from text reads no file at all (built-in packs still apply).
+    ``base`` a set parsed from text reads no file at all (built-in packs still apply). ``limits``
+    (default: those in force, :data:`~kpi_engine.limits.DEFAULT_LIMITS`) bounds what is read.
     """
     folder = None if base is None else Path(base)
-    return validate(IndicatorSet, *read_yaml(text, source, folder))
+    with using(limits):
+        return validate(IndicatorSet, *read_yaml(text, source, folder))
 
 
-def load_indicator_set(path: str | Path) -> IndicatorSet:
+def load_indicator_set(path: str | Path, *, limits: Limits | None = None) -> IndicatorSet:
     """Load an indicator set from a YAML file, or from a directory holding ``set.yaml``; rule-pack
-    files it names are read from its folder only."""
+    files it names are read from its folder only. ``limits`` bounds what is read."""
     set_path, _ = resolve_set_paths(path)
-    return parse_indicator_set(_read_file(set_path), str(set_path), base=set_path.parent)
+    logger.info("reading the indicator set %s", set_path)
+    with using(limits):
+        return parse_indicator_set(_read_file(set_path), str(set_path), base=set_path.parent)
 
 
-def parse_actuals(text: str, source: str = "<string>") -> Actuals:
+def parse_actuals(text: str, source: str = "<string>", *, limits: Limits | None = None) -> Actuals:
     """Parse actuals from YAML text."""
-    return validate(Actuals, *read_yaml(text, source))
+    with using(limits):
+        return validate(Actuals, *read_yaml(text, source))
 
 
-def load_actuals(path: str | Path) -> Actuals:
+def load_actuals(path: str | Path, *, limits: Limits | None = None) -> Actuals:
     """Load actuals from a YAML file."""
     p = Path(path)
-    return parse_actuals(_read_file(p), str(p))
+    logger.info("reading actuals %s", p)
+    with using(limits):
+        return parse_actuals(_read_file(p), str(p))
 
 
-def parse_rule_pack(text: str, source: str = "<string>") -> RulePackDef:
+def parse_rule_pack(
+    text: str, source: str = "<string>", *, limits: Limits | None = None
+) -> RulePackDef:
     """Parse a rule pack from YAML text (compile it with kpi_engine.rulepacks.compile_pack)."""
-    return validate(RulePackDef, *read_yaml(text, source))
+    with using(limits):
+        return validate(RulePackDef, *read_yaml(text, source))
 
 
-def load_rule_pack_file(path: Path, *, regular_only: bool = False) -> RulePackDef:
+def load_rule_pack_file(
+    path: Path, *, regular_only: bool = False, limits: Limits | None = None
+) -> RulePackDef:
     """Load a rule pack definition from a YAML file (``regular_only``: refuse FIFOs, devices)."""
-    return parse_rule_pack(_read_file(path, regular_only=regular_only), str(path))
+    with using(limits):
+        return parse_rule_pack(_read_file(path, regular_only=regular_only), str(path))
 
 
 class _Dumper(yaml.SafeDumper):
-    """Writes Decimals as plain numbers (read back exactly by this module's loader)."""
+    """Writes Decimals as plain numbers with every digit they have (800.00 stays 800.00, read
+    back exactly by this module's loader), and never an anchor or alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
     text = format(value, "f")
-    tag = "tag:yaml.org,2002:int" if value == value.to_integral_value() else _NUM
-    return dumper.represent_scalar(tag, text.rstrip("0").rstrip(".") if "." in text else text)
+    return dumper.represent_scalar(_NUM if "." in text else "tag:yaml.org,2002:int", text)
 
 
 _Dumper.add_representer(Decimal, _decimal_scalar)

@@ -37,6 +37,7 @@ __all__ = [
     "Cap",
     "Deduction",
     "DerivedDef",
+    "FundPart",
     "GradeBand",
     "Group",
     "IndicatorActual",
@@ -111,8 +112,11 @@ def _finite(value: Decimal) -> Decimal:
     if number_too_long(value):  # 1e999999999 would be written out in full: refuse it here
         raise PydanticCustomError(
             "number.too-long",
-            "数字写出来位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
-            {"en": "the number has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)"},
+            "数字写出来位数过多（上限见 kpi_engine.limits.Limits.max_number_digits）",
+            {
+                "en": "the number has too many digits "
+                "(see kpi_engine.limits.Limits.max_number_digits)"
+            },
         )
     return value
 
@@ -245,6 +249,15 @@ class NodeRole(StrEnum):
     OTHER = "other"
 
 
+class FundPart(_Model):
+    """Where an input stands in the funds block's 其中 rows: which source, which column."""
+
+    part: Literal["appropriation", "carryover", "other"]
+    """``appropriation`` 当年财政拨款, ``carryover`` 上年结转资金, ``other`` 其他资金."""
+    column: Literal["budget_initial", "budget_adjusted", "spent"]
+    """The column: 年初预算数, 全年预算数 or 全年执行数."""
+
+
 class InputDef(_Model):
     """A raw figure supplied with the actuals (e.g. 全年预算数)."""
 
@@ -256,6 +269,9 @@ class InputDef(_Model):
     unit: str | None = None
     """Unit such as 万元, 人, %."""
     description: str | None = None
+    fund: FundPart | None = None
+    """For a part of the year's funds by source (the score table's 其中 rows), e.g.
+    ``{part: appropriation, column: spent}`` for 当年财政拨款的全年执行数."""
 
 
 class DerivedDef(_Model):
@@ -429,6 +445,11 @@ class IndicatorSet(_Model):
     kind: Literal["project", "department"] | None = None
     """项目支出 or 部门整体支出 self-evaluation."""
     organization: str | None = None
+    """实施单位 (项目支出) or 部门（单位）名称 (部门整体支出)."""
+    supervisor: str | None = None
+    """主管部门 of a project."""
+    project: str | None = None
+    """项目名称 as printed on the score table (the title stands in when absent)."""
     year: int | None = None
     scale: NonNegative | None = None
     """Full marks; by default the sum of the top-level weights (which must equal it if given)."""
@@ -510,6 +531,8 @@ class Actuals(_Model):
     inputs: dict[str, Number | str | InputEntry | None] = {}
     indicators: dict[str, IndicatorActual] = {}
     reported_total: NonNegative | None = None
+    goals_achieved: str | None = None
+    """年度总体目标的实际完成情况, as the unit states it (the set's ``goals`` are the 预期目标)."""
 
     _source: SourceMap | None = PrivateAttr(default=None)
 

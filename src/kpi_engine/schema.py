@@ -32,7 +32,25 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
         "qualitative 定性）",
         "evaluation kind (project / department), or indicator kind (quantitative / qualitative)",
     ),
-    "organization": ("单位名称", "organization"),
+    "organization": (
+        "单位名称：项目的实施单位，或部门整体的部门（单位）名称",
+        "organization: the project's implementer, or the department evaluated",
+    ),
+    "supervisor": ("主管部门", "supervising department"),
+    "project": ("项目名称（评分表所印；省略时用标题）", "project name as printed (default: title)"),
+    "fund": (
+        "资金来源明细（评分表“其中”行）：part 来源、column 栏目",
+        "part of the funds by source (the score table's 其中 rows)",
+    ),
+    "part": (
+        "appropriation 当年财政拨款 / carryover 上年结转资金 / other 其他资金",
+        "appropriation / carryover / other funds",
+    ),
+    "column": (
+        "budget_initial 年初预算数 / budget_adjusted 全年预算数 / spent 全年执行数",
+        "budget_initial / budget_adjusted / spent",
+    ),
+    "goals_achieved": ("年度总体目标的实际完成情况", "what of the year's goals was achieved"),
     "year": ("年度", "year"),
     "scale": ("满分；省略时为一级指标分值之和", "full marks; default: sum of top-level weights"),
     "grading": (

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from kpi_engine.errors import KpiEngineError
-from kpi_engine.limits import number_too_long
+from kpi_engine.limits import current, number_too_long
 
 __all__ = ["Op", "Target", "TargetSyntaxError", "normalize_unit", "parse_target"]
 
@@ -103,8 +103,6 @@ _SYMBOL_OPS = {
     "==": "=",
 }
 _SUFFIX_OPS = [("及以上", ">="), ("以上", ">="), ("及以下", "<="), ("以下", "<="), ("以内", "<=")]
-MAX_TARGET_CHARS = 200
-"""Longest target text read (a target in words belongs to a qualitative indicator)."""
 _NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _SINGLE = re.compile(rf"^(>=|<=|>|<|=)?\s*({_NUM})\s*(.*?)$")
 _RANGE = re.compile(
@@ -131,8 +129,9 @@ def _number(text: str) -> Decimal:
         raise TargetSyntaxError(f"'{text}' 不是数字", f"{text!r} is not a number") from None
     if number_too_long(number):
         raise TargetSyntaxError(
-            "目标值的数字位数过多（上限见 kpi_engine.limits.MAX_NUMBER_DIGITS）",
-            "the target's number has too many digits (see kpi_engine.limits.MAX_NUMBER_DIGITS)",
+            "目标值的数字位数过多（上限见 kpi_engine.limits.Limits.max_number_digits）",
+            "the target's number has too many digits "
+            "(see kpi_engine.limits.Limits.max_number_digits)",
         )
     return number
 
@@ -152,10 +151,14 @@ def parse_target(text: str | Decimal) -> Target:
     if isinstance(text, Decimal):
         return Target(Op.GE, text, None, str(text), implicit=True)
     original = text
-    if len(text) > MAX_TARGET_CHARS:  # before any pattern runs over it
+    # A target in words belongs to a qualitative indicator: refuse it before any pattern runs.
+    longest = current().max_target_chars
+    if len(text) > longest:
         raise TargetSyntaxError(
-            f"目标值超过 {MAX_TARGET_CHARS} 个字符；文字目标请用定性指标",
-            f"the target is longer than {MAX_TARGET_CHARS} characters; "
+            f"目标值超过 {longest} 个字符（kpi_engine.limits.Limits.max_target_chars）；"
+            "文字目标请用定性指标",
+            f"the target is longer than {longest} characters "
+            "(kpi_engine.limits.Limits.max_target_chars); "
             "use a qualitative indicator for a target in words",
         )
     s = unicodedata.normalize("NFKC", text).strip()

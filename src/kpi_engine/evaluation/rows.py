@@ -320,12 +320,13 @@ class RowScorer:
         if cause is not None:
             return Failure(Status.ERROR, cause, explanation)
         if exc.code == "value.missing":
-            absent = [u for u in used if u.kind == "input" and u.value is None]
-            zh = "缺少输入数据：" + "、".join(
-                [f"{u.label}（{u.name}）" if u.label else u.name for u in absent]
-                or list(exc.missing)
-            )
-            en = "missing input: " + ", ".join([u.name for u in absent] or exc.missing)
+            absent = [u for u in used if u.kind == "input" and u.value is None] or [
+                u for u in used if u.name in exc.missing
+            ]
+            # Readers see the label they know; the internal names stay in the explanation's
+            # ``used`` values (JSON, kpi explain), where whoever fixes the actuals looks.
+            zh = "缺少输入数据：" + "、".join([u.label_in("zh") for u in absent] or exc.missing)
+            en = "missing input: " + ", ".join([_english_label(u) for u in absent] or exc.missing)
             return Failure(Status.MISSING_INPUT, Issue("value.missing", zh, en), explanation)
         return Failure(Status.ERROR, exc.issue, explanation)
 
@@ -398,3 +399,10 @@ class RowScorer:
             notes_en=(f"not scored: {failed.problem.message_en}",),
         )
         return _result(s, e, failed.read, failed.status, explanation, problem=failed.problem)
+
+
+def _english_label(used: UsedValue) -> str:
+    """The English label, else the Chinese label quoted (a name, not prose), else the name."""
+    if used.label_en:
+        return used.label_en
+    return f"'{used.label}'" if used.label else used.name

@@ -89,7 +89,8 @@ RUBRIC_PARAM = Param(
     "rubric",
     "method.missing-rubric",
     "指标 {id} 的计分方法为 rubric，但未写评分要点 rubric（如 [{{item: 制度健全, points: 2}}]）",
-    "indicator {id} uses method 'rubric' but has no rubric (e.g. [{{item: 制度健全, points: 2}}])",
+    "indicator {id} uses method 'rubric' but has no rubric "
+    "(e.g. '[{{item: 制度健全, points: 2}}]')",
     "method.unused-rubric",
     "指标 {id} 写了评分要点 rubric，但计分方法不是 rubric",
     "indicator {id} has a rubric but its method is not 'rubric'",

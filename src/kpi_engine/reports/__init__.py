@@ -16,7 +16,7 @@ rendered in the format wanted::
 
 The score table 绩效自评表 (``kpi table``)::
 
-    render_score_table(indicator_set, evaluation)  an .xlsx workbook as bytes (needs openpyxl)
+    render_score_table(indicator_set, evaluation, actuals=actuals)  .xlsx bytes (needs openpyxl)
 
 Text and Markdown need nothing beyond the standard library; JSON is ``Evaluation.to_json``. HTML,
 Word and Excel need the ``reports`` extra (``python -m pip install 'kpi_engine[reports]'``); each
@@ -37,7 +37,7 @@ from kpi_engine.reports.report_markdown import render_report_markdown
 
 if typing.TYPE_CHECKING:
     from kpi_engine.errors import Lang
-    from kpi_engine.models import IndicatorSet
+    from kpi_engine.models import Actuals, IndicatorSet
     from kpi_engine.results import Evaluation
 
 __all__ = [
@@ -75,12 +75,16 @@ def render_report_docx(document: Document) -> bytes:
 
 
 def render_score_table(
-    indicator_set: IndicatorSet, evaluation: Evaluation, lang: Lang = "zh"
+    indicator_set: IndicatorSet,
+    evaluation: Evaluation,
+    lang: Lang = "zh",
+    actuals: Actuals | None = None,
 ) -> bytes:
-    """The score table 绩效自评表 as .xlsx bytes, laid out as finance bureaus exchange it.
+    """The score table 绩效自评表 as .xlsx bytes, laid out as the national form (A4 landscape).
 
-    Needs openpyxl (the ``reports`` extra), imported on the first call.
+    With ``actuals``, ``kpi import`` reads the table back into the very set and actuals. Needs
+    openpyxl (the ``reports`` extra), imported on the first call.
     """
     from kpi_engine.reports.score_table_xlsx import render_score_table as render  # noqa: PLC0415
 
-    return render(indicator_set, evaluation, lang)
+    return render(indicator_set, evaluation, lang, actuals)

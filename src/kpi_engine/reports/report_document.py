@@ -11,13 +11,13 @@ Markdown, HTML and Word renderers walk the same blocks, so the three say the sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kpi_engine.display import exact, figure, fixed, money, percent, trimmed
 from kpi_engine.errors import Lang
 from kpi_engine.models import IndicatorSet, InputRole
-from kpi_engine.reports.evaluation_text import rows
 from kpi_engine.reports.labels import (
     actual_text,
     grade_text,
@@ -32,7 +32,17 @@ from kpi_engine.reports.labels import (
 )
 from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
 
-__all__ = ["Block", "Bullets", "Chart", "Document", "Heading", "Paragraph", "Table", "build_report"]
+__all__ = [
+    "Block",
+    "Bullets",
+    "Chart",
+    "Document",
+    "Heading",
+    "Paragraph",
+    "PastYear",
+    "Table",
+    "build_report",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +75,9 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     numeric: frozenset[int] = frozenset()
     emphasis: frozenset[int] = frozenset()
+    merge: int = 0
+    """How many leading columns hold a tree (一级/二级/三级指标): a run of equal cells down one of
+    them is one merged cell in Word."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,17 @@ class Chart:
 
 
 Block = Heading | Paragraph | Bullets | Table | Chart
+
+
+@dataclass(frozen=True, slots=True)
+class PastYear:
+    """A stored earlier evaluation of the same unit, for the 历年对比 section."""
+
+    year: int
+    total: Decimal | None
+    grade: str | None
+    scores: Mapping[str, Decimal | None]
+    """Score per indicator id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +142,8 @@ _ROLE_LABELS = {
     InputRole.INCOME: ("本年收入", "Income"),
     InputRole.EXPENDITURE: ("本年支出", "Expenditure"),
     InputRole.CARRYOVER_END: ("年末结转和结余", "Carry-over at the end"),
-    InputRole.SAMPLE_SIZE: ("满意度调查样本数", "Survey sample size"),
 }
+"""The roles the funds block lists: amounts of money only (a survey's sample size is no fund)."""
 
 
 class _Builder:
@@ -429,51 +453,84 @@ class _Builder:
                 self.add(Heading(3, _numbered(i, problem, self.lang)), Bullets(suggestions))
 
     def appendix(self) -> None:
-        t, places = self.t, self.e.places
+        t, places, e = self.t, self.e.places, self.e
         self.add(Heading(2, t("附表：绩效自评表", "Annex: score table")))
+        depth = max((len(r.path) + 1 for r in e.indicators), default=1)
+        levels = tuple(
+            t(f"{_NUMERALS[i]}级指标", f"Level {i + 1}") if depth > 1 else t("指标", "Indicator")
+            for i in range(depth)
+        )
         header = (
-            t("指标", "Indicator"),
+            *levels,
             t("分值", "Weight"),
             t("年度指标值", "Target"),
             t("实际完成值", "Actual"),
+            t("自评得分", "Reported"),
             t("得分", "Score"),
-            t("状态", "Status"),
+            t("偏差原因分析及改进措施", "Reasons for deviation"),
         )
         body: list[tuple[str, ...]] = []
-        emphasis = set()
-        for depth, node in rows(self.e):
-            indent = "　" * depth
-            weight = weight_cell(node)
-            if isinstance(node, GroupResult):
-                emphasis.add(len(body))
-                body.append(
-                    (
-                        indent + name_of(node, self.lang),
-                        weight,
-                        "",
-                        "",
-                        fixed(node.score, places, none=""),
-                        "",
-                    )
+        for r in e.indicators:
+            names = [
+                name_of(self.groups[g], self.lang) if g in self.groups else "" for g in r.group_ids
+            ]
+            tree = (*names, name_of(r, self.lang), *[""] * (depth - len(names) - 1))
+            note = r.reason or (row_status(r, self.lang) if r.status is not Status.OK else "")
+            body.append(
+                (
+                    *tree,
+                    weight_cell(r),
+                    target_cell(r),
+                    actual_text(r, places, self.lang),
+                    exact(r.reported_score) or "",
+                    score_cell(r, places),
+                    note,
                 )
-            else:
-                body.append(
-                    (
-                        indent + name_of(node, self.lang),
-                        weight,
-                        target_cell(node),
-                        actual_text(node, places, self.lang),
-                        score_cell(node, places),
-                        row_status(node, self.lang),
-                    )
-                )
-        total = total_text(self.e) if self.e.total is not None else ""
-        grade = grade_text(self.e, self.lang) if self.e.total is not None else ""
-        emphasis.add(len(body))
-        body.append((t("合计", "Total"), trimmed(self.e.scale), "", "", total, grade))
-        self.add(Table(header, tuple(body), frozenset({1, 4}), frozenset(emphasis)))
-        for note in notes_under_table(self.e, self.lang):
+            )
+        total = total_text(e) if e.total is not None else ""
+        grade = grade_text(e, self.lang) if e.total is not None else ""
+        reported = exact(e.reported_total) or ""
+        label = (t("合计", "Total"), *[""] * (depth - 1))
+        body.append((*label, trimmed(e.scale), "", "", reported, total, grade))
+        numeric = frozenset({depth, depth + 3, depth + 4})
+        self.add(Table(header, tuple(body), numeric, frozenset({len(body) - 1}), depth))
+        for note in notes_under_table(e, self.lang):
             self.add(Paragraph(note))
+
+
+def _years(b: _Builder, past: Sequence[PastYear], year: int, resolved: Sequence[str]) -> None:
+    """历年对比: total, grade and each indicator's score over the stored years and this one;
+    last year's problems not raised again."""
+    t, e, places = b.t, b.e, b.e.places
+    this = PastYear(year, e.total_rounded, e.grade.label if e.grade else None, {})
+    years = [p for p in past if p.year < year] + [this]
+    b.add(Heading(2, t("五、历年对比", "5. Year over year")))
+    header = (t("项目", "Item"), *(str(p.year) for p in years))
+    body: list[tuple[str, ...]] = [
+        (t("总分", "Total"), *(fixed(p.total, places, none="—") for p in years)),
+        (t("等级", "Grade"), *((p.grade or "—") for p in years)),
+    ]
+    for r in e.indicators:
+        shown = [fixed(p.scores.get(r.id), places, none="—") for p in years[:-1]]
+        body.append((name_of(r, b.lang), *shown, fixed(r.score, places, none="—")))
+    columns = frozenset(range(1, len(years) + 1))
+    b.add(Table(header, tuple(body), columns, frozenset({0, 1})))
+    bars = tuple((str(p.year), e.scale, p.total) for p in years if p.total is not None)
+    if len(bars) > 1:
+        b.add(
+            Chart(
+                t("历年总分", "Total by year"),
+                bars,
+                t("满分", "Full marks"),
+                t("总分", "Total"),
+                places,
+            )
+        )
+    if len(years) == 1:
+        b.add(Paragraph(t("历史库中没有此前年度的评价。", "The store holds no earlier year.")))
+    if resolved:
+        b.add(Paragraph(t("上年问题已整改：", "Last year's problems resolved:")))
+        b.add(Bullets(tuple(resolved)))
 
 
 def _by_problem(flags: tuple[Flag, ...], lang: Lang) -> list[tuple[str, list[Flag]]]:
@@ -487,9 +544,17 @@ def _by_problem(flags: tuple[Flag, ...], lang: Lang) -> list[tuple[str, list[Fla
 
 
 def build_report(
-    indicator_set: IndicatorSet, evaluation: Evaluation, lang: Lang = "zh"
+    indicator_set: IndicatorSet,
+    evaluation: Evaluation,
+    lang: Lang = "zh",
+    *,
+    past: Sequence[PastYear] | None = None,
+    year: int | None = None,
+    resolved: Sequence[str] = (),
 ) -> Document:
-    """The self-evaluation report of ``evaluation`` (of ``indicator_set``) as blocks."""
+    """The self-evaluation report of ``evaluation`` (of ``indicator_set``) as blocks; with
+    ``past`` (earlier years from the history store) a 历年对比 section for ``year`` too, listing
+    ``resolved``: last year's problems not raised again."""
     b = _Builder(indicator_set, evaluation, lang)
     title = evaluation.title if lang == "zh" or not evaluation.title_en else evaluation.title_en
     if lang == "zh" and not title.endswith("报告"):
@@ -500,5 +565,7 @@ def build_report(
     b.basics()
     b.assessment()
     b.problems()
+    if past is not None:
+        _years(b, past, year or indicator_set.year or 0, resolved)
     b.appendix()
     return Document(title, lang, tuple(b.blocks))
