@@ -7,9 +7,12 @@ cycles, weights, units) belong to :mod:`kpi_engine.compiler`.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import unicodedata
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -94,7 +97,10 @@ class _Model(BaseModel):
         extra="forbid",
         frozen=True,
         coerce_numbers_to_str=True,
-        use_attribute_docstrings=True,
+        # Field descriptions come from the docstring under each field (_attribute_docstrings
+        # below, one parse of this file rather than pydantic's source lookup per model); schemas
+        # are built when a model is first used, not at import.
+        defer_build=True,
     )
 
 
@@ -426,7 +432,6 @@ Node = Annotated[
     Annotated[Group, Tag("group")] | Annotated[Leaf, Tag("leaf")],
     Discriminator(_node_kind),
 ]
-Group.model_rebuild()
 
 
 class IndicatorSet(_Model):
@@ -591,3 +596,35 @@ class RulePackDef(_Model):
     def source(self) -> SourceMap | None:
         """Locations of the YAML this pack was loaded from."""
         return self._source
+
+
+def _attribute_docstrings() -> None:
+    """Each field's description from the docstring under it, as pydantic's
+    ``use_attribute_docstrings`` reads them (an explicit ``Field(description=...)`` wins), taken
+    from one parse of this file: pydantic looks the source up once per model, a fifth of the
+    cost of ``import kpi_engine``. Runs before any model is built (``defer_build``), so every
+    schema and JSON Schema has them."""
+    try:
+        tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    except OSError:  # pragma: no cover - an install without sources: descriptions are help only
+        return
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        model = globals().get(node.name)
+        if not (isinstance(model, type) and issubclass(model, _Model)):
+            continue
+        for stmt, following in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                field = model.model_fields.get(stmt.target.id)
+                if field is not None and field.description is None:
+                    field.description = inspect.cleandoc(following.value.value)
+
+
+_attribute_docstrings()
