@@ -67,7 +67,7 @@ class Limits:
     Error messages name the field that was hit (``Limits.max_file_bytes``).
     """
 
-    max_file_bytes: int = 10 * _MIB
+    max_file_bytes: int = 32 * _MIB
     """Largest definition file (set, actuals, rule pack) and evaluation JSON read, in bytes."""
     max_batch_bytes: int = 1024 * _MIB
     """Largest batch input file (CSV, JSON Lines, .xlsx) or .xlsx to import, in bytes."""
