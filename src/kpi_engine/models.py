@@ -473,6 +473,8 @@ class IndicatorSet(_Model):
     description: str | None = None
     goals: str | None = None
     """绩效目标 as stated by the unit (checked for being narrative only)."""
+    goals_en: str | None = None
+    """The goals in English, for English reports (the Chinese ``goals`` are checked)."""
     weights_note: str | None = None
     """Why the weights depart from the standard split, when they do."""
     caps: tuple[Cap, ...] = ()
