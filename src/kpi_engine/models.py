@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from kpi_engine.errors import SourceLocation
+from kpi_engine.errors import SourceMap
 from kpi_engine.limits import number_too_long
 
 __all__ = [
@@ -59,37 +59,6 @@ __all__ = [
     "SourceMap",
     "Tier",
 ]
-
-
-class SourceMap:
-    """Where each value (and each mapping key) of a loaded document stands in its file.
-
-    Paths are tuples of mapping keys and list indexes, as in the parsed data. ``locate`` falls back
-    to the nearest enclosing node, so every issue gets some location.
-    """
-
-    __slots__ = ("file", "keys", "values")
-
-    def __init__(
-        self,
-        file: str,
-        values: dict[tuple[str | int, ...], SourceLocation],
-        keys: dict[tuple[str | int, ...], SourceLocation],
-    ) -> None:
-        self.file = file
-        self.values = values
-        self.keys = keys
-
-    def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> SourceLocation:
-        """The location of the node at ``path`` (its key when ``key``), or of its nearest parent."""
-        if key and path in self.keys:
-            return self.keys[path]
-        probe = path
-        while probe:
-            if probe in self.values:
-                return self.values[probe]
-            probe = probe[:-1]
-        return self.values.get((), SourceLocation(self.file, 1, 1))
 
 
 class _Model(BaseModel):
