@@ -316,12 +316,17 @@ def test_inputs_are_never_modified(demo_dir: Path, tmp_path: Path) -> None:
 def _parsers() -> list[tuple[str, argparse.ArgumentParser]]:
     from kpi_engine.cli import _parser
 
-    root = _parser()
-    found = [("kpi", root)]
-    for action in root._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            found += list(action.choices.items())
-    return found
+    def below(
+        name: str, parser: argparse.ArgumentParser
+    ) -> list[tuple[str, argparse.ArgumentParser]]:
+        found = [(name, parser)]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child, sub in dict.fromkeys(action.choices.items()):
+                    found += below(f"{name} {child}", sub)
+        return found
+
+    return below("kpi", _parser())
 
 
 def test_help_is_complete_in_both_languages() -> None:
@@ -341,6 +346,16 @@ def test_help_is_complete_in_both_languages() -> None:
                 if not (cjk.search(zh) and re.search(r"[A-Za-z]{3}", en) and not cjk.search(en)):
                     missing.append(f"{name} {action.option_strings or action.dest}: {text!r}")
     assert missing == []
+
+
+def test_argparse_own_words_are_said_in_both_languages_on_every_command() -> None:
+    """用法 / usage, 位置参数 / positional arguments and 选项 / options on every help page, sub-sub
+    commands (kpi history list) included."""
+    for name, parser in _parsers():
+        text = parser.format_help()
+        assert text.startswith("用法 / usage: "), name
+        assert "\noptions:" not in text, name
+        assert "选项 / options:" in text, name
 
 
 def test_python_dash_m_runs_the_command() -> None:

@@ -142,6 +142,7 @@ def test_history_list_in_three_formats(
     assert main(["history", "list", "--db", db]) == 0
     text = capsys.readouterr().out
     assert text.splitlines()[0].split()[:4] == ["编号", "单位", "年度", "指标体系"]
+    assert "100.00%" in text.splitlines()[2]  # coverage as evaluations print it, not "1"
     assert main(["history", "list", "--db", db, "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith("ID")
     assert main(["history", "list", "--db", db, "--format", "json", "--year", "2023"]) == 0

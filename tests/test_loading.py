@@ -290,3 +290,20 @@ def test_control_characters_are_located(char: str) -> None:
     err = errors_of(VALID.replace("title: 测试", f"title: 测{char}试"))
     assert err.codes == ("yaml.control-character",)
     assert err.issues[0].location == SourceLocation("t.yaml", 3, 9)
+
+
+@pytest.mark.slow
+def test_a_set_of_a_hundred_thousand_indicators_loads_from_its_file(tmp_path: Path) -> None:
+    """Issue 16: 100,000 indicators (7.5 MB) are within the definition-file cap and load."""
+    from kpi_engine import Engine, load_indicator_set
+
+    lines = ["kpi_engine: 1", "id: big", "title: 大", "scale: 100000", "rules: []", "indicators:"]
+    for g in range(1000):
+        lines += [f"  - id: g{g}", f"    name: 组{g}", "    weight: 100", "    children:"]
+        lines += [
+            f'      - {{id: i{g}_{i}, name: 指标{g}-{i}, weight: 1, target: "≥ 10 个"}}'
+            for i in range(100)
+        ]
+    path = tmp_path / "big.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert len(Engine(load_indicator_set(path)).compiled.leaves) == 100_000

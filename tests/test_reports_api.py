@@ -95,3 +95,21 @@ def test_a_renderer_loads_its_library_only_when_called(name: str) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []
+
+
+def test_an_english_report_states_the_goals_in_english_when_the_set_gives_them() -> None:
+    """goals_en fills the English report's Performance goals; the Chinese report keeps goals."""
+    from kpi_engine import evaluate, parse_indicator_set
+
+    text = (
+        "kpi_engine: 1\nid: g\ntitle: 目标\ngoals: 全年培训 500 人\n"
+        "goals_en: Train 500 people in the year\n"
+        'indicators:\n  - {id: a, name: 培训人数, weight: 100, target: "≥ 500 人"}\n'
+    )
+    s = parse_indicator_set(text)
+    e = evaluate(s, {"indicators": {"a": {"actual": 500}}})
+    english = reports.render_report_markdown(reports.build_report(s, e, "en"))
+    chinese = reports.render_report_markdown(reports.build_report(s, e, "zh"))
+    assert "Train 500 people in the year" in english
+    assert "全年培训 500 人" not in english
+    assert "全年培训 500 人" in chinese

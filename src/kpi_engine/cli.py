@@ -17,7 +17,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
@@ -143,11 +143,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("-o", "--output", metavar="FILE", help="写入文件 / write to FILE")
     _verbosity(parser, sub)
-    for where in (parser, *sub.choices.values()):
+    for where in _all_parsers(parser):
+        # argparse's own words (usage:, options:, -h) are English only: say them in both.
+        where.formatter_class = _BilingualFormatter
+        where._positionals.title = "位置参数 / positional arguments"
+        where._optionals.title = "选项 / options"
         for action in where._actions:
-            if isinstance(action, argparse._HelpAction):  # argparse's own text is English only
+            if isinstance(action, argparse._HelpAction):
                 action.help = "显示本帮助并退出 / show this help and exit"
     return parser
+
+
+class _BilingualFormatter(argparse.HelpFormatter):
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, prefix or "用法 / usage: ")
+
+
+def _all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parser and every sub-command's parser below it (kpi history list …)."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += _all_parsers(child)
+    return found
 
 
 def _verbosity(parser: argparse.ArgumentParser, sub: Any) -> None:
@@ -577,11 +602,6 @@ def _note(args: argparse.Namespace, text: str) -> None:
 
 
 _SEVERITY_COLOURS = {"error": "31", "warning": "33", "info": "36"}  # red, yellow, cyan
-_SEVERITY_WORDS = {
-    "error": ("错误", "error"),
-    "warning": ("警告", "warning"),
-    "info": ("提示", "info"),
-}
 _SEVERITY_LINE = re.compile(
     r"(?m)^(  )(错误|警告|提示|error|warning|info)(（\d+）| \(\d+\))$"
     r"|(\[)(错误|警告|提示|error|warning|info)(\])"
@@ -596,9 +616,11 @@ def colour_wanted(stream: TextIO) -> bool:
 def coloured(text: str) -> str:
     """Severity headings (警告（3）) and tags ([警告]) in their colour, as ANSI escapes."""
 
+    from kpi_engine.results import SEVERITY_WORDS  # noqa: PLC0415
+
     def paint(match: re.Match[str]) -> str:
         before, word, after = (g for g in match.groups() if g is not None)
-        severity = next(k for k, words in _SEVERITY_WORDS.items() if word in words)
+        severity = next(k for k, words in SEVERITY_WORDS.items() if word in words)
         return f"{before}\033[1;{_SEVERITY_COLOURS[severity]}m{word}\033[0m{after}"
 
     return _SEVERITY_LINE.sub(paint, text)

@@ -20,7 +20,7 @@ from kpi_engine.display import MISSING, figure, fixed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.limits import Limits, current, read_bytes
 from kpi_engine.problems import Problems
-from kpi_engine.results import Status
+from kpi_engine.results import SEVERITY_WORDS, Status
 
 __all__ = ["DIFF_FORMAT", "compare", "diff_json", "diff_rows", "diff_text", "read_evaluation"]
 
@@ -325,21 +325,13 @@ def diff_rows(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, A
 
 # --- text -------------------------------------------------------------------------------------
 
-_SEVERITY = {"info": ("提示", "info"), "warning": ("警告", "warning"), "error": ("错误", "error")}
-_STATUS_EN = {
-    Status.OK: "scored",
-    Status.MISSING_INPUT: "missing data",
-    Status.NOT_APPLICABLE: "not applicable",
-    Status.ERROR: "data error",
-}
-
 
 def _status(value: Any, lang: Lang) -> str:
     try:
         status = Status(value)
     except ValueError:  # a status a later release added: shown as written
         return str(value)
-    return status.label if lang == "zh" else _STATUS_EN[status]
+    return status.text(lang)
 
 
 class _Writer:
@@ -432,7 +424,7 @@ class _Writer:
             return str(side[t("message", "message_en")] or side["message"])
 
         severity = (f["after"] or f["before"])["severity"]
-        tag = "[" + t(*_SEVERITY.get(severity, (severity, severity))) + "] "
+        tag = "[" + t(*SEVERITY_WORDS.get(severity, (severity, severity))) + "] "
         if f["change"] == "added":
             return t("+ 问题 ", "+ flag ") + tag + said(f["after"])
         if f["change"] == "removed":

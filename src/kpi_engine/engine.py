@@ -22,6 +22,7 @@ from kpi_engine.errors import (
 from kpi_engine.evaluation import Plan, Run
 from kpi_engine.flags import check, sort_flags, structure_of
 from kpi_engine.formula import ARITHMETIC
+from kpi_engine.gcpause import without_gc
 from kpi_engine.loading import validate
 from kpi_engine.models import (
     Actuals,
@@ -61,6 +62,7 @@ class Engine:
 
     __slots__ = ("_compiled", "_packs", "_plan", "_set_digest", "_structure")
 
+    @without_gc  # a large set's compiled graph is built in one go (see kpi_engine.gcpause)
     def __init__(self, indicator_set: IndicatorSet, extra_rules: Sequence[RulePack] = ()) -> None:
         self._compiled = compile_set(indicator_set)
         self._packs = packs_for(indicator_set, extra_rules)

@@ -49,6 +49,7 @@ __all__ = [
     "MissingExtraError",
     "OutputError",
     "SourceLocation",
+    "SourceMap",
     "did_you_mean",
 ]
 
@@ -85,6 +86,37 @@ class SourceLocation:
         SourceLocation(file='set.yaml', line=7, col=18)
         """
         return SourceLocation(self.file, self.line, self.col + col - 1)
+
+
+class SourceMap:
+    """Where each value (and each mapping key) of a loaded document stands in its file.
+
+    Paths are tuples of mapping keys and list indexes, as in the parsed data. ``locate`` falls back
+    to the nearest enclosing node, so every issue gets some location.
+    """
+
+    __slots__ = ("file", "keys", "values")
+
+    def __init__(
+        self,
+        file: str,
+        values: dict[tuple[str | int, ...], SourceLocation],
+        keys: dict[tuple[str | int, ...], SourceLocation],
+    ) -> None:
+        self.file = file
+        self.values = values
+        self.keys = keys
+
+    def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> SourceLocation:
+        """The location of the node at ``path`` (its key when ``key``), or of its nearest parent."""
+        if key and path in self.keys:
+            return self.keys[path]
+        probe = path
+        while probe:
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), SourceLocation(self.file, 1, 1))
 
 
 @dataclass(frozen=True, slots=True)

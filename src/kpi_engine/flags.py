@@ -8,6 +8,7 @@ rules still run. Flags are ordered by severity, then pack and rule order, then t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -15,10 +16,11 @@ from decimal import Decimal, localcontext
 from kpi_engine.compiler import CompiledSet
 from kpi_engine.display import exact, fixed, percent, show, trimmed, with_unit
 from kpi_engine.errors import EvaluationError, Issue, Lang
-from kpi_engine.facts import Facts, Row, collect
+from kpi_engine.facts import RESULT_FACTS, Facts, Row, collect
 from kpi_engine.figures import read_figure
 from kpi_engine.formula import ARITHMETIC, Interpreter
-from kpi_engine.functions import Value, quantize_half_up
+from kpi_engine.functions import MissingOperandError, Value, quantize_half_up
+from kpi_engine.gcpause import without_gc
 from kpi_engine.grading import Grade
 from kpi_engine.results import (
     SEVERITY_ORDER,
@@ -28,9 +30,9 @@ from kpi_engine.results import (
     IndicatorResult,
     Status,
 )
-from kpi_engine.rulepacks import CompiledRule, RulePack, Template, plain
+from kpi_engine.rulepacks import CompiledRule, RulePack, Screen, Template, passes, plain
 
-__all__ = ["Keyed", "Structure", "check", "data_flags", "sort_flags", "structure_of"]
+__all__ = ["Keyed", "Planned", "Structure", "check", "data_flags", "sort_flags", "structure_of"]
 
 
 def _field(value: object, spec: str, lang: Lang) -> str:
@@ -71,24 +73,6 @@ def _render(template: Template, names: Mapping[str, Value], lang: Lang) -> str:
 
 def _selected(rule: CompiledRule, row: Row) -> bool:
     return all(plain(row.get(key)) in options for key, options in rule.select)
-
-
-def _scopes(pack: RulePack, facts: Facts, set_id: str) -> dict[str, list[tuple[str, Row, Row]]]:
-    """Per scope: (subject, facts row, names for conditions) — the names built once per subject,
-    not once per rule; the pack's parameters (lists as text) once per pack."""
-    params: Row = {
-        name: "、".join(value) if isinstance(value, list) else value
-        for name, value in pack.params.items()
-    }
-
-    def named(rows: Iterable[tuple[str, Row]]) -> list[tuple[str, Row, Row]]:
-        return [(subject, row, params | row) for subject, row in rows]
-
-    return {
-        "set": named([(set_id, facts.set)]),
-        "group": named(facts.groups),
-        "indicator": named(facts.indicators),
-    }
 
 
 def _flag(rule: CompiledRule, subject: str, names: Mapping[str, Value]) -> Flag:
@@ -135,23 +119,98 @@ Keyed = tuple[int, int, int, Flag]
 
 
 @dataclass(frozen=True, slots=True)
+class Planned:
+    """A rule that reads results, with the subjects its structural selector (and its screen, where
+    that reads a structural fact) admits, worked out once per engine."""
+
+    rule: CompiledRule
+    subjects: tuple[int, ...]
+    """Indexes into its scope's facts rows (0 for the set)."""
+    status: frozenset[str] | None
+    """The selector's ``status`` values, checked per evaluation, or None."""
+    screen: Screen | None
+    """The rule's screen when it reads a result fact (checked per evaluation), else None."""
+
+
+@dataclass(frozen=True, slots=True)
 class Structure:
     """What rule packs find in a set before any data: worked out once per engine.
 
     ``facts`` are each pack's structural facts; ``flags`` the flags of the rules that read only
-    those (they cannot change from one evaluation to the next, so they are not re-run).
+    those (they cannot change from one evaluation to the next, so they are not re-run);
+    ``named`` the same facts rows with the pack's parameters (the names conditions read);
+    ``plans`` each pack's rules that read results, with their subjects; ``order`` each
+    subject's place in tree order.
     """
 
     facts: tuple[Facts, ...]
     flags: tuple[Keyed, ...]
+    named: tuple[Facts, ...] = ()
+    plans: tuple[tuple[Planned, ...], ...] = ()
+    order: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
+def _tree_order(compiled: CompiledSet) -> dict[str, int]:
+    order = {leaf.id: i for i, leaf in enumerate(compiled.leaves)}
+    order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
+    return order
+
+
+def _named(pack: RulePack, facts: Facts) -> Facts:
+    """The facts rows with the pack's parameters (lists as text), as conditions read them."""
+    params: Row = {
+        name: "、".join(value) if isinstance(value, list) else value
+        for name, value in pack.params.items()
+    }
+    return Facts(
+        params | facts.set,
+        tuple((subject, params | row) for subject, row in facts.groups),
+        tuple((subject, params | row) for subject, row in facts.indicators),
+    )
+
+
+def _plan(pack: RulePack, named: Facts, set_id: str) -> tuple[Planned, ...]:
+    scopes = {"set": ((set_id, named.set),), "group": named.groups, "indicator": named.indicators}
+    rules = [rule for rule in pack.rules if rule.needs_results]
+    tests: list[tuple[list[tuple[str, frozenset[str]]], Screen | None]] = []
+    for rule in rules:
+        scope = rule.definition.scope
+        fixed = [(key, options) for key, options in rule.select if key != "status"]
+        tested = rule.screen
+        structural = tested is not None and tested[0] not in RESULT_FACTS[scope]
+        tests.append((fixed, tested if structural else None))  # applied here, once
+    chosen: list[list[int]] = [[] for _ in rules]
+    for where, rows in scopes.items():
+        mine = [r for r, rule in enumerate(rules) if rule.definition.scope == where]
+        # Row by row, every rule of the scope: each row is read while it is in the CPU's cache
+        # (rule by rule, a set of 10,000 rows is read from memory once per rule).
+        for i, (_, row) in enumerate(rows):
+            for r in mine:
+                fixed, tested = tests[r]
+                if all(plain(row.get(key)) in options for key, options in fixed) and (
+                    tested is None or passes(row.get(tested[0]), tested[1], tested[2])
+                ):
+                    chosen[r].append(i)
+    plans = []
+    for rule, subjects in zip(rules, chosen, strict=True):
+        status = next((options for key, options in rule.select if key == "status"), None)
+        tested = rule.screen
+        result = tested is not None and tested[0] in RESULT_FACTS[rule.definition.scope]
+        runtime = tested if result else None
+        plans.append(Planned(rule, tuple(subjects), status, runtime))
+    return tuple(plans)
+
+
+@without_gc
 def structure_of(compiled: CompiledSet, packs: Sequence[RulePack]) -> Structure:
     """Each pack's structural facts and the flags of its structural rules."""
     with localcontext(ARITHMETIC):
         facts = tuple(collect(compiled, pack.params) for pack in packs)
-        flags = _run(compiled, packs, None, facts, results_only=False)
-    return Structure(facts, tuple(flags))
+        named = tuple(_named(pack, f) for pack, f in zip(packs, facts, strict=True))
+        flags = _run(compiled, packs, None, named, results_only=False)
+    set_id = compiled.definition.id
+    plans = tuple(_plan(pack, n, set_id) for pack, n in zip(packs, named, strict=True))
+    return Structure(facts, tuple(flags), named, plans, _tree_order(compiled))
 
 
 def check(
@@ -172,23 +231,134 @@ def check(
             found = list(structure.flags)
         else:
             found = list(structure.flags)
-            found += _run(compiled, packs, evaluation, structure.facts, results_only=True)
+            found += _run_planned(compiled, packs, evaluation, structure)
     found.sort(key=lambda item: item[:3])
     return [flag for *_, flag in found]
+
+
+def _fire(
+    interpreter: Interpreter,
+    rule: CompiledRule,
+    subject: str,
+    names: Mapping[str, Value],
+    key: tuple[int, int, int],
+    found: list[Keyed],
+) -> None:
+    """Evaluate one rule on one subject; a flag when it fires or fails."""
+    try:
+        fired = interpreter.evaluate_known(rule.when, names)
+    except EvaluationError as exc:
+        found.append((*key, _failed(rule, subject, names, exc.message, exc.message_en)))
+        return
+    if fired is None:
+        return  # a fact the condition needs is unknown: the rule does not apply
+    if not isinstance(fired, bool):
+        why = "条件的结果不是真或假", "the condition is not true or false"
+        found.append((*key, _failed(rule, subject, names, *why)))
+    elif fired:
+        found.append((*key, _flag(rule, subject, names)))
+
+
+def _run_planned(
+    compiled: CompiledSet, packs: Sequence[RulePack], evaluation: Evaluation, s: Structure
+) -> list[Keyed]:
+    """The rules that read results, over the subjects planned for them. A subject that fails the
+    rule's screen, or whose gate facts are all None, is passed over without evaluating: the rule
+    could not fire there (see :func:`kpi_engine.rulepacks.gate` and ``screen``)."""
+    interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
+    set_id, order = compiled.definition.id, s.order
+    found: list[Keyed] = []
+    for p, _pack in enumerate(packs):
+        plans = s.plans[p]
+        if not plans:
+            continue
+        facts = collect(compiled, {}, evaluation, s.named[p])  # rows already carry the params
+        rows = {"set": ((set_id, facts.set),), "group": facts.groups, "indicator": facts.indicators}
+        known: dict[tuple[str, str], bool] = {}  # (scope, fact): whether any subject has it
+        for plan in plans:
+            rule = plan.rule
+            scope = rule.definition.scope
+            scoped = rows[scope]
+            clauses = []
+            for clause in rule.gate:
+                if not any(_any_known(known, scope, scoped, name) for name in clause):
+                    break  # no subject has any fact of this clause: the rule applies to none
+                clauses.append(clause)
+            else:
+                _apply(interpreter, p, plan, scoped, tuple(clauses), order, found)
+    return found
+
+
+def _any_known(
+    known: dict[tuple[str, str], bool],
+    scope: str,
+    rows: Sequence[tuple[str, Row]],
+    name: str,
+) -> bool:
+    answer = known.get((scope, name))
+    if answer is None:
+        answer = known[scope, name] = any(row[name] is not None for _, row in rows)
+    return answer
+
+
+def _apply(
+    interpreter: Interpreter,
+    p: int,
+    plan: Planned,
+    rows: Sequence[tuple[str, Row]],
+    gate: tuple[tuple[str, ...], ...],
+    order: Mapping[str, int],
+    found: list[Keyed],
+) -> None:
+    rule, status, tested = plan.rule, plan.status, plan.screen
+    run = rule.when.run  # as Interpreter(own_context=False) runs it: ARITHMETIC is entered
+    for i in plan.subjects:
+        subject, row = rows[i]
+        if status is not None and plain(row["status"]) not in status:
+            continue
+        if tested is not None and not passes(row[tested[0]], tested[1], tested[2]):
+            continue
+        skip = False
+        for clause in gate:
+            for name in clause:
+                if row[name] is not None:
+                    break
+            else:
+                skip = True
+                break
+        if skip:
+            continue
+        # The outcomes of nearly every subject (true, false, a missing fact) read here; any
+        # other (an error, a value not true or false) is _fire's to report, word for word.
+        fired: object
+        try:
+            fired = run(row)
+        except MissingOperandError:
+            continue
+        except Exception:  # evaluated again by _fire, which reports it
+            fired = _failed
+        if fired is None or fired is False:
+            continue
+        key = (p, rule.order, order.get(subject, -1))
+        if fired is True:
+            found.append((*key, _flag(rule, subject, row)))
+        else:
+            _fire(interpreter, rule, subject, row, key, found)
 
 
 def _run(
     compiled: CompiledSet,
     packs: Sequence[RulePack],
     evaluation: Evaluation | None,
-    facts_of: Sequence[Facts] | None,
+    named_of: Sequence[Facts] | None,
     *,
     results_only: bool,
 ) -> list[Keyed]:
+    """Every rule of every pack over its subjects; ``named_of`` each pack's structural facts with
+    its parameters (:func:`_named`), when already worked out."""
     interpreter = Interpreter(own_context=False)  # one ARITHMETIC context for the whole check
     set_id = compiled.definition.id
-    order = {leaf.id: i for i, leaf in enumerate(compiled.leaves)}
-    order |= {g.id: len(order) + i for i, g in enumerate(compiled.groups)}
+    order = _tree_order(compiled)
     found: list[Keyed] = []
     for p, pack in enumerate(packs):
         rules = [
@@ -199,37 +369,30 @@ def _run(
         ]
         if not rules:
             continue
-        facts = collect(
-            compiled, pack.params, evaluation, facts_of[p] if facts_of is not None else None
-        )
-        scopes = _scopes(pack, facts, set_id)
-        for rule in rules:
-            for subject, row, names in scopes[rule.definition.scope]:
-                if rule.select and not _selected(rule, row):
-                    continue
-                key = (p, rule.order, order.get(subject, -1))
-                try:
-                    fired = interpreter.evaluate_known(rule.when, names)
-                except EvaluationError as exc:
-                    found.append((*key, _failed(rule, subject, names, exc.message, exc.message_en)))
-                    continue
-                if fired is None:
-                    continue  # a fact the condition needs is unknown: the rule does not apply
-                if not isinstance(fired, bool):
-                    found.append(
-                        (
-                            *key,
-                            _failed(
-                                rule,
-                                subject,
-                                names,
-                                "条件的结果不是真或假",
-                                "the condition is not true or false",
-                            ),
-                        )
-                    )
-                elif fired:
-                    found.append((*key, _flag(rule, subject, names)))
+        if named_of is not None and evaluation is None:
+            named = named_of[p]
+        else:
+            named = _named(pack, collect(compiled, pack.params, evaluation))
+        scopes = {
+            "set": ((set_id, named.set),),
+            "group": named.groups,
+            "indicator": named.indicators,
+        }
+        for scope, rows in scopes.items():
+            mine = [rule for rule in rules if rule.definition.scope == scope]
+            # Row by row (flags are sorted by their keys afterwards): each row is read while it
+            # is in the CPU's cache, not once per rule.
+            for subject, row in rows:
+                at = order.get(subject, -1)
+                for rule in mine:
+                    if rule.select and not _selected(rule, row):
+                        continue
+                    tested = rule.screen
+                    if tested is not None and not passes(row[tested[0]], tested[1], tested[2]):
+                        continue  # cannot fire (see kpi_engine.rulepacks.screen)
+                    if any(all(row[name] is None for name in clause) for clause in rule.gate):
+                        continue  # does not apply (see kpi_engine.rulepacks.gate)
+                    _fire(interpreter, rule, subject, row, (p, rule.order, at), found)
     return found
 
 

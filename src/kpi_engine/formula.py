@@ -412,11 +412,114 @@ def compile_formula(text: str) -> Formula:
                 if isinstance(node, ast.Name) and node.id not in FUNCTIONS
             )
         ),
-        run=_closure(module.body),
+        run=_compiled(module.body),
     )
 
 
 Closure = Callable[[Mapping[str, Value]], Value]
+
+_INLINE: dict[type[ast.AST], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Pow: "**",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
+"""Operators whose fast path on two Decimals is the Python operator itself (as in ``_binary``
+and ``_compare``); anything else goes through its ``_OPERATORS`` function."""
+
+
+class _Source:
+    """Python source for one checked formula, built from the tree (never from the user's text):
+    names become ``n['name']`` lookups, constants and helpers are referred to by generated
+    names, so the only text taken from the formula is an identifier inside a string literal."""
+
+    def __init__(self) -> None:
+        self.scope: dict[str, object] = {"_T": type, "_D": Decimal}
+        self.temps = 0
+
+    def ref(self, value: object) -> str:
+        name = f"_g{len(self.scope)}"
+        self.scope[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+    def operand(self, node: ast.expr) -> tuple[str, str]:
+        """(expression that computes it once, expression to read it again)."""
+        text = self.expr(node)
+        if isinstance(node, ast.Name | ast.Constant):
+            return text, text  # a lookup: cheap and without side effects to repeat
+        t = self.temp()
+        return f"({t} := {text})", t
+
+    def fast(self, op: type[ast.AST], left: ast.expr, right: ast.expr) -> str:
+        """``a op b`` when both are Decimal, else the operator's function: the closures' paths."""
+        slow = self.ref(_OPERATORS[op])
+        (a, a_again), (b, b_again) = self.operand(left), self.operand(right)
+        if op is ast.Div:
+            # divide(): a zero (or -0) denominator takes the slow path and its error.
+            test = f"(_T({a}) is _D) & (_T({b}) is _D) and {b_again}"
+            return f"({a_again} / {b_again} if {test} else {slow}({a_again}, {b_again}))"
+        symbol = _INLINE.get(op)
+        if symbol is None:
+            return f"{slow}({a}, {b})"
+        test = f"(_T({a}) is _D) & (_T({b}) is _D)"
+        return f"({a_again} {symbol} {b_again} if {test} else {slow}({a_again}, {b_again}))"
+
+    def expr(self, node: ast.expr) -> str:
+        if isinstance(node, ast.Constant):
+            return self.ref(node.value)
+        if isinstance(node, ast.Name):
+            return f"n[{node.id!r}]"
+        if isinstance(node, ast.BinOp):
+            return self.fast(type(node.op), node.left, node.right)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return self.fast(type(node.ops[0]), node.left, node.comparators[0])
+        if isinstance(node, ast.UnaryOp):
+            unary = self.ref(_OPERATORS[type(node.op)])
+            operand = self.expr(node.operand)
+            if isinstance(node.op, ast.USub | ast.UAdd):
+                t, sign = self.temp(), "-" if isinstance(node.op, ast.USub) else "+"
+                return f"({sign}{t} if _T({t} := {operand}) is _D else {unary}({t}))"
+            return f"{unary}({operand})"
+        if isinstance(node, ast.BoolOp):
+            # all_of/any_of return the value that decided, as Python's and/or do.
+            joiner = " and " if isinstance(node.op, ast.And) else " or "
+            return "(" + joiner.join(self.expr(v) for v in node.values) + ")"
+        if isinstance(node, ast.IfExp):
+            test, body, orelse = self.expr(node.test), self.expr(node.body), self.expr(node.orelse)
+            return f"({body} if {test} else {orelse})"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            function = self.ref(_FUNCTIONS[node.func.id])
+            return f"{function}({', '.join(self.expr(a) for a in node.args)})"
+        return f"{self.ref(_closure(node))}(n)"  # chained comparisons keep their closure
+
+
+def _compiled(node: ast.expr) -> Closure:
+    """The checked tree as one Python function (the closures' semantics, operator by operator,
+    without a call per node); the closures themselves where CPython cannot compile the source
+    (a formula nested past its parser's limits)."""
+    if isinstance(node, ast.Name):  # a leaf reading one input: no source to compile
+        return cast(Closure, operator.itemgetter(node.id))
+    if isinstance(node, ast.Constant):
+        return _closure(node)
+    source = _Source()
+    try:
+        text = f"def formula(n):\n    return {source.expr(node)}\n"
+        code = compile(text, "<formula>", "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return _closure(node)
+    scope: dict[str, object] = {"__builtins__": {}, **source.scope}
+    exec(code, scope)
+    return cast(Closure, scope["formula"])
 
 
 def _closure(node: ast.expr) -> Closure:

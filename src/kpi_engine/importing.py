@@ -20,26 +20,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kpi_engine.errors import Issue, SourceLocation
-from kpi_engine.figures import parse_number_text
-from kpi_engine.limits import number_too_long
-from kpi_engine.models import Tier
+from kpi_engine.errors import Issue
+from kpi_engine.importing_own import restore
 from kpi_engine.problems import Problems
 from kpi_engine.scoring import in_tier_band
+from kpi_engine.sheet_cells import TIER_KEYS, Sheet, cell_figure, text_of
 from kpi_engine.targets import TargetSyntaxError, parse_target
-from kpi_engine.workbooks import Cell, Worksheet, get_column_letter, read_data_sheet, read_workbook
+from kpi_engine.workbooks import read_data_sheet, read_workbook
 
 __all__ = ["Imported", "cell_figure", "import_score_table"]
 
 DATA_SHEET = "kpi_engine"  # as reports.score_table_xlsx writes it
-_TIER_KEYS = {
-    "达成": "achieved",
-    "完成": "achieved",
-    "部分达成": "partly",
-    "部分完成": "partly",
-    "未达成": "not_achieved",
-    "未完成": "not_achieved",
-} | {t.value: t.value for t in Tier}
 _HEADERS = {
     "target": ("年度指标值", "指标值", "目标值", "Target"),
     "actual": ("实际完成值", "实际值", "完成值", "Actual"),
@@ -85,7 +76,6 @@ _AFTER_TOTAL = (
     "Note",
     "※",
 )
-_NUMBER = re.compile(r"^\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([^\d\s].*)?$")
 
 
 @dataclass
@@ -97,132 +87,7 @@ class Imported:
     problems: list[Issue] = field(default_factory=list)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else " ".join(str(value).split())
-
-
-def _is_percent_format(number_format: str) -> bool:
-    """``0%`` or ``0.00%``: the cell holds a share (0.98) shown as a percentage."""
-    return "%" in re.sub(r'"[^"]*"', "", number_format or "")
-
-
-def _unit_of(number_format: str) -> str | None:
-    """Our writer (and many tables) put the unit in the number format: General" 人"."""
-    match = re.search(r'"\s*([^"]+?)\s*"$', number_format or "")
-    return match.group(1) if match else None
-
-
-def cell_figure(value: Any, number_format: str = "General") -> tuple[Decimal, str | None] | None:
-    """A figure as auditors type it: ``43.2万元`` → (43.2, 万元), ``9分`` → (9, 分), a cell of 0.98
-    formatted ``0%`` → (98, %); None when the cell holds no single figure.
-
-    >>> cell_figure("43.2万元"), cell_figure(0.98, "0%"), cell_figure("1,234.5")
-    ((Decimal('43.2'), '万元'), (Decimal('98'), '%'), (Decimal('1234.5'), None))
-    >>> cell_figure(" 9 分 "), cell_figure(0.9505, "0.00%")
-    ((Decimal('9'), '分'), (Decimal('95.05'), '%'))
-    >>> cell_figure("≥266米") is None, cell_figure(True) is None, cell_figure(1e400) is None
-    (True, True, True)
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        if not number.is_finite() or number_too_long(number):
-            return None
-        if _is_percent_format(number_format):
-            return _without_zeros(number * 100), "%"
-        return number, _unit_of(number_format)
-    match = _NUMBER.match(str(value))
-    if match is None:
-        return None
-    parsed = parse_number_text(match.group(1))
-    if parsed is None or number_too_long(parsed):
-        return None
-    return parsed, (match.group(2) or "").strip() or None
-
-
-def _without_zeros(number: Decimal) -> Decimal:
-    """95.0500 → 95.05 and 98.00 → 98: a percentage states the precision it was typed with."""
-    if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    text = format(number, "f").rstrip("0")
-    return Decimal(text)
-
-
-class _Sheet:
-    """A sheet read through its merged ranges, remembering which cells were understood."""
-
-    def __init__(self, ws: Worksheet) -> None:
-        self.ws = ws
-        self.title = ws.title
-        self.anchor: dict[tuple[int, int], tuple[int, int]] = {}
-        for rng in ws.merged_cells.ranges:
-            for r in range(rng.min_row, rng.max_row + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    self.anchor[(r, c)] = (rng.min_row, rng.min_col)
-        self.used: set[tuple[int, int]] = set()
-        self.problems: list[Issue] = []
-
-    def at(self, row: int, col: int) -> tuple[int, int]:
-        return self.anchor.get((row, col), (row, col))
-
-    def raw(self, row: int, col: int) -> Any:
-        r, c = self.at(row, col)
-        self.used.add((r, c))
-        return self.ws.cell(row=r, column=c).value
-
-    def text(self, row: int, col: int) -> str:
-        return _text(self.raw(row, col))
-
-    def peek(self, row: int, col: int) -> str:
-        r, c = self.at(row, col)
-        return _text(self.ws.cell(row=r, column=c).value)
-
-    def figure(self, row: int, col: int) -> tuple[Decimal, str | None] | None:
-        r, c = self.at(row, col)
-        cell = self.ws.cell(row=r, column=c)
-        self.used.add((r, c))
-        return cell_figure(cell.value, cell.number_format if isinstance(cell, Cell) else "")
-
-    def name(self, row: int, col: int) -> str:
-        r, c = self.at(row, col)
-        return f"{self.title}!{get_column_letter(c)}{r}"
-
-    def where(self, row: int, col: int) -> SourceLocation:
-        r, c = self.at(row, col)
-        return SourceLocation(self.name(r, c), r, c)
-
-    def problem(self, row: int, col: int, code: str, zh: str, en: str) -> None:
-        """``sheet!cell: what was there: why``."""
-        shown = self.peek(row, col) or "（空）"
-        self.used.add(self.at(row, col))
-        self.problems.append(
-            Issue(
-                code,
-                f"{self.name(row, col)}: {shown}: {zh}",
-                f"{self.name(row, col)}: {shown}: {en}",
-                self.where(row, col),
-            )
-        )
-
-    def row_texts(self, row: int) -> dict[int, str]:
-        out = {}
-        for c in range(1, self.ws.max_column + 1):
-            if self.at(row, c) == (row, c) and self.peek(row, c):
-                out[c] = self.peek(row, c)
-        return out
-
-    def leftovers(self, rows: range) -> None:
-        """Every written cell nobody read, as a problem: nothing is dropped silently."""
-        for r in rows:
-            for c in range(1, self.ws.max_column + 1):
-                if self.at(r, c) == (r, c) and (r, c) not in self.used and self.peek(r, c):
-                    self.problem(
-                        r, c, "import.cell", "不属于能识别的表格部分", "not part of the form"
-                    )
-
-
-def _find(sheet: _Sheet, words: tuple[str, ...], rows: range) -> tuple[int, dict[int, str]] | None:
+def _find(sheet: Sheet, words: tuple[str, ...], rows: range) -> tuple[int, dict[int, str]] | None:
     for r in rows:
         texts = sheet.row_texts(r)
         if any(any(w in t for w in words) for t in texts.values()):
@@ -236,14 +101,12 @@ def import_score_table(path: Path, set_id: str | None = None) -> Imported:
     for ws in book.worksheets:
         if ws.sheet_state != "visible":
             continue
-        sheet = _Sheet(ws)
+        sheet = Sheet(ws)
         found = _find(sheet, ("一级指标", "Level 1"), range(1, min(ws.max_row, 80) + 1))
         if found is None:
             continue
         carried = read_data_sheet(book, DATA_SHEET)
         if carried is not None:
-            from kpi_engine.importing_own import restore  # noqa: PLC0415
-
             set_data, actuals = restore(carried, sheet, found[0], str(path))
             if set_id:
                 set_data["id"] = actuals["set"] = set_id
@@ -256,7 +119,7 @@ def import_score_table(path: Path, set_id: str | None = None) -> Imported:
     )
 
 
-def _published(sheet: _Sheet, found: tuple[int, dict[int, str]], set_id: str) -> Imported:
+def _published(sheet: Sheet, found: tuple[int, dict[int, str]], set_id: str) -> Imported:
     """Anyone's table, read as the national form is filled."""
     header_row, header = found
     for c in header:
@@ -298,7 +161,7 @@ def _published(sheet: _Sheet, found: tuple[int, dict[int, str]], set_id: str) ->
     return Imported(_fresh(set_data), _fresh(actuals), sheet.problems)
 
 
-def _meta(sheet: _Sheet, header_row: int, set_data: dict[str, Any]) -> None:
+def _meta(sheet: Sheet, header_row: int, set_data: dict[str, Any]) -> None:
     """Title, year and the 项目名称 / 主管部门 / 实施单位 (or 部门名称) cells above the funds, as
     label and value side by side or as ``label：value`` in one cell."""
     for r in range(1, header_row):
@@ -329,7 +192,7 @@ def _meta(sheet: _Sheet, header_row: int, set_data: dict[str, Any]) -> None:
 
 
 def _funds(
-    sheet: _Sheet,
+    sheet: Sheet,
     found: tuple[int, dict[int, str]],
     stop: int,
     inputs: dict[str, Any],
@@ -381,7 +244,7 @@ _AMOUNT_LABELS = {
 
 
 def _amounts(
-    sheet: _Sheet,
+    sheet: Sheet,
     r: int,
     row: tuple[str, str],
     columns: dict[str, int],
@@ -434,7 +297,7 @@ def _execution(
 
 
 def _goals(
-    sheet: _Sheet, header_row: int, set_data: dict[str, Any], actuals: dict[str, Any]
+    sheet: Sheet, header_row: int, set_data: dict[str, Any], actuals: dict[str, Any]
 ) -> None:
     """年度总体目标: the 预期目标 and 实际完成情况 cells under their headings."""
     found = _find(sheet, ("预期目标",), range(1, header_row))
@@ -453,7 +316,7 @@ def _goals(
 
 
 def _table(
-    sheet: _Sheet,
+    sheet: Sheet,
     header_row: int,
     header: dict[int, str],
     top: list[dict[str, Any]],
@@ -514,7 +377,7 @@ def _table(
 
 
 def _total_row(
-    sheet: _Sheet, r: int, first_level: int, cols: dict[str, int]
+    sheet: Sheet, r: int, first_level: int, cols: dict[str, int]
 ) -> tuple[Decimal | None, Decimal | None]:
     """The 总分 row's printed (分值, 得分); its 等级 follows from the total: read, not kept."""
     for c in range(1, first_level + 1):
@@ -528,7 +391,7 @@ def _total_row(
 
 
 def _row(
-    sheet: _Sheet, r: int, levels: list[int], cols: dict[str, int], reasons: list[int]
+    sheet: Sheet, r: int, levels: list[int], cols: dict[str, int], reasons: list[int]
 ) -> tuple[tuple[str, ...], dict[str, Any], dict[str, Any]] | None:
     """One indicator row as (group path, leaf, actuals entry), or None (problem recorded)."""
     names = [sheet.text(r, c) for c in levels]
@@ -566,7 +429,7 @@ def _row(
             qualitative = True
         leaf["target"] = target
     actual_text = sheet.peek(r, cols["actual"]) if "actual" in cols else ""
-    if qualitative or actual_text in _TIER_KEYS:
+    if qualitative or actual_text in TIER_KEYS:
         leaf["kind"] = "qualitative"
         _tier(sheet, r, cols, (weight, score), entry)
     elif actual_text:
@@ -586,7 +449,7 @@ def _row(
 
 
 def _tier(
-    sheet: _Sheet,
+    sheet: Sheet,
     r: int,
     cols: dict[str, int],
     points: tuple[Decimal, Decimal | None],
@@ -595,10 +458,10 @@ def _tier(
     """A qualitative row's tier, with the assessor's score when it lies in the tier's band."""
     actual_text = sheet.peek(r, cols["actual"]) if "actual" in cols else ""
     weight, score = points
-    if actual_text in _TIER_KEYS:
+    if actual_text in TIER_KEYS:
         sheet.raw(r, cols["actual"])
         entry["tier"] = actual_text
-        if score is not None and in_tier_band(weight, _TIER_KEYS[actual_text], score):
+        if score is not None and in_tier_band(weight, TIER_KEYS[actual_text], score):
             entry["score"] = score
     elif actual_text:
         why = "定性指标的实际完成值不是档次（达成/部分达成/未达成）"
@@ -606,7 +469,7 @@ def _tier(
         sheet.problem(r, cols["actual"], "import.tier", why, en)
 
 
-def _target(sheet: _Sheet, r: int, col: int) -> str:
+def _target(sheet: Sheet, r: int, col: int) -> str:
     """The target as text: a number cell becomes ``98%`` (a percentage) or ``500 人``."""
     raw = sheet.raw(r, col)
     if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
@@ -615,7 +478,7 @@ def _target(sheet: _Sheet, r: int, col: int) -> str:
             number, unit = figure
             text = format(number.normalize(), "f")
             return f"{text}{unit}" if unit == "%" else f"{text} {unit}" if unit else text
-    return _text(raw)
+    return text_of(raw)
 
 
 def _place(
@@ -641,7 +504,7 @@ def _place(
     children.append(leaf)
 
 
-def _after_total(sheet: _Sheet, end: int) -> None:
+def _after_total(sheet: Sheet, end: int) -> None:
     """Notes, the grade and signatures under the 总分 row are the form's, not data."""
     for r in range(end + 1, sheet.ws.max_row + 1):
         for c, text in sheet.row_texts(r).items():

@@ -1,28 +1,25 @@
 """A score table ``kpi table`` wrote, read back: the set and actuals from its hidden sheet, and
 what was typed over the visible form since applied on top (or listed when it cannot be).
 
-Kept apart from :mod:`kpi_engine.importing`, which reads anyone's tables; this module never
-touches openpyxl itself: it gets the sheet through the importer's reader.
+Kept apart from :mod:`kpi_engine.importing`, which reads anyone's tables; both read cells through
+:mod:`kpi_engine.sheet_cells`, and this module never touches openpyxl itself.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kpi_engine.loading import read_yaml
-
-if TYPE_CHECKING:
-    from kpi_engine.importing import _Sheet
+from kpi_engine.sheet_cells import TIER_KEYS, Sheet, cell_figure
 
 __all__ = ["restore"]
 
 
 def restore(
-    lines: list[str], sheet: _Sheet, header_row: int, source: str
+    lines: list[str], sheet: Sheet, header_row: int, source: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(set data, actuals data) as written, with the form's edits applied."""
-    from kpi_engine.importing import _TIER_KEYS, cell_figure  # noqa: PLC0415 - a cycle otherwise
 
     data, _, issues = read_yaml("\n".join(lines), f"{source}!kpi_engine")
     sheet.problems.extend(issues)
@@ -70,7 +67,7 @@ def restore(
                 )  # fmt: skip
             elif leaf.get("kind") == "qualitative":
                 tier = str(now[key] or "").strip()
-                if tier in _TIER_KEYS:
+                if tier in TIER_KEYS:
                     entry["tier"] = tier
                     entry.pop("score", None)
                 else:
@@ -85,12 +82,11 @@ def restore(
 
 
 def _form(
-    sheet: _Sheet, data: dict[str, Any], actuals: dict[str, Any], tracked: set[tuple[int, int]]
+    sheet: Sheet, data: dict[str, Any], actuals: dict[str, Any], tracked: set[tuple[int, int]]
 ) -> None:
     """The rest of the form: a figure typed over a cell showing an input (or the achievement
     beside the goals) is read; any other change, or anything written outside the form, is
     listed."""
-    from kpi_engine.importing import cell_figure  # noqa: PLC0415 - a cycle otherwise
 
     cells: dict[str, str | None] = data.get("cells", {})
     links: dict[str, dict[str, str]] = data.get("links", {})
@@ -138,7 +134,7 @@ def _form(
                 )  # fmt: skip
 
 
-def _format(sheet: _Sheet, row: int, col: int) -> str:
+def _format(sheet: Sheet, row: int, col: int) -> str:
     return str(getattr(sheet.ws.cell(row=row, column=col), "number_format", "General"))
 
 

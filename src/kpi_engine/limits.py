@@ -34,11 +34,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-if TYPE_CHECKING:  # problems imports models, which imports this module
-    from kpi_engine.errors import DefinitionError
-    from kpi_engine.problems import Problems
+from kpi_engine.errors import DefinitionError
+from kpi_engine.problems import Problems
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -67,7 +66,7 @@ class Limits:
     Error messages name the field that was hit (``Limits.max_file_bytes``).
     """
 
-    max_file_bytes: int = 10 * _MIB
+    max_file_bytes: int = 32 * _MIB
     """Largest definition file (set, actuals, rule pack) and evaluation JSON read, in bytes."""
     max_batch_bytes: int = 1024 * _MIB
     """Largest batch input file (CSV, JSON Lines, .xlsx) or .xlsx to import, in bytes."""
@@ -201,7 +200,6 @@ def measure(
     """``path``'s mode (``os.stat``), refused when it is a folder, over ``limit`` bytes (the
     bound ``Limits.<field>``) or, with ``regular_only``, not a regular file: before anything is
     opened. A stream's size cannot be known here; read it through :func:`open_capped`."""
-    from kpi_engine.problems import Problems  # noqa: PLC0415 - see the imports above
 
     problems = Problems.in_file(str(path))
     try:
@@ -254,8 +252,6 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        from kpi_engine.problems import Problems  # noqa: PLC0415 - see the imports above
-
         want = min(len(buffer), self._limit + 1 - self._total, _CHUNK)
         try:
             data = self._raw.read(max(want, 1))
@@ -288,7 +284,6 @@ def open_capped(
     The handle is a context manager; problems raise :class:`~kpi_engine.errors.DefinitionError`
     (``file.unreadable``, ``file.not-regular``, ``code``).
     """
-    from kpi_engine.problems import Problems  # noqa: PLC0415 - see the imports above
 
     bound = int(getattr(current(), field)) if limit is None else limit
     measure(path, bound, field, code, regular_only=regular_only)

@@ -35,6 +35,7 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from kpi_engine.errors import Issue, KpiEngineError, SourceLocation, did_you_mean
+from kpi_engine.gcpause import without_gc
 from kpi_engine.limits import Limits, bad_character, current, number_too_long, read_bytes, using
 from kpi_engine.models import Actuals, IndicatorSet, RulePackDef, SourceMap
 from kpi_engine.problems import Path_, Problems
@@ -105,9 +106,46 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
             if self.depth > MAX_NESTING + 1:
                 event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise _TooDeepError(problem_mark=event.start_mark)
-            return super().compose_node(parent, index)
+            return Composer.compose_node(self, parent, index)
         finally:
             self.depth -= 1
+
+
+_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
+"""Whether PyYAML was built with libyaml: its parser gives the same events, several times faster."""
+
+if _LIBYAML:
+    from yaml._yaml import CParser
+
+    class _FastLoader(Composer, CParser, _CoreResolver):
+        """:class:`_Loader` with libyaml's scanner and parser under the same Python composer
+        (so the depth check, node marks and resolution are the same). A document either parser
+        refuses is read again by :class:`_Loader`, so every refusal is PyYAML's, word for word."""
+
+        def __init__(self, text: str) -> None:
+            Reader(text)  # refuses control characters as _Loader does, before any parsing
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            _CoreResolver.__init__(self)
+            self.depth = 0
+            self.text = text
+
+        compose_node = _Loader.compose_node
+
+        def get_single_node(self) -> Node | None:
+            try:
+                return Composer.get_single_node(self)
+            except yaml.YAMLError:
+                loader = _Loader(self.text)
+                try:
+                    return loader.get_single_node()
+                finally:
+                    loader.dispose()
+
+        def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+            node = super().compose_scalar_node(anchor)
+            node.style = node.style or None  # libyaml says "" for plain, PyYAML None
+            return node
 
 
 class FolderSourceMap(SourceMap):
@@ -324,6 +362,7 @@ def _refuse_control_character(exc: ReaderError, text: str, problems: Problems) -
     )
 
 
+@without_gc
 def read_yaml(
     text: str, source: str, base: Path | None = None
 ) -> tuple[Any, SourceMap, list[Issue]]:
@@ -338,7 +377,7 @@ def read_yaml(
     problems = Problems.in_file(source)  # until the document is built, every path is file:1:1
     _refuse_oversized(len(text), problems)
     try:
-        loader = _Loader(text)
+        loader = _FastLoader(text) if _LIBYAML else _Loader(text)
     except ReaderError as exc:
         _refuse_control_character(exc, text, problems)
     try:
@@ -629,6 +668,7 @@ def _bad_text(code: int) -> tuple[str, str, str]:
     )
 
 
+@without_gc
 def validate(model: type[_M], data: Any, smap: SourceMap, earlier: list[Issue] | None = None) -> _M:
     """Validate plain data as ``model``; all problems (``earlier`` too) are raised together."""
     problems = Problems(smap, earlier or ())

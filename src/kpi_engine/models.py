@@ -7,9 +7,12 @@ cycles, weights, units) belong to :mod:`kpi_engine.compiler`.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import unicodedata
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from kpi_engine.errors import SourceLocation
+from kpi_engine.errors import SourceMap
 from kpi_engine.limits import number_too_long
 
 __all__ = [
@@ -60,43 +63,15 @@ __all__ = [
 ]
 
 
-class SourceMap:
-    """Where each value (and each mapping key) of a loaded document stands in its file.
-
-    Paths are tuples of mapping keys and list indexes, as in the parsed data. ``locate`` falls back
-    to the nearest enclosing node, so every issue gets some location.
-    """
-
-    __slots__ = ("file", "keys", "values")
-
-    def __init__(
-        self,
-        file: str,
-        values: dict[tuple[str | int, ...], SourceLocation],
-        keys: dict[tuple[str | int, ...], SourceLocation],
-    ) -> None:
-        self.file = file
-        self.values = values
-        self.keys = keys
-
-    def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> SourceLocation:
-        """The location of the node at ``path`` (its key when ``key``), or of its nearest parent."""
-        if key and path in self.keys:
-            return self.keys[path]
-        probe = path
-        while probe:
-            if probe in self.values:
-                return self.values[probe]
-            probe = probe[:-1]
-        return self.values.get((), SourceLocation(self.file, 1, 1))
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         coerce_numbers_to_str=True,
-        use_attribute_docstrings=True,
+        # Field descriptions come from the docstring under each field (_attribute_docstrings
+        # below, one parse of this file rather than pydantic's source lookup per model); schemas
+        # are built when a model is first used, not at import.
+        defer_build=True,
     )
 
 
@@ -500,7 +475,6 @@ Node = Annotated[
     Annotated[Group, Tag("group")] | Annotated[Leaf, Tag("leaf")],
     Discriminator(_node_kind),
 ]
-Group.model_rebuild()
 
 
 class IndicatorSet(_Model):
@@ -542,6 +516,8 @@ class IndicatorSet(_Model):
     description: str | None = None
     goals: str | None = None
     """绩效目标 as stated by the unit (checked for being narrative only)."""
+    goals_en: str | None = None
+    """The goals in English, for English reports (the Chinese ``goals`` are checked)."""
     weights_note: str | None = None
     """Why the weights depart from the standard split, when they do."""
     funds_requested: NonNegative | None = None
@@ -668,3 +644,35 @@ class RulePackDef(_Model):
     def source(self) -> SourceMap | None:
         """Locations of the YAML this pack was loaded from."""
         return self._source
+
+
+def _attribute_docstrings() -> None:
+    """Each field's description from the docstring under it, as pydantic's
+    ``use_attribute_docstrings`` reads them (an explicit ``Field(description=...)`` wins), taken
+    from one parse of this file: pydantic looks the source up once per model, a fifth of the
+    cost of ``import kpi_engine``. Runs before any model is built (``defer_build``), so every
+    schema and JSON Schema has them."""
+    try:
+        tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    except OSError:  # pragma: no cover - an install without sources: descriptions are help only
+        return
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        model = globals().get(node.name)
+        if not (isinstance(model, type) and issubclass(model, _Model)):
+            continue
+        for stmt, following in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                field = model.model_fields.get(stmt.target.id)
+                if field is not None and field.description is None:
+                    field.description = inspect.cleandoc(following.value.value)
+
+
+_attribute_docstrings()

@@ -8,7 +8,7 @@ column inside a formula written at that path), or a place already known. Everyth
 raised together as one :class:`~kpi_engine.errors.DefinitionError`, sorted by place, so an author
 fixes a whole file in one pass::
 
-    >>> from kpi_engine.models import SourceMap
+    >>> from kpi_engine.errors import SourceMap
     >>> from kpi_engine.errors import SourceLocation
     >>> smap = SourceMap("set.yaml", {("a",): SourceLocation("set.yaml", 2, 4)},
     ...                  {("a",): SourceLocation("set.yaml", 2, 1)})
@@ -27,8 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NoReturn
 
-from kpi_engine.errors import DefinitionError, FormulaError, Issue, SourceLocation
-from kpi_engine.models import SourceMap
+from kpi_engine.errors import DefinitionError, FormulaError, Issue, SourceLocation, SourceMap
 
 __all__ = ["Path_", "Problems", "Where"]
 

@@ -37,6 +37,12 @@ __all__ = [
 
 Severity = Literal["info", "warning", "error"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+SEVERITY_WORDS: dict[str, tuple[str, str]] = {
+    "error": ("错误", "error"),
+    "warning": ("警告", "warning"),
+    "info": ("提示", "info"),
+}
+"""Each severity as a reader names it, in Chinese and English."""
 
 
 class Status(StrEnum):
@@ -50,14 +56,19 @@ class Status(StrEnum):
     @property
     def label(self) -> str:
         """Chinese label for tables."""
-        return _STATUS_LABELS[self]
+        return _STATUS_LABELS[self][0]
+
+    def text(self, lang: str = "zh") -> str:
+        """The status as a reader names it, in Chinese or English."""
+        zh, en = _STATUS_LABELS[self]
+        return zh if lang == "zh" else en
 
 
 _STATUS_LABELS = {
-    Status.OK: "已计分",
-    Status.MISSING_INPUT: "缺少数据",
-    Status.NOT_APPLICABLE: "不适用",
-    Status.ERROR: "数据错误",
+    Status.OK: ("已计分", "scored"),
+    Status.MISSING_INPUT: ("缺少数据", "missing data"),
+    Status.NOT_APPLICABLE: ("不适用", "not applicable"),
+    Status.ERROR: ("数据错误", "data error"),
 }
 
 

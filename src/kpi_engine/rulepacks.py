@@ -9,8 +9,10 @@ a set's overrides) is reported with its location, like any other definition erro
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
+import itertools
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from kpi_engine.display import show
-from kpi_engine.errors import DefinitionError, FormulaError, did_you_mean
+from kpi_engine.errors import DefinitionError, FormulaError, KpiEngineError, did_you_mean
 from kpi_engine.facts import FACTS, RESULT_FACTS
+from kpi_engine.facts.catalogue import FACT_KINDS
 from kpi_engine.formula import Formula, compile_formula
 from kpi_engine.limits import confined
 from kpi_engine.loading import FolderSourceMap, load_rule_pack_file, parse_rule_pack
@@ -32,14 +35,19 @@ __all__ = [
     "BUILTIN_PACKS",
     "DEFAULT_PACKS",
     "CompiledRule",
+    "Gate",
     "RulePack",
+    "Screen",
     "Template",
     "builtin_pack",
     "compile_pack",
+    "gate",
     "load_pack",
     "packs_for",
     "parse_template",
+    "passes",
     "plain",
+    "screen",
 ]
 
 DEFAULT_PACKS = ("cn-fiscal",)
@@ -67,6 +75,140 @@ BUILTIN_PACKS = _builtin_names()
 Template = tuple[tuple[str, str | None, str], ...]
 """A message template parsed once: (literal text, field name or None, format spec) parts."""
 
+Gate = tuple[tuple[str, ...], ...]
+"""Clauses of facts: when every fact of one clause is None, the condition's value is None (the
+rule does not apply) and evaluating it could raise nothing else, so it need not be evaluated."""
+
+_MAX_CLAUSES = 16
+
+
+class _UnsafeError(KpiEngineError):
+    """The condition could raise something other than a missing operand: it gets no gate."""
+
+
+_Found = tuple[str, frozenset[frozenset[str]]]  # kind (num, bool, str, any), clauses
+
+
+def _product(parts: Sequence[frozenset[frozenset[str]]]) -> frozenset[frozenset[str]]:
+    """Clauses true only when each part is None: one clause of each part, joined."""
+    joined = {frozenset().union(*choice) for choice in itertools.product(*parts)}
+    return frozenset(sorted(joined, key=len)[:_MAX_CLAUSES])  # fewer clauses: fewer skips only
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    return "num" if isinstance(value, Decimal) else "str" if isinstance(value, str) else "any"
+
+
+def _gate(node: ast.expr, facts: Mapping[str, str], params: Mapping[str, str]) -> _Found:
+    """The kind of ``node`` and the clauses that make it None or raise a missing operand; raises
+    _UnsafeError where it could raise anything else (a division, text compared by size). Follows
+    the operators of :mod:`kpi_engine.formula` and :mod:`kpi_engine.functions` one by one."""
+    if isinstance(node, ast.Constant):
+        return _kind_of(node.value), frozenset()
+    if isinstance(node, ast.Name):
+        if node.id in params:
+            return params[node.id], frozenset()  # a parameter is never None
+        if node.id not in facts:
+            raise _UnsafeError
+        return facts[node.id], frozenset({frozenset({node.id})})
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+        (a, left), (b, right) = _gate(node.left, facts, params), _gate(node.right, facts, params)
+        if a != "num" or b != "num":
+            raise _UnsafeError
+        return "num", left | right
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        a, left = _gate(node.left, facts, params)
+        b, right = _gate(node.comparators[0], facts, params)
+        equality = isinstance(node.ops[0], ast.Eq | ast.NotEq) and "str" in (a, b)
+        if not equality and (a != "num" or b != "num"):
+            raise _UnsafeError
+        return "bool", left | right
+    if isinstance(node, ast.UnaryOp):
+        kind, clauses = _gate(node.operand, facts, params)
+        if isinstance(node.op, ast.Not):
+            return "bool", clauses
+        if kind != "num":
+            raise _UnsafeError
+        return "num", clauses
+    if isinstance(node, ast.BoolOp):
+        found = [_gate(value, facts, params) for value in node.values]
+        kinds = {kind for kind, _ in found}
+        kind = kinds.pop() if len(kinds) == 1 else "any"
+        if isinstance(node.op, ast.And):
+            return kind, found[0][1]  # a None first part ends it
+        return kind, _product([clauses for _, clauses in found])
+    if isinstance(node, ast.IfExp):
+        _gate(node.test, facts, params)
+        (a, body), (b, orelse) = _gate(node.body, facts, params), _gate(node.orelse, facts, params)
+        return a if a == b else "any", _product([body, orelse])
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        found = [_gate(arg, facts, params) for arg in node.args]
+        if node.func.id == "coalesce":
+            kinds = {kind for kind, _ in found}
+            return kinds.pop() if len(kinds) == 1 else "any", _product([c for _, c in found])
+        if node.func.id in ("abs", "min", "max") and all(kind == "num" for kind, _ in found):
+            return "num", frozenset().union(*(clauses for _, clauses in found))
+    raise _UnsafeError
+
+
+Screen = tuple[str, str, object]
+"""(fact, test, value): a subject passes when ``is`` — the fact is the value (True or False) —,
+``eq`` — equals it —, or ``ne`` — is known and differs from it; any other subject does not fire."""
+
+
+def screen(when: Formula, scope: str) -> Screen | None:
+    """A test of one fact that a subject must pass for ``when`` to fire, read from the condition
+    (or its first ``and`` part): a false or None first part ends an ``and`` with that value, and
+    such a part raises nothing but a missing operand, so a subject failing it cannot fire."""
+    node = when.tree
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        node = node.values[0]
+    kinds = FACT_KINDS[scope]
+    if isinstance(node, ast.Name) and kinds.get(node.id) == "bool":
+        return node.id, "is", True
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.Not)
+        and isinstance(node.operand, ast.Name)
+        and kinds.get(node.operand.id) == "bool"
+    ):
+        return node.operand.id, "is", False
+    if (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], ast.Eq | ast.NotEq)
+        and isinstance(node.left, ast.Name)
+        and kinds.get(node.left.id) == "str"
+        and isinstance(node.comparators[0], ast.Constant)
+        and isinstance(node.comparators[0].value, str)
+    ):
+        test = "eq" if isinstance(node.ops[0], ast.Eq) else "ne"
+        return node.left.id, test, node.comparators[0].value
+    return None
+
+
+def passes(value: object, test: str, wanted: object) -> bool:
+    """Whether a fact's value passes a :data:`Screen` test."""
+    if test == "is":
+        return value is wanted
+    if test == "eq":
+        return value == wanted
+    return value is not None and value != wanted
+
+
+def gate(when: Formula, scope: str, params: Mapping[str, object]) -> Gate:
+    """The clauses under which ``when`` is certainly None for a subject of ``scope`` — it then
+    does not apply, and nothing else could have come of evaluating it — or () when it could raise
+    another error (facts hold their catalogued type or None; Decimal facts are finite)."""
+    kinds = {name: _kind_of(plain(v) if isinstance(v, list) else v) for name, v in params.items()}
+    try:
+        _, clauses = _gate(when.tree, FACT_KINDS[scope], kinds)
+    except _UnsafeError:
+        return ()
+    return tuple(tuple(sorted(clause)) for clause in sorted(clauses, key=sorted))
+
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
@@ -83,6 +225,10 @@ class CompiledRule:
     """message, message_en, suggestion, suggestion_en, parsed once."""
     evidence_names: tuple[str, ...] = ()
     """The names a flag of this rule records as evidence (condition and templates), sorted."""
+    gate: Gate = ()
+    """Clauses of facts that, all None, mean the rule does not apply (see :func:`gate`)."""
+    screen: Screen | None = None
+    """A test of one fact a subject must pass to fire (see :func:`screen`)."""
 
 
 def plain(value: object) -> str:
@@ -220,6 +366,8 @@ def compile_pack(definition: RulePackDef) -> RulePack:
                 ),
                 (templates[0], templates[1], templates[2], templates[3]),
                 tuple(sorted(used)),
+                gate(when, rule.scope, {n: p.default for n, p in definition.params.items()}),
+                screen(when, rule.scope),
             )
         )
     problems.raise_if_any()

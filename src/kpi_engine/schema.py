@@ -83,6 +83,7 @@ FIELD_HELP: dict[str, tuple[str, str]] = {
     ),
     "description": ("说明（部门职能或项目概况）", "description"),
     "goals": ("绩效目标", "performance goals"),
+    "goals_en": ("绩效目标的英文表述（英文报告使用）", "the goals in English, for English reports"),
     "weights_note": ("权重调整说明", "why the weights depart from the standard split"),
     "caps": (
         "总分上限：某值低于 below 时总分不超过 max_total（百分制），如按预算执行率封顶",

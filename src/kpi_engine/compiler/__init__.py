@@ -19,6 +19,7 @@ from kpi_engine.compiler.leaves import DIMENSIONS, LeafCompiler
 from kpi_engine.compiler.tree import TreeCompiler, infer_role
 from kpi_engine.display import show
 from kpi_engine.errors import did_you_mean
+from kpi_engine.gcpause import without_gc
 from kpi_engine.grading import NATIONAL, Grade, band_problems
 from kpi_engine.models import IndicatorSet, InputRole
 
@@ -92,6 +93,7 @@ def _caps(d: IndicatorSet, checks: Checks, known: frozenset[str]) -> None:
             )
 
 
+@without_gc
 def compile_set(definition: IndicatorSet) -> CompiledSet:
     """Check a whole set and compile it; raises :class:`DefinitionError` with every problem."""
     d = definition

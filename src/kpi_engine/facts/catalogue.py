@@ -11,6 +11,7 @@ from kpi_engine.functions import Value
 
 __all__ = [
     "FACTS",
+    "FACT_KINDS",
     "RESULT_FACTS",
     "GroupResults",
     "GroupStructure",
@@ -479,3 +480,24 @@ RESULT_FACTS: dict[Scope, frozenset[str]] = {
     scope: frozenset(results.__annotations__) for scope, (_, results) in TYPED.items()
 }
 """Facts that need an evaluation; rules using any of them are skipped by ``kpi lint``."""
+
+
+def _kind(hint: object) -> str:
+    """A fact's type as the rule gates reason about it: num, bool, str (None aside) or any."""
+    text = str(getattr(hint, "__forward_arg__", hint))
+    parts = {part.strip() for part in text.split("|")} - {"None"}
+    return (
+        {"Decimal": "num", "bool": "bool", "str": "str"}.get(parts.pop(), "any")
+        if len(parts) == 1
+        else "any"
+    )
+
+
+FACT_KINDS: dict[Scope, dict[str, str]] = {
+    scope: {
+        name: _kind(hint) for record in records for name, hint in record.__annotations__.items()
+    }
+    for scope, records in TYPED.items()
+}
+"""Per scope, each fact's type (num, bool, str or any): a fact holds a value of that type or
+None. Rule gates (:func:`kpi_engine.rulepacks.gate`) rely on it."""

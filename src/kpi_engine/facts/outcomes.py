@@ -251,8 +251,44 @@ def set_results(compiled: CompiledSet, e: Evaluation) -> SetResults:
     return facts
 
 
+_OK = Status.OK
+_QUANTITATIVE = Kind.QUANTITATIVE.value
+
+
 def indicator_results(r: IndicatorResult, whole: IndicatorResult | None = None) -> IndicatorResults:
     """One leaf's result facts (``whole``: for a "其中" row, the row it is part of)."""
+    if r.reported_score is None and not r.tier and whole is None:
+        # A unit that does not score itself (the common case of a batch): what each function
+        # below answers without a reported score, a tier or a whole, in the same key order.
+        facts: IndicatorResults = {
+            "status": r.status.value,
+            "value": r.value,
+            "actual_is_text": r.actual_text is not None and r.kind == _QUANTITATIVE,
+            "achievement": r.achievement,
+            "over_ratio": _over_ratio(r),
+            "score": r.score,
+            "met": r.met,
+            "tier": "",
+            "tier_name": "",
+            "tier_name_en": "",
+            "band_low": None,
+            "band_high": None,
+            "reported_score": None,
+            "reported_gap": None,
+            "reported_in_band": None,
+            "score_gap": None,
+            "score_gap_size": None,
+            "score_gap_share": None,
+            "looks_rounded": None,
+            "has_reason": bool(r.reason and r.reason.strip()),
+            "last_year": r.last_year,
+            "whole_full": None,
+        }
+        return facts
+    return _indicator_results(r, whole)
+
+
+def _indicator_results(r: IndicatorResult, whole: IndicatorResult | None) -> IndicatorResults:
     gap = _score_gap(r)
     band_low, band_high = _band(r)
     tier = Tier(r.tier) if r.tier else None

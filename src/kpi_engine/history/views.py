@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from kpi_engine.display import figure, printable, spreadsheet_text, trimmed, with_unit
+from kpi_engine.display import figure, percent, printable, spreadsheet_text, trimmed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.history.records import (
     ROLLUP_INPUTS,
@@ -62,6 +62,11 @@ def _w(key: str, lang: Lang) -> str:
 
 def _n(value: Decimal | None) -> str:
     return trimmed(value, none="—")
+
+
+def _share(value: Decimal | None) -> str:
+    """Coverage as the evaluation prints it: 100.00%."""
+    return percent(value, 2, none="—")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
@@ -120,7 +125,7 @@ def render_evaluations(found: Sequence[StoredEvaluation], fmt: str, lang: Lang) 
             s.set_id,
             _n(s.total),
             s.grade or "—",
-            _n(s.coverage),
+            _share(s.coverage),
             s.saved_at.strftime("%Y-%m-%d %H:%M"),
         )
         for s in found
@@ -148,11 +153,11 @@ def render_show(
     head = (
         f"{stored.unit} {stored.year}（{stored.title}）\n"
         f"总分 {_n(stored.total)} / {_n(stored.max_total)}，等级 {stored.grade or '待定'}，"
-        f"计分覆盖 {_n(stored.coverage)}\n"
+        f"计分覆盖 {_share(stored.coverage)}\n"
         if lang == "zh"
         else f"{stored.unit} {stored.year} ({stored.title})\n"
         f"Total {_n(stored.total)} / {_n(stored.max_total)}, grade {stored.grade or 'pending'}, "
-        f"coverage {_n(stored.coverage)}\n"
+        f"coverage {_share(stored.coverage)}\n"
     )
     rows = [
         (p.name, _status(p.status, lang), _actual(p), _n(p.score), _n(p.weight)) for p in points
@@ -214,7 +219,9 @@ def render_league(year: int, rows: Sequence[LeagueRow], fmt: str, lang: Lang) ->
     if not rows:
         return _w("none", lang) + "\n"
     title = f"{year} 年度单位排名\n" if lang == "zh" else f"Units ranked, {year}\n"
-    body = [(str(r.rank or "—"), r.unit, _n(r.total), r.grade or "—", _n(r.coverage)) for r in rows]
+    body = [
+        (str(r.rank or "—"), r.unit, _n(r.total), r.grade or "—", _share(r.coverage)) for r in rows
+    ]
     return title + table([_w(k, lang) for k in keys], body, {0, 2, 4})
 
 

@@ -8,7 +8,14 @@ from kpi_engine.display import exact, figure, fixed, percent, trimmed, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.flags import grade_span
 from kpi_engine.models import Tier
-from kpi_engine.results import Evaluation, Flag, GroupResult, IndicatorResult, Status
+from kpi_engine.results import (
+    SEVERITY_WORDS,
+    Evaluation,
+    Flag,
+    GroupResult,
+    IndicatorResult,
+    Status,
+)
 
 __all__ = [
     "LABELS",
@@ -40,20 +47,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "reason": ("偏差原因", "Reason for deviation"),
     "suggestion": ("改进建议", "Suggestion"),
     "path": ("所属指标组", "Group"),
-    "info": ("提示", "info"),
-    "warning": ("警告", "warning"),
-    "error": ("错误", "error"),
+    **SEVERITY_WORDS,
     "incomplete": ("（总分不完整）", " (incomplete)"),
     "reported": ("自评得分", "Reported"),
     "reviewed": ("复核得分", "Reviewed"),
     "reported_total": ("自评总分", "Reported total"),
-}
-
-_STATUS_EN = {
-    Status.OK: "scored",
-    Status.MISSING_INPUT: "missing data",
-    Status.NOT_APPLICABLE: "not applicable",
-    Status.ERROR: "data error",
 }
 
 
@@ -74,7 +72,7 @@ def row_status(result: IndicatorResult, lang: Lang) -> str:
         return ""
     if result.problem_code == "target.missing":
         return "未设目标" if lang == "zh" else "no target"
-    return result.status.label if lang == "zh" else _STATUS_EN[result.status]
+    return result.status.text(lang)
 
 
 def name_of(item: IndicatorResult | GroupResult, lang: Lang) -> str:

@@ -195,7 +195,8 @@ class _Builder:
             self.key_tasks(top)
         if self.s.goals:
             title = t("部门整体支出绩效目标" if department else "绩效目标", "Performance goals")
-            self.add(Heading(3, _numbered(sub, title, self.lang)), Paragraph(prose(self.s.goals)))
+            goals = self.s.goals_en if self.lang == "en" and self.s.goals_en else self.s.goals
+            self.add(Heading(3, _numbered(sub, title, self.lang)), Paragraph(prose(goals)))
             sub += 1
         self.funds(sub)
 
