@@ -281,3 +281,10 @@ def test_monitoring_renders_as_markdown_in_both_languages(lang: Lang) -> None:
     )
     assert text.startswith("# 监控")
     assert ("全年预计" if lang == "zh" else "Projected") in text
+
+
+def test_a_record_for_another_set_is_refused() -> None:
+    record = parse_monitoring("kpi_monitor: 1\nset: other\nas_of: 2024-06-30\n")
+    with pytest.raises(DefinitionError) as caught:
+        monitor(_set(), record)
+    assert caught.value.codes == ("actuals.set-mismatch",)

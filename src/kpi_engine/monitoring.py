@@ -436,6 +436,7 @@ def monitor(indicator_set: IndicatorSet, record: MonitoringRecord) -> Monitoring
     engine = Engine(indicator_set.model_copy(update={"rules": ()}))
     formulas = {leaf.id for leaf in engine.compiled.leaves if leaf.value is not None}
     actuals = Actuals(
+        set=record.set,  # a record for another set is actuals.set-mismatch, as for actuals
         inputs=dict(record.inputs),
         indicators={
             k: IndicatorActual(actual=e.to_date)
