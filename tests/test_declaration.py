@@ -191,3 +191,15 @@ def test_the_sets_own_cn_declare_parameters_apply_and_extra_packs_run_too() -> N
     found = {f.rule for f in review(_set(), extra_rules=(extra,)).flags}  # type: ignore[arg-type]
     assert "declare.basis_without_note" in found
     assert any(rule.startswith("granularity.") for rule in found)
+
+
+def test_a_department_set_gets_department_titles_on_both_forms() -> None:
+    """部门整体绩效目标申报表 / 部门整体绩效目标执行监控表 for kind: department, not the project's."""
+    from kpi_engine.monitoring import parse_monitoring
+
+    s = load_indicator_set(TEMPLATE / "set.yaml").model_copy(update={"kind": "department"})
+    declared = openpyxl.load_workbook(io.BytesIO(render_declare_form(s, review(s)))).worksheets[0]
+    record = parse_monitoring(f"kpi_monitor: 1\nset: {s.id}\nas_of: 2024-07-31\n")
+    monitored = openpyxl.load_workbook(io.BytesIO(render_monitor_form(s, monitor(s, record))))
+    assert str(declared["A1"].value).startswith("部门整体绩效目标申报表")
+    assert str(monitored.worksheets[0]["A1"].value).startswith("部门整体绩效目标执行监控表")

@@ -155,7 +155,12 @@ def render_declare_form(
             overall.reasons(lang),
         ]
     )
-    title = t("项目支出绩效目标申报表", "Project performance targets declared")
+    department = s.kind == "department"
+    title = (
+        t("部门整体绩效目标申报表", "Department performance targets declared")
+        if department
+        else t("项目支出绩效目标申报表", "Project performance targets declared")
+    )
     if s.year:
         title += t(f"（{s.year}年度）", f" ({s.year})")
     return grid_form(
@@ -235,7 +240,11 @@ def render_monitor_form(
                 row.note or "",
             ]
         )
-    title = t("项目支出绩效目标执行监控表", "Monitoring of project performance targets")
+    title = (
+        t("部门整体绩效目标执行监控表", "Monitoring of department performance targets")
+        if indicator_set.kind == "department"
+        else t("项目支出绩效目标执行监控表", "Monitoring of project performance targets")
+    )
     title += t(f"（截至{m.as_of.isoformat()}）", f" (as of {m.as_of.isoformat()})")
     widths = [12, 12, 20, 14, 12, 14, 10, 36, 12, 16]
     return grid_form(title, info, head, rows, widths, t("监控表", "Monitoring"))
