@@ -3,7 +3,9 @@ indicator (figure to date, expected, projected, deviation, likelihood, cause), t
 
 from __future__ import annotations
 
-from kpi_engine.display import MISSING, figure, markdown_text, percent
+from decimal import Decimal
+
+from kpi_engine.display import MISSING, figure, markdown_text, percent, with_unit
 from kpi_engine.errors import Lang
 from kpi_engine.monitoring import CAUSES, MonitoredRow, Monitoring
 from kpi_engine.reports.evaluation_text import render_flags
@@ -17,6 +19,10 @@ def _t(lang: Lang, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
+def _with_unit(value: Decimal | None, unit: str | None) -> str:
+    return MISSING if value is None else with_unit(figure(value, 2), unit)
+
+
 def _cells(row: MonitoredRow, lang: Lang) -> list[str]:
     cause = ""
     if row.cause:
@@ -24,9 +30,11 @@ def _cells(row: MonitoredRow, lang: Lang) -> list[str]:
     return [
         (lang == "en" and row.name_en) or row.name,
         row.target or MISSING,
-        figure(row.to_date, 2),
-        percent(row.expected, 2) if row.accrues else _t(lang, "（水平值）", "(level)"),
-        figure(row.projected, 2),
+        _with_unit(row.to_date, row.unit),
+        percent(row.expected, 2)
+        if row.accrues
+        else _t(lang, "不按进度（水平值）", "n/a (a level, not a running total)"),
+        _with_unit(row.projected, row.unit),
         row.deviation.label(lang) if row.deviation else MISSING,
         (row.likelihood.label(lang) if row.likelihood else MISSING)
         + ("*" if row.likelihood_stated else ""),
